@@ -1,0 +1,22 @@
+//! Embeds the built-in checklist (`checks/*.yaml`) in the binary, so `shipgate run` works with no
+//! configuration. The list is generated so a new check file needs no code change.
+use std::{env, fs, path::Path};
+
+fn main() {
+    let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("checks");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .expect("checks/ folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut out = String::from("/// The built-in checks: (file name, YAML text).\npub static BUILTIN_CHECKS: &[(&str, &str)] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        out.push_str(&format!("    (\"checks/{name}\", include_str!({:?})),\n", f.display().to_string()));
+    }
+    out.push_str("];\n");
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_checks.rs"), out).unwrap();
+}

@@ -1,0 +1,361 @@
+//! The command line (clap derive) and the commands. `main.rs` only maps the outcome to an exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::Stage;
+use crate::config::{self, Config};
+use crate::engine::{self, RunOptions};
+use crate::error::{ConfigError, Error};
+use crate::inputs::git::RepoHandle;
+use crate::report::{self, model::Verdict, Format};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shipgate",
+    version,
+    about = "A pre-deploy release gate: may this ship now?",
+    long_about = "shipgate runs a checklist of YAML checks against the repository, the commits being \
+pushed, the built artifact, the deploy environment and the clock, and says pass or fail.\n\n\
+Exit status: 0 the gate passed; 1 the gate failed; 2 the gate could not decide (bad configuration, \
+unreadable input)."
+)]
+pub struct Cli {
+    /// The repository to check (default: the current directory's repository).
+    #[arg(short = 'C', long = "repo", value_name = "DIR", global = true)]
+    pub repo: Option<PathBuf>,
+    /// When to use colors: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checklist and say whether this may ship.
+    Run(RunArgs),
+    /// List every loaded check: id, kind, severity, stages, source file.
+    List {
+        #[arg(short = 'f', long = "format", value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// What a check looks for, why it matters, how to fix it.
+    Explain {
+        /// The check's id.
+        id: String,
+    },
+    /// Load and validate configuration and check files (and run their samples) without running.
+    Validate {
+        /// Check files (or a .shipgate.yaml) to validate; default: the project's whole configuration.
+        files: Vec<PathBuf>,
+    },
+    /// Write a starter .shipgate.yaml for the detected ecosystem.
+    Init,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The stage: pre-push (what the hook runs), ci (every pipeline), release (the deploy).
+    #[arg(long, value_enum, default_value_t = Stage::Ci, help_heading = "Selection")]
+    pub stage: Stage,
+    /// Run only these checks (whatever their stages). Repeatable.
+    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    pub only: Vec<String>,
+    /// Skip these checks. Repeatable.
+    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    pub skip: Vec<String>,
+    /// Accept a failing check for this run; the reason is kept in the report. Repeatable.
+    #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection")]
+    pub overrides: Vec<(String, String)>,
+    /// Evaluate as if now were this instant (RFC 3339, e.g. 2026-08-21T17:00:00+02:00).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at, help_heading = "Inputs")]
+    pub at: Option<jiff::Timestamp>,
+    /// Output format.
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Human, help_heading = "Output")]
+    pub format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Worker threads for the repository walk (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide = true)]
+    pub threads: usize,
+}
+
+fn parse_override(s: &str) -> Result<(String, String), String> {
+    let (id, reason) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=REASON, e.g. friday-deploys=\"hotfix for incident 4211\", got `{s}`"))?;
+    if reason.trim().is_empty() {
+        return Err(format!("the override of `{id}` needs a reason after `=`"));
+    }
+    Ok((id.trim().to_string(), reason.trim().to_string()))
+}
+
+pub fn parse_at(s: &str) -> Result<jiff::Timestamp, String> {
+    s.parse::<jiff::Timestamp>()
+        .or_else(|_| s.parse::<jiff::Zoned>().map(|z| z.timestamp()))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-08-21T17:00:00+02:00: {e}"))
+}
+
+/// What a command ended with; `main` maps it to the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the gate passed (or the command succeeded).
+    Pass,
+    /// 1: the gate failed.
+    Fail,
+    /// 2: the gate could not decide.
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Pass => 0,
+            ExitStatus::Fail => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Decides colour once: `--color`, `NO_COLOR`, and whether stdout is a terminal.
+pub fn use_color(when: ColorWhen) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && io::stdout().is_terminal()
+        }
+    }
+}
+
+pub fn execute(cli: Cli) -> Result<ExitStatus, Error> {
+    let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let color = use_color(cli.color);
+    match cli.command {
+        Command::Run(args) => run(&dir, &args, color),
+        Command::List { format } => list(&dir, format),
+        Command::Explain { id } => explain(&dir, &id),
+        Command::Validate { files } => validate(&dir, &files),
+        Command::Init => crate::init::init(&dir),
+    }
+}
+
+fn load(dir: &Path) -> Result<(RepoHandle, Config), Error> {
+    let repo = RepoHandle::open(dir)?;
+    let config = config::load(&repo.root)?;
+    Ok((repo, config))
+}
+
+fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
+    let (repo, config) = load(dir)?;
+    let opts = RunOptions {
+        dir: repo.root.clone(),
+        stage: args.stage,
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        overrides: args.overrides.clone(),
+        at: args.at,
+        threads: args.threads,
+    };
+    let report = engine::run(&config, &repo, &opts)?;
+    match &args.output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            report::write(&report, args.format, false, &mut buf).map_err(|e| Error::io(path, e))?;
+            write_atomic(path, &buf)?;
+            eprintln!(
+                "shipgate: gate {} ({} failed, {} errors); report written to {}",
+                if report.verdict == Verdict::Pass { "passed" } else { "failed" },
+                report.summary.fail,
+                report.summary.error,
+                path.display()
+            );
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut lock = stdout.lock();
+            match report::write(&report, args.format, color, &mut lock).and_then(|_| lock.flush()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(Error::io("<stdout>", e)),
+            }
+        }
+    }
+    Ok(exit_status(&report))
+}
+
+/// The exit status a report implies.
+pub fn exit_status(report: &report::model::Report) -> ExitStatus {
+    match report.verdict {
+        Verdict::Pass => ExitStatus::Pass,
+        Verdict::Fail if report.has_errors() => ExitStatus::Error,
+        Verdict::Fail => ExitStatus::Fail,
+    }
+}
+
+/// Writes `data` to `path` through a temporary file in the same folder and a rename, so a reader
+/// never sees half a report and a failed write never destroys the previous one.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), Error> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io(parent, e))?;
+    tmp.write_all(data).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn list(dir: &Path, format: ListFormat) -> Result<ExitStatus, Error> {
+    let (_, config) = load(dir)?;
+    let mut out = io::stdout().lock();
+    let res = match format {
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> = config
+                .checks
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id,
+                        "title": c.title,
+                        "kind": c.spec.kind(),
+                        "severity": c.severity,
+                        "stages": c.stages,
+                        "off": c.off,
+                        "source": c.source,
+                        "builtin": c.builtin,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &items).map_err(io::Error::from).and_then(|_| writeln!(out))
+        }
+        ListFormat::Human => {
+            let w = config.checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
+            let mut r = writeln!(out, "{:<w$}  {:<16}  {:<8}  {:<22}  SOURCE", "ID", "KIND", "SEVERITY", "STAGES");
+            for c in &config.checks {
+                let stages: Vec<&str> = c.stages.iter().map(|s| s.as_str()).collect();
+                let src = if c.off {
+                    format!("{} (off)", c.source)
+                } else {
+                    c.source.clone()
+                };
+                r = r.and_then(|_| {
+                    writeln!(
+                        out,
+                        "{:<w$}  {:<16}  {:<8}  {:<22}  {}",
+                        c.id,
+                        c.spec.kind(),
+                        c.severity.as_str(),
+                        stages.join(","),
+                        src
+                    )
+                });
+            }
+            r
+        }
+    };
+    ignore_broken_pipe(res)?;
+    Ok(ExitStatus::Pass)
+}
+
+fn ignore_broken_pipe(r: io::Result<()>) -> Result<(), Error> {
+    match r {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
+}
+
+fn explain(dir: &Path, id: &str) -> Result<ExitStatus, Error> {
+    let (_, config) = load(dir)?;
+    let Some(c) = config.get(id) else {
+        return Err(config.unknown_id("explain", id));
+    };
+    let mut s = String::new();
+    let stages: Vec<&str> = c.stages.iter().map(|s| s.as_str()).collect();
+    s.push_str(&format!("{} — {}\n\n", c.id, c.title));
+    s.push_str(&format!(
+        "kind: {}   severity: {}   stages: {}{}\nsource: {}\n",
+        c.spec.kind(),
+        c.severity.as_str(),
+        stages.join(", "),
+        if c.off { "   (off)" } else { "" },
+        c.source
+    ));
+    s.push_str(&format!("\nWhat it looks for:\n{}\n", indent(&crate::kinds::describe(&c.spec))));
+    if let Some(why) = &c.why {
+        s.push_str(&format!("\nWhy it matters:\n{}\n", indent(why.trim())));
+    }
+    if let Some(help) = &c.help {
+        s.push_str(&format!("\nHow to fix:\n{}\n", indent(help.trim())));
+    }
+    s.push_str(&format!(
+        "\nTo silence one finding, add a `shipgate:allow {}` comment on its line or the line above; \
+to accept it in .shipgate.yaml, add a waiver with a reason and an expiry date.\n",
+        c.id
+    ));
+    ignore_broken_pipe(io::stdout().lock().write_all(s.as_bytes()))?;
+    Ok(ExitStatus::Pass)
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+}
+
+fn validate(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
+    let mut errors: Vec<ConfigError> = Vec::new();
+    let checks = if files.is_empty() {
+        let (_, config) = load(dir)?;
+        config.checks
+    } else {
+        let mut sources = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
+            let label = f.display().to_string();
+            if f.file_name().is_some_and(|n| n == config::PROJECT_FILE) {
+                let root = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let cfg = config::load_from(root, Some((f, &text)), &mut errors);
+                sources.clear();
+                let mut all = cfg.checks;
+                all.retain(|c| !c.builtin);
+                for c in &all {
+                    errors.extend(config::samples::verify(c));
+                }
+                continue;
+            }
+            sources.push(config::Source {
+                label,
+                text,
+                builtin: false,
+            });
+        }
+        config::parse_checks(&sources, &Default::default(), None, &mut errors)
+    };
+    for c in &checks {
+        errors.extend(config::samples::verify(c));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Config(errors));
+    }
+    println!("ok: {} check(s) valid", checks.len());
+    Ok(ExitStatus::Pass)
+}

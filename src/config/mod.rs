@@ -1,0 +1,559 @@
+//! Loading and validating configuration: the built-in checklist (embedded from `checks/`), extra
+//! check files named in `.shipgate.yaml`, per-check changes, settings and waivers. Raw serde data
+//! (`raw`) becomes validated `Check`s; every problem is collected with its file, line, column and
+//! a suggestion, so a user sees all their mistakes at once.
+
+pub mod raw;
+pub mod samples;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::check::{Check, GlobList, Stage, Template};
+use crate::error::{ConfigError, Error};
+use crate::kinds::{Spec, KIND_KEYS};
+use crate::text::did_you_mean;
+use raw::{RawChange, RawCheck, RawProject};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_checks.rs"));
+
+/// The project configuration file, at the repository root.
+pub const PROJECT_FILE: &str = ".shipgate.yaml";
+/// Files larger than this are listed but not scanned, unless `settings.max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: Option<jiff::tz::TimeZone>,
+    pub timezone_name: Option<String>,
+    pub max_file_size: u64,
+    pub exclude: GlobList,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timezone: None,
+            timezone_name: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            exclude: GlobList::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub check: String,
+    pub path: String,
+    pub glob: GlobList,
+    pub reason: String,
+    pub expires: Option<jiff::civil::Date>,
+}
+
+/// Everything loaded: the checks (in a stable order), settings, waivers.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub checks: Vec<Check>,
+    pub settings: Settings,
+    pub waivers: Vec<Waiver>,
+    /// `.shipgate.yaml`, when the project has one.
+    pub project_file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn get(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.checks.iter().map(|c| c.id.as_str())
+    }
+
+    /// An error for an id that is not loaded, with the nearest id.
+    pub fn unknown_id(&self, what: &str, id: &str) -> Error {
+        let mut msg = format!("{what}: no check has the id `{id}`");
+        if let Some(s) = did_you_mean(id, self.ids()) {
+            msg.push_str(&format!("; {s}"));
+        } else {
+            msg.push_str(" (`shipgate list` shows every id)");
+        }
+        Error::Usage(msg)
+    }
+}
+
+/// Loads the configuration of the repository at `root`.
+pub fn load(root: &Path) -> Result<Config, Error> {
+    let path = root.join(PROJECT_FILE);
+    let project = match std::fs::read_to_string(&path) {
+        Ok(text) => Some((path, text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut errors = Vec::new();
+    let config = load_from(root, project.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &mut errors);
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(Error::Config(errors))
+    }
+}
+
+/// One check file's text, labelled as the user knows it.
+pub struct Source {
+    pub label: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+/// Builds the configuration; problems go to `errors` and loading goes on.
+pub fn load_from(root: &Path, project: Option<(&Path, &str)>, errors: &mut Vec<ConfigError>) -> Config {
+    let project_label = PROJECT_FILE.to_string();
+    let raw_project: RawProject = match project {
+        Some((_, text)) => match parse_yaml(&project_label, text) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(e);
+                RawProject::default()
+            }
+        },
+        None => RawProject::default(),
+    };
+    let mut sources: Vec<Source> = Vec::new();
+    if raw_project.builtins.unwrap_or(true) {
+        sources.extend(builtin_sources());
+    }
+    for extra in &raw_project.extra_checks {
+        match read_check_files(root, extra) {
+            Ok(found) => sources.extend(found),
+            Err(msg) => errors.push(
+                ConfigError::new(&project_label, msg)
+                    .at(find_line(project.map(|p| p.1), extra), None)
+                    .help("extra-checks names check files or folders relative to the repository root"),
+            ),
+        }
+    }
+
+    let mut checks = parse_checks(&sources, &raw_project.checks, project.map(|p| p.1), errors);
+    resolve_patterns_from(&mut checks, errors);
+    let settings = settings(&raw_project, project.map(|p| p.1), errors);
+    let waivers = waivers(&raw_project, &checks, project.map(|p| p.1), errors);
+
+    // Changes for ids that no check has.
+    for id in raw_project.checks.keys() {
+        if !checks.iter().any(|c| &c.id == id) {
+            let mut e = ConfigError::new(&project_label, format!("`checks` changes `{id}`, but no check has that id"))
+                .at(find_key_line(project.map(|p| p.1), id), None);
+            if let Some(s) = did_you_mean(id, checks.iter().map(|c| c.id.as_str())) {
+                e = e.help(s);
+            }
+            errors.push(e);
+        }
+    }
+
+    Config {
+        checks,
+        settings,
+        waivers,
+        project_file: project.map(|p| p.0.to_path_buf()),
+    }
+}
+
+/// The embedded built-in checklist.
+pub fn builtin_sources() -> Vec<Source> {
+    BUILTIN_CHECKS
+        .iter()
+        .map(|(name, text)| Source {
+            label: (*name).to_string(),
+            text: (*text).to_string(),
+            builtin: true,
+        })
+        .collect()
+}
+
+/// Check files at `rel` (a file, or a folder of `*.yaml`/`*.yml` files), relative to `root`.
+pub fn read_check_files(root: &Path, rel: &str) -> Result<Vec<Source>, String> {
+    let path = root.join(rel);
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+    let mut files = Vec::new();
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
+            .map_err(|e| format!("cannot read folder `{rel}`: {e}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        entries.sort();
+        files.extend(entries);
+    } else {
+        files.push(path);
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+            let label = p
+                .strip_prefix(root)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| p.display().to_string());
+            Ok(Source {
+                label,
+                text,
+                builtin: false,
+            })
+        })
+        .collect()
+}
+
+/// Parses check files into checks, applying the project's per-check changes.
+pub fn parse_checks(
+    sources: &[Source],
+    changes: &BTreeMap<String, RawChange>,
+    project_text: Option<&str>,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<Check> {
+    let mut checks: Vec<Check> = Vec::new();
+    let mut origin: HashMap<String, String> = HashMap::new();
+    for src in sources {
+        let raw: RawCheck = match parse_yaml(&src.label, &src.text) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let id = raw.id.clone();
+        let change = changes.get(&id);
+        // Parameters changed in .shipgate.yaml: merge, then parse the merged document again.
+        let raw = match change.and_then(|c| c.params.as_ref()) {
+            Some(params) => match merge_params(&src.text, params) {
+                Ok(r) => r,
+                Err(msg) => {
+                    errors.push(
+                        ConfigError::new(PROJECT_FILE, format!("params: {msg}"))
+                            .at(find_key_line(project_text, &id), None)
+                            .check(&id),
+                    );
+                    continue;
+                }
+            },
+            None => raw,
+        };
+        match validate_check(raw, src, change) {
+            Ok(check) => {
+                if let Some(first) = origin.get(&check.id) {
+                    errors.push(
+                        ConfigError::new(&src.label, format!("duplicate check id `{}`: already defined in {first}", check.id))
+                            .at(find_line(Some(&src.text), "id:"), Some(1))
+                            .help("ids must be unique; rename one of the checks"),
+                    );
+                    continue;
+                }
+                origin.insert(check.id.clone(), src.label.clone());
+                checks.push(check);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    checks
+}
+
+fn merge_params(text: &str, params: &yaml_serde::Mapping) -> Result<RawCheck, String> {
+    let mut doc: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+    let map = doc.as_mapping_mut().ok_or("the check file is not a mapping")?;
+    let key = KIND_KEYS
+        .iter()
+        .find(|k| map.contains_key(**k))
+        .ok_or("the check has no kind key")?;
+    let kind = map
+        .get_mut(*key)
+        .and_then(|v| v.as_mapping_mut())
+        .ok_or_else(|| format!("`{key}` is not a mapping"))?;
+    for (k, v) in params {
+        kind.insert(k.clone(), v.clone());
+    }
+    let merged = yaml_serde::to_string(&doc).map_err(|e| e.to_string())?;
+    yaml_serde::from_str(&merged).map_err(|e| {
+        let (msg, help) = describe_yaml_error(&e);
+        match help {
+            Some(h) => format!("{msg}; {h}"),
+            None => msg,
+        }
+    })
+}
+
+fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Result<Check, Vec<ConfigError>> {
+    let mut errs = Vec::new();
+    let err = |msg: String| ConfigError::new(&src.label, msg).check(&raw.id);
+    let id_ok = !raw.id.is_empty()
+        && raw.id.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if !id_ok {
+        errs.push(
+            err(format!("id `{}` is not kebab-case", raw.id))
+                .at(find_line(Some(&src.text), "id:"), Some(1))
+                .help("use lowercase letters, digits and single dashes, e.g. `no-debug-flags`"),
+        );
+    }
+    let mut specs: Vec<(&str, Spec)> = Vec::new();
+    if let Some(p) = raw.repo_files {
+        specs.push(("repo-files", Spec::RepoFiles(p)));
+    }
+    if let Some(p) = raw.repo_content {
+        specs.push(("repo-content", Spec::RepoContent(p)));
+    }
+    let spec = match specs.len() {
+        1 => Some(specs.pop().unwrap().1),
+        0 => {
+            errs.push(
+                err("no kind: a check needs exactly one kind key".into())
+                    .help(format!("add one of: {}", KIND_KEYS.join(", "))),
+            );
+            None
+        }
+        _ => {
+            let names: Vec<&str> = specs.iter().map(|s| s.0).collect();
+            errs.push(
+                err(format!("several kinds ({}): a check has exactly one kind key", names.join(", ")))
+                    .at(find_line(Some(&src.text), &format!("{}:", names[1])), Some(1))
+                    .help("split it into one check file per kind"),
+            );
+            None
+        }
+    };
+    let message = change.and_then(|c| c.message.clone()).or(raw.message);
+    let message = match message.map(|m| Template::parse(&m)) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            errs.push(err(e).at(find_line(Some(&src.text), "message:"), Some(1)));
+            None
+        }
+        None => None,
+    };
+    if let (Some(spec), Some(t)) = (&spec, &message) {
+        for f in t.fields() {
+            if !spec.fields().contains(&f) {
+                let mut e = err(format!("message uses `{{{f}}}`, which a {} check does not have", spec.kind()))
+                    .at(find_line(Some(&src.text), "message:"), Some(1));
+                e = e.help(match did_you_mean(f, spec.fields().iter().copied()) {
+                    Some(s) => s,
+                    None => format!("available: {}", spec.fields().join(", ")),
+                });
+                errs.push(e);
+            }
+        }
+    }
+    if let Some(Spec::RepoContent(p)) = &spec {
+        for d in &p.patterns {
+            if d.regex.0.is_match(b"") {
+                errs.push(
+                    err(format!("pattern `{}` matches the empty string, so it would match every file", d.name))
+                        .help("make the pattern require at least one character"),
+                );
+            }
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let stages = change
+        .and_then(|c| c.stages.clone())
+        .or(raw.stages)
+        .unwrap_or_else(|| Stage::ALL.to_vec());
+    Ok(Check {
+        id: raw.id,
+        title: raw.title,
+        severity: change.and_then(|c| c.severity).unwrap_or(raw.severity),
+        stages,
+        message,
+        help: change.and_then(|c| c.help.clone()).or(raw.help),
+        why: raw.why,
+        off: change.and_then(|c| c.off).unwrap_or(raw.off),
+        source: src.label.clone(),
+        builtin: src.builtin,
+        spec: spec.unwrap(),
+        samples: raw.samples,
+    })
+}
+
+/// Copies the patterns named by `patterns-from` into each content check.
+fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
+    let ids: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
+    for i in 0..checks.len() {
+        let Some(content) = checks[i].spec.content() else { continue };
+        let refs = content.patterns_from.clone();
+        let mut borrowed = Vec::new();
+        for r in &refs {
+            match checks.iter().find(|c| &c.id == r).and_then(|c| c.spec.content()) {
+                Some(other) if other.patterns_from.is_empty() || !other.patterns.is_empty() => {
+                    borrowed.extend(other.patterns.iter().cloned())
+                }
+                Some(_) => {}
+                None => {
+                    let mut e = ConfigError::new(&checks[i].source, format!("patterns-from names `{r}`, which is not a content check"))
+                        .check(&checks[i].id);
+                    if let Some(s) = did_you_mean(r, ids.iter().map(String::as_str)) {
+                        e = e.help(s);
+                    }
+                    errors.push(e);
+                }
+            }
+        }
+        let c = &mut checks[i];
+        if let Some(p) = c.spec.content_mut() {
+            p.patterns.extend(borrowed);
+            if p.patterns.is_empty() {
+                errors.push(
+                    ConfigError::new(&c.source, "a content check needs at least one pattern (patterns or patterns-from)")
+                        .check(&c.id),
+                );
+            }
+        }
+    }
+}
+
+fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>) -> Settings {
+    let s = &raw.settings;
+    let mut out = Settings {
+        max_file_size: s.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
+        exclude: s.exclude.clone(),
+        ..Settings::default()
+    };
+    if let Some(name) = &s.timezone {
+        match jiff::tz::TimeZone::get(name) {
+            Ok(tz) => {
+                out.timezone = Some(tz);
+                out.timezone_name = Some(name.clone());
+            }
+            Err(_) => errors.push(
+                ConfigError::new(PROJECT_FILE, format!("unknown time zone `{name}`"))
+                    .at(find_line(text, "timezone:"), None)
+                    .help("use an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`"),
+            ),
+        }
+    }
+    out
+}
+
+fn waivers(raw: &RawProject, checks: &[Check], text: Option<&str>, errors: &mut Vec<ConfigError>) -> Vec<Waiver> {
+    let mut out = Vec::new();
+    for w in &raw.waivers {
+        let line = find_line(text, &w.path);
+        if !checks.iter().any(|c| c.id == w.check) {
+            let mut e = ConfigError::new(PROJECT_FILE, format!("waiver for `{}`, but no check has that id", w.check))
+                .at(find_line(text, &w.check), None);
+            if let Some(s) = did_you_mean(&w.check, checks.iter().map(|c| c.id.as_str())) {
+                e = e.help(s);
+            }
+            errors.push(e);
+            continue;
+        }
+        if w.reason.trim().is_empty() {
+            errors.push(ConfigError::new(PROJECT_FILE, format!("waiver for `{}` has an empty reason", w.check)).at(line, None));
+            continue;
+        }
+        match GlobList::new(std::slice::from_ref(&w.path)) {
+            Ok(glob) => out.push(Waiver {
+                check: w.check.clone(),
+                path: w.path.clone(),
+                glob,
+                reason: w.reason.clone(),
+                expires: w.expires.map(|d| d.0),
+            }),
+            Err(e) => errors.push(ConfigError::new(PROJECT_FILE, e).at(line, None)),
+        }
+    }
+    out
+}
+
+/// Parses YAML into `T`, turning yaml_serde's error into a positioned `ConfigError` with a
+/// suggestion for unknown names.
+pub fn parse_yaml<T: DeserializeOwned>(label: &str, text: &str) -> Result<T, ConfigError> {
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Err(ConfigError::new(label, "the file is empty").help("a check file holds one check: id, title, severity and a kind"));
+    }
+    yaml_serde::from_str(text).map_err(|e| {
+        let (message, help) = describe_yaml_error(&e);
+        let loc = e.location();
+        let mut ce = ConfigError::new(label, message).at(loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+        if let Some(h) = help {
+            ce = ce.help(h);
+        }
+        ce
+    })
+}
+
+/// The error text without its position suffix, and a "did you mean" for unknown fields/variants.
+fn describe_yaml_error(e: &yaml_serde::Error) -> (String, Option<String>) {
+    let full = e.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) if full[i..].contains(" column ") => full[..i].to_string(),
+        _ => full,
+    };
+    let help = ["unknown field `", "unknown variant `"].iter().find_map(|marker| {
+        let start = message.find(marker)? + marker.len();
+        let name = &message[start..start + message[start..].find('`')?];
+        let expected = &message[message.find("expected")?..];
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        did_you_mean(name, candidates.iter().copied()).or_else(|| Some(format!("valid here: {}", candidates.join(", "))))
+    });
+    (message, help)
+}
+
+/// 1-based line of the first line containing `needle` (for errors that serde cannot place).
+pub fn find_line(text: Option<&str>, needle: &str) -> Option<usize> {
+    text?.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// 1-based line where `key:` is a mapping key.
+fn find_key_line(text: Option<&str>, key: &str) -> Option<usize> {
+    let pat = format!("{key}:");
+    text?.lines().position(|l| l.trim_start().starts_with(&pat)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_errors(text: &str) -> Vec<ConfigError> {
+        let src = Source {
+            label: "x.yaml".into(),
+            text: text.into(),
+            builtin: false,
+        };
+        let mut errors = Vec::new();
+        parse_checks(&[src], &BTreeMap::new(), None, &mut errors);
+        errors
+    }
+
+    #[test]
+    fn unknown_field_has_position_and_suggestion() {
+        let errs = check_errors("id: a\ntitle: t\nseverty: error\nrepo-files:\n  forbid: [x]\n");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, Some(3));
+        assert!(errs[0].message.contains("unknown field `severty`"), "{}", errs[0]);
+        assert_eq!(errs[0].help.as_deref(), Some("did you mean `severity`?"));
+    }
+
+    #[test]
+    fn unknown_kind_is_suggested() {
+        let errs = check_errors("id: a\ntitle: t\nseverity: error\nrepo-contnet:\n  patterns: []\n");
+        assert_eq!(errs[0].help.as_deref(), Some("did you mean `repo-content`?"));
+    }
+
+    #[test]
+    fn bad_regex_is_placed() {
+        let errs = check_errors(
+            "id: a\ntitle: t\nseverity: error\nrepo-content:\n  patterns:\n    - name: x\n      regex: 'a(b'\n",
+        );
+        assert!(errs[0].message.contains("invalid regex"), "{}", errs[0]);
+        assert!(errs[0].line.is_some());
+    }
+
+    #[test]
+    fn builtins_load_cleanly() {
+        let mut errors = Vec::new();
+        let checks = parse_checks(&builtin_sources(), &BTreeMap::new(), None, &mut errors);
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(!checks.is_empty());
+    }
+}

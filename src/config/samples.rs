@@ -1,0 +1,86 @@
+//! A check's `samples`: inputs that must produce a finding (`fail`) and inputs that must not
+//! (`pass`). `shipgate validate` and the test suite run them, so a pattern cannot silently rot.
+
+use crate::check::Check;
+use crate::config::raw::Sample;
+use crate::error::ConfigError;
+use crate::inputs::content::{ContentMatcher, Selection};
+use crate::inputs::repo::RepoFile;
+use crate::kinds::{repo_files, Spec};
+
+/// Runs the check's samples; one error per sample that does not behave.
+pub fn verify(check: &Check) -> Vec<ConfigError> {
+    let Some(samples) = &check.samples else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    let cases = samples.fail.iter().map(|s| (true, s)).chain(samples.pass.iter().map(|s| (false, s)));
+    for (i, (must_find, sample)) in cases.enumerate() {
+        let found = match count(check, sample) {
+            Ok(n) => n,
+            Err(msg) => {
+                errors.push(ConfigError::new(&check.source, format!("sample {}: {msg}", i + 1)).check(&check.id));
+                continue;
+            }
+        };
+        if must_find && found == 0 {
+            errors.push(
+                ConfigError::new(&check.source, format!("fail sample {} produced no finding: {}", i + 1, describe(sample)))
+                    .check(&check.id)
+                    .help("the check no longer catches what it says it catches: fix the pattern or the sample"),
+            );
+        } else if !must_find && found > 0 {
+            errors.push(
+                ConfigError::new(&check.source, format!("pass sample {} produced {found} finding(s): {}", i + 1, describe(sample)))
+                    .check(&check.id)
+                    .help("the check reports something it should accept: tighten the pattern or fix the sample"),
+            );
+        }
+    }
+    errors
+}
+
+fn describe(s: &Sample) -> String {
+    match s {
+        Sample::Text(t) => format!("{t:?}"),
+        Sample::Full(f) => match (&f.path, &f.content) {
+            (Some(p), Some(c)) => format!("{p}: {c:?}"),
+            (None, Some(c)) => format!("{c:?}"),
+            _ => format!("{:?}", f.paths),
+        },
+    }
+}
+
+/// How many findings the check makes on one sample.
+fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
+    match &check.spec {
+        Spec::RepoContent(p) => {
+            let (path, content) = match sample {
+                Sample::Text(t) => (None, t.clone()),
+                Sample::Full(f) => (f.path.clone(), f.content.clone().ok_or("a content sample needs `content`")?),
+            };
+            let path = match path {
+                Some(p) => p,
+                None if p.include.is_none() => "src/sample".to_string(),
+                None => return Err("this check selects files with `include`, so its samples need a `path`".into()),
+            };
+            let sel = Selection {
+                include: p.include.clone(),
+                exclude: p.exclude.clone(),
+            };
+            let m = ContentMatcher::new(vec![(0, sel, p.patterns.clone())])?;
+            let owners = m.owners_for(&path);
+            let id = check.id.clone();
+            Ok(m.scan(&owners, content.as_bytes(), &|_| id.clone()).matches.len())
+        }
+        Spec::RepoFiles(p) => {
+            let paths = match sample {
+                Sample::Text(t) => vec![t.clone()],
+                Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
+                Sample::Full(f) => f.path.clone().into_iter().collect(),
+            };
+            let files: Vec<RepoFile> = paths.into_iter().map(|path| RepoFile { path, tracked: true }).collect();
+            Ok(repo_files::evaluate(check, p, &files).findings.len())
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `shipgate init`: a starter `.shipgate.yaml` for the ecosystem detected in the repository.
+//! It never overwrites an existing file.
+
+use std::path::Path;
+
+use crate::cli::{write_atomic, ExitStatus};
+use crate::config::PROJECT_FILE;
+use crate::error::Error;
+use crate::inputs::git::RepoHandle;
+
+/// Ecosystems recognised by their manifest at the repository root.
+const ECOSYSTEMS: &[(&str, &str)] = &[
+    ("Cargo.toml", "Rust"),
+    ("package.json", "JavaScript/TypeScript"),
+    ("pyproject.toml", "Python"),
+    ("requirements.txt", "Python"),
+    ("go.mod", "Go"),
+    ("Gemfile", "Ruby"),
+    ("pom.xml", "Java"),
+];
+
+pub fn init(dir: &Path) -> Result<ExitStatus, Error> {
+    let repo = RepoHandle::open(dir)?;
+    let path = repo.root.join(PROJECT_FILE);
+    if path.exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; shipgate init never overwrites it (edit it, or delete it first)",
+            path.display()
+        )));
+    }
+    let found: Vec<&str> = ECOSYSTEMS
+        .iter()
+        .filter(|(f, _)| repo.root.join(f).exists())
+        .map(|(_, e)| *e)
+        .collect();
+    let text = starter(&found);
+    write_atomic(&path, text.as_bytes())?;
+    let what = if found.is_empty() {
+        "no known ecosystem detected".to_string()
+    } else {
+        format!("detected: {}", found.join(", "))
+    };
+    println!("wrote {} ({what})", path.display());
+    println!("next: `shipgate run` to see the report, `shipgate list` for every check");
+    Ok(ExitStatus::Pass)
+}
+
+fn starter(found: &[&str]) -> String {
+    let mut exclude = vec!["# - \"vendor/**\""];
+    let mut hints = Vec::new();
+    for e in found {
+        match *e {
+            "JavaScript/TypeScript" => {
+                exclude.push("# - \"dist/**\"        # build output, checked with --artifact instead");
+                hints.push("# JavaScript: `npm pack` then `shipgate run --artifact *.tgz` inspects what would be published.");
+            }
+            "Rust" => {
+                hints.push("# Rust: `cargo package` then `shipgate run --artifact target/package/*.crate`.");
+            }
+            "Python" => {
+                hints.push("# Python: `python -m build` then `shipgate run --artifact dist/*.whl`.");
+            }
+            _ => {}
+        }
+    }
+    exclude.dedup();
+    format!(
+        r#"# shipgate configuration — https://github.com/shipgate/shipgate
+# Every key is optional: with no file at all, the built-in checklist runs.
+{hints}
+# Use the built-in checklist (`shipgate list` shows it).
+builtins: true
+
+# Extra check files or folders of your own, one check per YAML file.
+extra-checks: []
+#  - .shipgate/checks/
+
+settings:
+  # Time zone for deploy windows and the report (IANA name). Default: the machine's.
+  # timezone: Europe/Berlin
+  # Files larger than this are listed but not scanned.
+  max-file-size: 2MiB
+  # Paths no repository check looks at.
+  exclude: []
+  {exclude}
+
+# Per-check changes, by id: severity, stages, off, message, help, params.
+checks: {{}}
+#  lockfile-present:
+#    severity: error
+#  static-paths:
+#    params:
+#      exclude: ["docs/**"]
+
+# Accepted findings, each with a reason and an expiry date (an expired waiver stops waiving).
+waivers: []
+#  - check: static-paths
+#    path: "scripts/dev-setup.sh"
+#    reason: "developer setup script, never deployed"
+#    expires: 2027-03-31
+"#,
+        hints = hints.join("\n"),
+        exclude = exclude.join("\n  ")
+    )
+}

@@ -1,0 +1,74 @@
+//! The repository as git sees it: where its work tree is, HEAD, the branch, and which paths are
+//! tracked. Opened with git2 (no network).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// The repository under check.
+pub struct RepoHandle {
+    /// The work tree root (or the directory itself, outside git).
+    pub root: PathBuf,
+    pub repo: Option<git2::Repository>,
+}
+
+impl RepoHandle {
+    /// Finds the repository containing `dir` (`-C DIR`, default the current directory). Outside
+    /// a git repository the directory is checked as a plain tree.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        let dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        match git2::Repository::discover(&dir) {
+            Ok(repo) => {
+                let root = match repo.workdir() {
+                    Some(w) => w.to_path_buf(),
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "{} is a bare repository: shipgate checks a work tree; run it in a clone or a linked worktree",
+                            repo.path().display()
+                        )))
+                    }
+                };
+                let root = root.canonicalize().unwrap_or(root);
+                Ok(RepoHandle { root, repo: Some(repo) })
+            }
+            Err(_) => Ok(RepoHandle { root: dir, repo: None }),
+        }
+    }
+
+    /// HEAD's sha, if HEAD points at a commit (not on an unborn branch).
+    pub fn head(&self) -> Option<String> {
+        let repo = self.repo.as_ref()?;
+        let head = repo.head().ok()?;
+        head.peel_to_commit().ok().map(|c| c.id().to_string())
+    }
+
+    /// The checked-out branch (None when HEAD is detached). On an unborn branch this is the
+    /// branch the first commit will create.
+    pub fn branch(&self) -> Option<String> {
+        let repo = self.repo.as_ref()?;
+        if repo.head_detached().unwrap_or(false) {
+            return None;
+        }
+        match repo.head() {
+            Ok(h) => h.shorthand().map(str::to_string),
+            Err(_) => {
+                // Unborn: HEAD is a symbolic ref to a branch that does not exist yet.
+                let r = repo.find_reference("HEAD").ok()?;
+                r.symbolic_target().map(|t| t.trim_start_matches("refs/heads/").to_string())
+            }
+        }
+    }
+
+    /// Every path in the index.
+    pub fn tracked(&self) -> Result<Option<HashSet<String>>, Error> {
+        let Some(repo) = &self.repo else { return Ok(None) };
+        let index = repo.index()?;
+        Ok(Some(
+            index
+                .iter()
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .collect(),
+        ))
+    }
+}

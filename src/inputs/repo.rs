@@ -1,0 +1,296 @@
+//! The repository pass: one parallel, `.gitignore`-aware walk of the work tree that lists every
+//! file for `repo-files` and feeds each selected file's contents, read once, to the content
+//! matcher shared by all content checks. Tracked files that a `.gitignore` hides (a force-added
+//! `.env`) are listed and scanned too: they ship.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Mutex;
+
+use ignore::{ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use crate::check::GlobList;
+use crate::inputs::content::{ContentMatcher, RawMatch};
+use crate::report::model::{NotScanned, ScanStats};
+
+/// How many bytes are inspected to decide that a file is binary (as git and ripgrep do: a NUL).
+const BINARY_SNIFF: usize = 8192;
+/// At most this many unscanned large files are named in the report (all are counted).
+const MAX_NOT_SCANNED_LISTED: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoFile {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    pub tracked: bool,
+}
+
+/// A part of the repository that could not be read. `owners` are the content checks that wanted
+/// it; `None` means the file list itself is incomplete, which affects every repository check.
+#[derive(Debug, Clone)]
+pub struct ReadError {
+    pub path: String,
+    pub message: String,
+    pub owners: Option<Vec<usize>>,
+}
+
+#[derive(Default)]
+pub struct RepoScan {
+    pub files: Vec<RepoFile>,
+    pub matches: Vec<(String, RawMatch)>,
+    pub errors: Vec<ReadError>,
+    /// Owner of each finding silenced by `shipgate:allow`.
+    pub suppressed: Vec<usize>,
+    pub stats: ScanStats,
+}
+
+impl RepoScan {
+    fn merge(&mut self, other: RepoScan) {
+        self.files.extend(other.files);
+        self.matches.extend(other.matches);
+        self.errors.extend(other.errors);
+        self.suppressed.extend(other.suppressed);
+        self.stats.files += other.stats.files;
+        self.stats.scanned += other.stats.scanned;
+        self.stats.skipped_binary += other.stats.skipped_binary;
+        self.stats.skipped_large += other.stats.skipped_large;
+        self.stats.not_scanned.extend(other.stats.not_scanned);
+    }
+}
+
+pub struct ScanOptions<'a> {
+    pub root: &'a Path,
+    /// Paths git tracks (`None` outside a git repository).
+    pub tracked: Option<&'a HashSet<String>>,
+    /// `settings.exclude`: paths no repository check looks at.
+    pub exclude: &'a GlobList,
+    pub matcher: Option<&'a ContentMatcher>,
+    pub max_file_size: u64,
+    /// Check id by owner index (for `shipgate:allow <id>`).
+    pub ids: &'a (dyn Fn(usize) -> String + Sync),
+    pub threads: usize,
+}
+
+pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
+    let shared = Mutex::new(RepoScan::default());
+    let mut builder = WalkBuilder::new(opts.root);
+    builder
+        .hidden(false)
+        .ignore(false)
+        .parents(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(true)
+        .follow_links(false)
+        .threads(opts.threads)
+        .filter_entry(|e| e.file_name() != ".git");
+    let mut vb = VisitorBuilder {
+        opts,
+        shared: &shared,
+    };
+    builder.build_parallel().visit(&mut vb);
+    let mut out = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+
+    // Tracked files the walk did not see: ignored by a .gitignore, yet committed.
+    if let Some(tracked) = opts.tracked {
+        let seen: HashSet<&str> = out.files.iter().map(|f| f.path.as_str()).collect();
+        let mut missing: Vec<&String> = tracked
+            .iter()
+            .filter(|p| !seen.contains(p.as_str()) && !opts.exclude.is_match(p))
+            .collect();
+        missing.sort();
+        let unused = Mutex::new(RepoScan::default());
+        let mut v = Visitor {
+            opts,
+            local: RepoScan::default(),
+            shared: &unused,
+            buf: Vec::new(),
+        };
+        for p in missing {
+            let full = opts.root.join(p);
+            match std::fs::symlink_metadata(&full) {
+                Ok(m) if m.file_type().is_file() => v.file(p.clone(), &full),
+                Ok(m) if m.file_type().is_symlink() => v.local.files.push(RepoFile {
+                    path: p.clone(),
+                    tracked: true,
+                }),
+                _ => {} // deleted in the work tree, or not a regular file
+            }
+        }
+        let extra = std::mem::take(&mut v.local);
+        drop(v);
+        out.merge(extra);
+    }
+
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    out.files.dedup_by(|a, b| a.path == b.path);
+    out.stats.files = out.files.len() as u64;
+    out.matches.sort_by(|a, b| {
+        (&a.0, a.1.line, a.1.column, a.1.owner).cmp(&(&b.0, b.1.line, b.1.column, b.1.owner))
+    });
+    out.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    out.stats.not_scanned.sort_by(|a, b| a.path.cmp(&b.path));
+    out.stats.not_scanned.truncate(MAX_NOT_SCANNED_LISTED);
+    out
+}
+
+struct VisitorBuilder<'s, 'a> {
+    opts: &'s ScanOptions<'a>,
+    shared: &'s Mutex<RepoScan>,
+}
+
+impl<'s, 'a: 's> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, 'a> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor {
+            opts: self.opts,
+            local: RepoScan::default(),
+            shared: self.shared,
+            buf: Vec::new(),
+        })
+    }
+}
+
+struct Visitor<'s, 'a> {
+    opts: &'s ScanOptions<'a>,
+    local: RepoScan,
+    shared: &'s Mutex<RepoScan>,
+    buf: Vec<u8>,
+}
+
+impl Drop for Visitor<'_, '_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        if let Ok(mut s) = self.shared.lock() {
+            s.merge(local);
+        }
+    }
+}
+
+impl ParallelVisitor for Visitor<'_, '_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = error_path(&e, self.opts.root);
+                self.local.errors.push(ReadError {
+                    path,
+                    message: e.to_string(),
+                    owners: None,
+                });
+                return WalkState::Continue;
+            }
+        };
+        if entry.depth() == 0 {
+            return WalkState::Continue;
+        }
+        let Some(rel) = relative(entry.path(), self.opts.root) else {
+            return WalkState::Continue;
+        };
+        let Some(ft) = entry.file_type() else {
+            return WalkState::Continue;
+        };
+        if ft.is_dir() {
+            return WalkState::Continue;
+        }
+        if self.opts.exclude.is_match(&rel) {
+            return WalkState::Continue;
+        }
+        if ft.is_file() {
+            self.file(rel, entry.path());
+        } else if ft.is_symlink() {
+            // Listed (a committed symlink is a file to git), never followed or read.
+            let tracked = self.is_tracked(&rel);
+            self.local.files.push(RepoFile { path: rel, tracked });
+        }
+        // FIFOs, sockets and devices are neither listed nor opened: opening a FIFO would hang.
+        WalkState::Continue
+    }
+}
+
+impl Visitor<'_, '_> {
+    fn is_tracked(&self, rel: &str) -> bool {
+        self.opts.tracked.is_some_and(|t| t.contains(rel))
+    }
+
+    fn file(&mut self, rel: String, full: &Path) {
+        let tracked = self.is_tracked(&rel);
+        if let Some(matcher) = self.opts.matcher {
+            let owners = matcher.owners_for(&rel);
+            if !owners.is_empty() {
+                self.read_and_scan(matcher, &rel, full, &owners);
+            }
+        }
+        self.local.files.push(RepoFile { path: rel, tracked });
+    }
+
+    fn read_and_scan(&mut self, matcher: &ContentMatcher, rel: &str, full: &Path, owners: &[usize]) {
+        let max = self.opts.max_file_size;
+        let result = File::open(full).and_then(|f| {
+            let len = f.metadata()?.len();
+            if len > max {
+                return Ok(Some(len));
+            }
+            self.buf.clear();
+            f.take(max + 1).read_to_end(&mut self.buf)?;
+            Ok(None)
+        });
+        match result {
+            Err(e) => self.local.errors.push(ReadError {
+                path: rel.to_string(),
+                message: format!("cannot read {rel}: {e}"),
+                owners: Some(owners.to_vec()),
+            }),
+            Ok(Some(len)) => self.large(rel, len),
+            Ok(None) if self.buf.len() as u64 > max => self.large(rel, self.buf.len() as u64),
+            Ok(None) => {
+                let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF)];
+                if sniff.contains(&0) {
+                    self.local.stats.skipped_binary += 1;
+                    return;
+                }
+                self.local.stats.scanned += 1;
+                let out = matcher.scan(owners, &self.buf, self.opts.ids);
+                self.local.suppressed.extend(out.suppressed);
+                self.local
+                    .matches
+                    .extend(out.matches.into_iter().map(|m| (rel.to_string(), m)));
+            }
+        }
+    }
+
+    fn large(&mut self, rel: &str, bytes: u64) {
+        self.local.stats.skipped_large += 1;
+        self.local.stats.not_scanned.push(NotScanned {
+            path: rel.to_string(),
+            bytes,
+        });
+    }
+}
+
+/// `root`-relative, `/`-separated path.
+pub fn relative(path: &Path, root: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let s = rel.to_string_lossy();
+    Some(if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
+    })
+}
+
+fn error_path(e: &ignore::Error, root: &Path) -> String {
+    fn find(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                find(err)
+            }
+            _ => None,
+        }
+    }
+    find(e)
+        .and_then(|p| relative(p, root))
+        .unwrap_or_else(|| ".".into())
+}

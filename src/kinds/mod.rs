@@ -1,0 +1,141 @@
+//! Check kinds: the engine's primitives. Each kind is one module holding its YAML parameters and its
+//! evaluation; `Spec` is the closed set of them. A kind key in a check file (`repo-content:`) names
+//! the kind, and the parameters under it are the module's `Params`.
+
+pub mod content;
+pub mod repo_content;
+pub mod repo_files;
+
+use crate::check::Input;
+use crate::report::model::Finding;
+
+/// A check's kind and its validated parameters.
+#[derive(Debug, Clone)]
+pub enum Spec {
+    RepoFiles(repo_files::Params),
+    RepoContent(content::ContentParams),
+}
+
+/// Every kind key, in the order `list` shows them.
+pub const KIND_KEYS: &[&str] = &[
+    "repo-files",
+    "repo-content",
+    "artifact-files",
+    "artifact-content",
+    "env",
+    "deploy-window",
+    "git-commits",
+    "git-state",
+    "command",
+    "manual",
+];
+
+impl Spec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Spec::RepoFiles(_) => "repo-files",
+            Spec::RepoContent(_) => "repo-content",
+        }
+    }
+
+    /// The input the check reads (the engine opens only inputs some selected check needs).
+    pub fn needs(&self) -> Input {
+        match self {
+            Spec::RepoFiles(_) | Spec::RepoContent(_) => Input::Repo,
+        }
+    }
+
+    /// The fields a `message` template may use for this kind.
+    pub fn fields(&self) -> &'static [&'static str] {
+        match self {
+            Spec::RepoFiles(_) => repo_files::FIELDS,
+            Spec::RepoContent(_) => content::FIELDS,
+        }
+    }
+
+    /// The content patterns, for kinds that have them (`patterns-from` reads these).
+    pub fn content(&self) -> Option<&content::ContentParams> {
+        match self {
+            Spec::RepoContent(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn content_mut(&mut self) -> Option<&mut content::ContentParams> {
+        match self {
+            Spec::RepoContent(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// What evaluating one check produced, before waivers, severity and overrides are applied.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// The check could not be evaluated (its input could not be read): status `error`.
+    pub error: Option<String>,
+    /// The check did not apply (its input was not given): status `skip`, with this reason.
+    pub skip: Option<String>,
+    /// Findings silenced by `shipgate:allow` comments.
+    pub suppressed: u64,
+}
+
+impl Outcome {
+    pub fn error(msg: impl Into<String>) -> Self {
+        Outcome {
+            error: Some(msg.into()),
+            ..Outcome::default()
+        }
+    }
+
+    pub fn skip(msg: impl Into<String>) -> Self {
+        Outcome {
+            skip: Some(msg.into()),
+            ..Outcome::default()
+        }
+    }
+}
+
+/// What a check looks for, in words (for `shipgate explain`).
+pub fn describe(spec: &Spec) -> String {
+    let globs = |g: &crate::check::GlobList| g.sources.join(", ");
+    let mut lines = Vec::new();
+    match spec {
+        Spec::RepoFiles(p) => {
+            if !p.forbid.is_empty() {
+                lines.push(format!("forbidden paths: {}", globs(&p.forbid)));
+            }
+            if !p.allow.is_empty() {
+                lines.push(format!("allowed anyway: {}", globs(&p.allow)));
+            }
+            if !p.require.is_empty() {
+                lines.push(format!("required paths: {}", globs(&p.require)));
+            }
+            for c in &p.companions {
+                lines.push(format!("{} needs one of: {}", c.manifest, c.lockfiles.join(", ")));
+            }
+            if !p.exclude.is_empty() {
+                lines.push(format!("not looked at: {}", globs(&p.exclude)));
+            }
+        }
+        Spec::RepoContent(p) => {
+            lines.push(format!(
+                "files: {}",
+                p.include.as_ref().map_or("every text file".to_string(), globs)
+            ));
+            if !p.exclude.is_empty() {
+                lines.push(format!("not searched: {}", globs(&p.exclude)));
+            }
+            for d in &p.patterns {
+                lines.push(format!(
+                    "pattern {}{}: {}",
+                    d.name,
+                    if d.secret { " (secret, redacted)" } else { "" },
+                    d.regex.as_str()
+                ));
+            }
+        }
+    }
+    lines.join("\n")
+}

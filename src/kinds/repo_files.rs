@@ -1,0 +1,175 @@
+//! `repo-files`: required and forbidden paths in the work tree — the files git tracks plus the
+//! untracked files that are not ignored (those are one `git add .` away from being committed).
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::check::{Check, GlobList};
+use crate::inputs::repo::RepoFile;
+use crate::kinds::Outcome;
+use crate::check::Input;
+use crate::report::model::{Finding, Location};
+
+pub const FIELDS: &[&str] = &["path", "state", "glob", "manifest", "lockfiles"];
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Params {
+    /// Paths that must not be in the repository.
+    #[serde(default)]
+    pub forbid: GlobList,
+    /// Exceptions to `forbid` (e.g. `.env.example`).
+    #[serde(default)]
+    pub allow: GlobList,
+    /// Each glob must match at least one file.
+    #[serde(default)]
+    pub require: GlobList,
+    /// Paths this check never looks at.
+    #[serde(default)]
+    pub exclude: GlobList,
+    /// A manifest needs one of its lockfiles (e.g. package.json and package-lock.json).
+    #[serde(default)]
+    pub companions: Vec<Companion>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Companion {
+    /// The manifest's file name, e.g. `Cargo.toml`.
+    pub manifest: String,
+    /// Only when one of these paths exists beside the manifest (e.g. `src/main.rs`; a path ending
+    /// in `/` is a folder).
+    #[serde(default)]
+    pub when_beside: Vec<String>,
+    /// Any one of these file names beside the manifest satisfies it.
+    pub lockfiles: Vec<String>,
+    /// A lockfile in a parent folder counts too (workspaces keep one lockfile at the root).
+    #[serde(default)]
+    pub search_parents: bool,
+}
+
+pub fn evaluate(check: &Check, p: &Params, files: &[RepoFile]) -> Outcome {
+    let files: Vec<&RepoFile> = files.iter().filter(|f| !p.exclude.is_match(&f.path)).collect();
+    let mut findings = Vec::new();
+
+    if !p.forbid.is_empty() {
+        for f in &files {
+            let hits = p.forbid.matches(&f.path);
+            if hits.is_empty() || p.allow.is_match(&f.path) {
+                continue;
+            }
+            let state = if f.tracked {
+                "tracked by git"
+            } else {
+                "not ignored (one `git add .` from being committed)"
+            };
+            let glob = p.forbid.sources[hits[0]].clone();
+            let fields = [
+                ("path", f.path.clone()),
+                ("state", state.to_string()),
+                ("glob", glob.clone()),
+            ];
+            findings.push(Finding {
+                message: check.render(|| format!("{} is {state}", f.path), &fields),
+                location: Location::repo(f.path.clone()),
+                evidence: None,
+            });
+        }
+    }
+
+    if !p.require.is_empty() {
+        let mut seen = vec![false; p.require.sources.len()];
+        for f in &files {
+            for i in p.require.matches(&f.path) {
+                seen[i] = true;
+            }
+        }
+        for (i, glob) in p.require.sources.iter().enumerate() {
+            if !seen[i] {
+                let fields = [("glob", glob.clone())];
+                findings.push(Finding {
+                    message: check.render(|| format!("no file matches `{glob}`"), &fields),
+                    location: Location::new(Input::Repo),
+                    evidence: None,
+                });
+            }
+        }
+    }
+
+    if !p.companions.is_empty() {
+        let set: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        for c in &p.companions {
+            for f in &files {
+                let (dir, name) = split(&f.path);
+                if name != c.manifest {
+                    continue;
+                }
+                let beside = |rel: &str| join(dir, rel);
+                if !c.when_beside.is_empty()
+                    && !c.when_beside.iter().any(|w| exists(&set, &files, &beside(w)))
+                {
+                    continue;
+                }
+                if has_lockfile(&set, dir, &c.lockfiles, c.search_parents) {
+                    continue;
+                }
+                let locks = c.lockfiles.join(", ");
+                let fields = [
+                    ("path", f.path.clone()),
+                    ("manifest", f.path.clone()),
+                    ("lockfiles", locks.clone()),
+                ];
+                findings.push(Finding {
+                    message: check.render(
+                        || format!("{} has no lockfile beside it (any of: {locks})", f.path),
+                        &fields,
+                    ),
+                    location: Location::repo(f.path.clone()),
+                    evidence: None,
+                });
+            }
+        }
+    }
+
+    Outcome {
+        findings,
+        ..Outcome::default()
+    }
+}
+
+fn split(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    }
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+fn exists(set: &HashSet<&str>, files: &[&RepoFile], path: &str) -> bool {
+    if path.ends_with('/') {
+        files.iter().any(|f| f.path.starts_with(path))
+    } else {
+        set.contains(path)
+    }
+}
+
+fn has_lockfile(set: &HashSet<&str>, dir: &str, locks: &[String], parents: bool) -> bool {
+    let mut dir = dir.to_string();
+    loop {
+        if locks.iter().any(|l| set.contains(join(&dir, l).as_str())) {
+            return true;
+        }
+        if !parents || dir.is_empty() {
+            return false;
+        }
+        dir = split(&dir).0.to_string();
+    }
+}

@@ -1,0 +1,14 @@
+//! shipgate: a pre-deploy release gate. A checklist of YAML checks (`config`) becomes a plan that
+//! reads each input once (`engine`, `inputs`), each check kind (`kinds`) turns what its input
+//! produced into findings, and reporters (`report`) format the finished report.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod init;
+pub mod inputs;
+pub mod kinds;
+pub mod report;
+pub mod text;

@@ -1,0 +1,37 @@
+//! The `shipgate` binary: parse the command line, run, map the outcome to an exit status
+//! (0 pass, 1 fail, 2 could not decide).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shipgate::cli::{execute, Cli, ExitStatus};
+use shipgate::error::Error;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { ExitStatus::Error.code() } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match execute(cli) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(e) => {
+            match &e {
+                Error::Config(errors) => {
+                    for err in errors {
+                        eprintln!("error: {err}");
+                    }
+                    eprintln!(
+                        "shipgate: {} configuration error(s); the gate could not decide",
+                        errors.len()
+                    );
+                }
+                e => eprintln!("error: {e}"),
+            }
+            ExitCode::from(ExitStatus::Error.code())
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The human report: one line per check with a coloured status, findings as `path:line:col` with
+//! the (redacted) line and the check's help, quiet skips, and a summary line. Colours come from a
+//! `Styles` value decided once by the caller; untrusted text is sanitized before printing.
+
+use std::io::{self, Write};
+
+use owo_colors::{OwoColorize, Style};
+
+use crate::report::location_label;
+use crate::report::model::{Report, Status, Verdict, WaiverState};
+use crate::text::sanitize;
+
+/// At most this many findings per check are printed; the JSON report has them all.
+const MAX_FINDINGS_SHOWN: usize = 20;
+
+/// Styles by meaning; all plain when colour is off.
+pub struct Styles {
+    pub pass: Style,
+    pub fail: Style,
+    pub warn: Style,
+    pub skip: Style,
+    pub error: Style,
+    pub overridden: Style,
+    pub dim: Style,
+    pub bold: Style,
+    pub path: Style,
+}
+
+impl Styles {
+    pub fn new(color: bool) -> Self {
+        if !color {
+            let p = Style::new();
+            return Styles {
+                pass: p,
+                fail: p,
+                warn: p,
+                skip: p,
+                error: p,
+                overridden: p,
+                dim: p,
+                bold: p,
+                path: p,
+            };
+        }
+        Styles {
+            pass: Style::new().green().bold(),
+            fail: Style::new().red().bold(),
+            warn: Style::new().yellow().bold(),
+            skip: Style::new().dimmed(),
+            error: Style::new().magenta().bold(),
+            overridden: Style::new().cyan().bold(),
+            dim: Style::new().dimmed(),
+            bold: Style::new().bold(),
+            path: Style::new().cyan(),
+        }
+    }
+
+    fn status(&self, s: Status) -> Style {
+        match s {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::Warn => self.warn,
+            Status::Skip => self.skip,
+            Status::Error => self.error,
+            Status::Overridden => self.overridden,
+        }
+    }
+}
+
+fn label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Warn => "WARN",
+        Status::Skip => "SKIP",
+        Status::Error => "ERROR",
+        Status::Overridden => "OVERRIDE",
+    }
+}
+
+pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    let mut head = format!("shipgate {} · stage {} · {}", r.tool.version, r.stage, r.at);
+    if let Some(b) = &r.repo.branch {
+        head.push_str(&format!(" · {b}"));
+    }
+    if let Some(h) = &r.repo.head {
+        head.push_str(&format!(" @ {}", &h[..h.len().min(10)]));
+    }
+    writeln!(out, "{}", head.style(st.dim))?;
+    for a in &r.artifacts {
+        writeln!(
+            out,
+            "{}",
+            format!(
+                "artifact {} · {} entries · {}",
+                sanitize(&a.path),
+                a.entries,
+                crate::text::human_bytes(a.bytes)
+            )
+            .style(st.dim)
+        )?;
+    }
+    writeln!(out)?;
+
+    let width = r.checks.iter().map(|c| c.id.len()).max().unwrap_or(10).min(32);
+    for c in &r.checks {
+        let status = format!("{:<8}", label(c.status));
+        let quiet = matches!(c.status, Status::Skip);
+        let mut line = format!("{:<width$}  ", c.id);
+        if quiet {
+            line.push_str(c.reason.as_deref().unwrap_or(""));
+            writeln!(out, "{} {}", status.style(st.skip), line.style(st.dim))?;
+            continue;
+        }
+        line.push_str(&c.title);
+        let n = c.findings.len();
+        if n > 0 && c.status != Status::Error {
+            line.push_str(&format!(" ({n} finding{})", if n == 1 { "" } else { "s" }));
+        }
+        if c.suppressed + c.waived > 0 {
+            line.push_str(&format!(
+                " {}",
+                format!("[{} suppressed, {} waived]", c.suppressed, c.waived).style(st.dim)
+            ));
+        }
+        writeln!(out, "{} {}", status.style(st.status(c.status)), line)?;
+        if c.status == Status::Pass {
+            continue;
+        }
+        let indent = " ".repeat(9);
+        if let Some(reason) = &c.reason {
+            writeln!(out, "{indent}{}", sanitize(reason).style(st.status(c.status)))?;
+        }
+        if let Some(o) = &c.override_ {
+            writeln!(out, "{indent}overridden: {}", sanitize(&o.reason).style(st.overridden))?;
+        }
+        for f in c.findings.iter().take(MAX_FINDINGS_SHOWN) {
+            writeln!(
+                out,
+                "{indent}{}  {}",
+                location_label(&f.location).style(st.path),
+                sanitize(&f.message)
+            )?;
+            if let Some(e) = &f.evidence {
+                if !e.is_empty() && e != &f.message {
+                    writeln!(out, "{indent}  {} {}", "│".style(st.dim), sanitize(e).style(st.dim))?;
+                }
+            }
+        }
+        if n > MAX_FINDINGS_SHOWN {
+            writeln!(
+                out,
+                "{indent}{}",
+                format!("… and {} more (`-f json` lists all)", n - MAX_FINDINGS_SHOWN).style(st.dim)
+            )?;
+        }
+        if let Some(help) = &c.help {
+            if matches!(c.status, Status::Fail | Status::Warn | Status::Error) {
+                let mut lines = help.trim().lines();
+                if let Some(first) = lines.next() {
+                    writeln!(out, "{indent}{} {}", "help:".style(st.bold), first)?;
+                    for l in lines {
+                        writeln!(out, "{indent}      {l}")?;
+                    }
+                }
+            }
+        }
+    }
+
+    let mut extra = Vec::new();
+    if let Some(scan) = &r.repo.scan {
+        if scan.skipped_large > 0 {
+            extra.push(format!(
+                "{} file(s) over the size limit were listed but not scanned: {}",
+                scan.skipped_large,
+                scan.not_scanned
+                    .iter()
+                    .map(|n| sanitize(&n.path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    for w in &r.waivers {
+        match w.state {
+            WaiverState::Expired => extra.push(format!(
+                "waiver for {} on `{}` expired on {}: it no longer waives anything",
+                w.check,
+                w.path,
+                w.expires.as_deref().unwrap_or("?")
+            )),
+            WaiverState::Stale => extra.push(format!(
+                "waiver for {} on `{}` matched nothing: remove it from .shipgate.yaml or fix its path",
+                w.check, w.path
+            )),
+            _ => {}
+        }
+    }
+    extra.extend(r.notes.iter().cloned());
+    if !extra.is_empty() {
+        writeln!(out)?;
+        for e in extra {
+            writeln!(out, "{} {}", "note:".style(st.warn), e)?;
+        }
+    }
+
+    let s = &r.summary;
+    let mut parts = vec![
+        format!("{} failed", s.fail),
+        format!("{} errors", s.error),
+        format!("{} warnings", s.warn),
+        format!("{} passed", s.pass),
+        format!("{} skipped", s.skip),
+    ];
+    if s.overridden > 0 {
+        parts.push(format!("{} overridden", s.overridden));
+    }
+    if s.suppressed > 0 {
+        parts.push(format!("{} suppressed", s.suppressed));
+    }
+    if s.waived > 0 {
+        parts.push(format!("{} waived", s.waived));
+    }
+    let verdict = match (r.verdict, r.has_errors()) {
+        (Verdict::Pass, _) => "PASSED".style(st.pass).to_string(),
+        (Verdict::Fail, true) => "UNDECIDED".style(st.error).to_string(),
+        (Verdict::Fail, false) => "FAILED".style(st.fail).to_string(),
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{verdict}  {}  {}",
+        parts.join(" · "),
+        format!("({:.2}s)", r.elapsed_ms as f64 / 1000.0).style(st.dim)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! The report model: what every reporter formats. It is finished before any reporter sees it;
+//! reporters never evaluate. Serializing it gives DESIGN.md's JSON report, version 1 (extra fields
+//! are additions, never renames).
+
+use serde::Serialize;
+
+use crate::check::{Input, Severity, Stage};
+
+/// Where a finding is. `input`, `path`, `line` and `column` are always present (null when not
+/// known); the rest appear only when they apply.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Location {
+    pub input: Input,
+    pub path: Option<String>,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// For `artifact` findings: which artifact (as given with `--artifact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// For `git` findings: the commit's full sha.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// For `env` findings: the variable's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Location {
+    pub fn new(input: Input) -> Self {
+        Location {
+            input,
+            path: None,
+            line: None,
+            column: None,
+            artifact: None,
+            commit: None,
+            name: None,
+        }
+    }
+
+    pub fn repo(path: impl Into<String>) -> Self {
+        Location {
+            path: Some(path.into()),
+            ..Location::new(Input::Repo)
+        }
+    }
+
+    pub fn with_line(mut self, line: u64, column: Option<u64>) -> Self {
+        self.line = Some(line);
+        self.column = column;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    pub message: String,
+    pub location: Location,
+    /// What was found, redacted when it is a secret.
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Warn,
+    Skip,
+    Error,
+    Overridden,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Skip => "skip",
+            Status::Error => "error",
+            Status::Overridden => "overridden",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Override {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub status: Status,
+    pub duration_ms: u64,
+    pub findings: Vec<Finding>,
+    #[serde(rename = "override")]
+    pub override_: Option<Override>,
+    /// Why the check was skipped or could not be evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Findings silenced by a `shipgate:allow` comment.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
+    /// Findings accepted by a waiver in `.shipgate.yaml`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waived: u64,
+    /// How to fix: from the check's `help`. Not part of the JSON report (see `shipgate explain`).
+    #[serde(skip)]
+    pub help: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RepoInfo {
+    pub root: String,
+    pub head: Option<String>,
+    pub branch: Option<String>,
+    /// Files whose contents were scanned, and those that were not (binary, or over the size limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanStats>,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    pub files: u64,
+    pub scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    /// The large files that were not scanned (path and size), so the report says what was missed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_scanned: Vec<NotScanned>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotScanned {
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArtifactInfo {
+    pub path: String,
+    pub entries: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    /// Entries listed and size-checked but not scanned for content (over the size limit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_scanned: Vec<NotScanned>,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub pass: u64,
+    pub fail: u64,
+    pub warn: u64,
+    pub skip: u64,
+    pub error: u64,
+    pub overridden: u64,
+    /// Findings silenced inline and by waivers, over all checks.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waived: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaiverState {
+    /// Matched at least one finding in this run.
+    Active,
+    /// Past its `expires` date: it no longer waives anything.
+    Expired,
+    /// Its check ran and it matched nothing: remove it, or fix its path.
+    Stale,
+    /// Its check did not run in this run, so nothing can be said.
+    NotEvaluated,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaiverReport {
+    pub check: String,
+    pub path: String,
+    pub reason: String,
+    pub expires: Option<String>,
+    pub state: WaiverState,
+    pub matched: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub tool: Tool,
+    pub verdict: Verdict,
+    pub stage: Stage,
+    pub at: String,
+    pub repo: RepoInfo,
+    pub artifacts: Vec<ArtifactInfo>,
+    pub checks: Vec<CheckResult>,
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverReport>,
+    /// Things the operator should know that are not findings (an override that was not needed…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Whole run, wall clock.
+    #[serde(skip)]
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Whether any check could not be evaluated: the gate could not decide (exit 2).
+    pub fn has_errors(&self) -> bool {
+        self.checks.iter().any(|c| c.status == Status::Error)
+    }
+}

@@ -1,0 +1,133 @@
+//! Small text helpers shared by the loader and the reporters: nearest-name suggestions, redaction
+//! of secrets, and sanitizing of untrusted text (archive member names, commit subjects) before it
+//! reaches a terminal.
+
+/// Levenshtein distance between two short strings.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate nearest to `name`, if it is near enough to be a plausible typo.
+pub fn nearest<'a, I>(name: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" for the nearest candidate, if any.
+pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The redacted form of a secret: its first 4 characters, then `…`.
+pub fn redact(secret: &str) -> String {
+    let head: String = secret.chars().take(4).collect();
+    format!("{head}…")
+}
+
+/// Replaces control characters (terminal escapes, carriage returns) by visible escapes, so text
+/// from archives, commits and files cannot rewrite the terminal.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Shortens a line for display around byte range `start..end`, keeping at most `max` characters.
+pub fn excerpt(line: &str, max: usize) -> String {
+    let trimmed = line.trim();
+    if trimmed.chars().count() <= max {
+        return trimmed.to_string();
+    }
+    let s: String = trimmed.chars().take(max).collect();
+    format!("{s}…")
+}
+
+/// Thousands separators for counts in messages ("1,906").
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A byte count for people: "532 KiB".
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_nearest() {
+        assert_eq!(
+            nearest("severty", ["id", "severity", "stages"]),
+            Some("severity")
+        );
+        assert_eq!(nearest("zzzzzz", ["id", "severity"]), None);
+    }
+
+    #[test]
+    fn redacts_to_four_chars() {
+        // shipgate:allow repo-secrets
+        assert_eq!(redact("AKIAABCDEFGHIJKLMNOP"), "AKIA…");
+        assert_eq!(redact("ab"), "ab…");
+    }
+
+    #[test]
+    fn sanitizes_escapes() {
+        assert_eq!(sanitize("a\x1b[31mb\r"), "a\\u{1b}[31mb\\r");
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(thousands(1906), "1,906");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(human_bytes(2048), "2.0 KiB");
+    }
+}
