@@ -27,7 +27,17 @@ impl Severity {
 
 /// When a check runs: on `git push` (the hook), in every CI pipeline, or at release.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
@@ -330,7 +340,11 @@ mod tests {
     #[test]
     fn template_renders_fields() {
         let t = Template::parse("{path}:{line} has {{x}} {match}").unwrap();
-        let s = t.render(&[("path", "a".into()), ("line", "3".into()), ("match", "m".into())]);
+        let s = t.render(&[
+            ("path", "a".into()),
+            ("line", "3".into()),
+            ("match", "m".into()),
+        ]);
         assert_eq!(s, "a:3 has {x} m");
         assert!(Template::parse("oops {path").is_err());
         assert!(Template::parse("oops }").is_err());

@@ -90,7 +90,12 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Human, help_heading = "Output")]
     pub format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = "Output")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
     /// Worker threads for the repository walk (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide = true)]
@@ -98,9 +103,9 @@ pub struct RunArgs {
 }
 
 fn parse_override(s: &str) -> Result<(String, String), String> {
-    let (id, reason) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected ID=REASON, e.g. friday-deploys=\"hotfix for incident 4211\", got `{s}`"))?;
+    let (id, reason) = s.split_once('=').ok_or_else(|| {
+        format!("expected ID=REASON, e.g. friday-deploys=\"hotfix for incident 4211\", got `{s}`")
+    })?;
     if reason.trim().is_empty() {
         return Err(format!("the override of `{id}` needs a reason after `=`"));
     }
@@ -184,7 +189,11 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
             write_atomic(path, &buf)?;
             eprintln!(
                 "shipgate: gate {} ({} failed, {} errors); report written to {}",
-                if report.verdict == Verdict::Pass { "passed" } else { "failed" },
+                if report.verdict == Verdict::Pass {
+                    "passed"
+                } else {
+                    "failed"
+                },
                 report.summary.fail,
                 report.summary.error,
                 path.display()
@@ -247,11 +256,17 @@ fn list(dir: &Path, format: ListFormat) -> Result<ExitStatus, Error> {
                     })
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &items).map_err(io::Error::from).and_then(|_| writeln!(out))
+            serde_json::to_writer_pretty(&mut out, &items)
+                .map_err(io::Error::from)
+                .and_then(|_| writeln!(out))
         }
         ListFormat::Human => {
             let w = config.checks.iter().map(|c| c.id.len()).max().unwrap_or(10);
-            let mut r = writeln!(out, "{:<w$}  {:<16}  {:<8}  {:<22}  SOURCE", "ID", "KIND", "SEVERITY", "STAGES");
+            let mut r = writeln!(
+                out,
+                "{:<w$}  {:<16}  {:<8}  {:<22}  SOURCE",
+                "ID", "KIND", "SEVERITY", "STAGES"
+            );
             for c in &config.checks {
                 let stages: Vec<&str> = c.stages.iter().map(|s| s.as_str()).collect();
                 let src = if c.off {
@@ -301,7 +316,10 @@ fn explain(dir: &Path, id: &str) -> Result<ExitStatus, Error> {
         if c.off { "   (off)" } else { "" },
         c.source
     ));
-    s.push_str(&format!("\nWhat it looks for:\n{}\n", indent(&crate::kinds::describe(&c.spec))));
+    s.push_str(&format!(
+        "\nWhat it looks for:\n{}\n",
+        indent(&crate::kinds::describe(&c.spec))
+    ));
     if let Some(why) = &c.why {
         s.push_str(&format!("\nWhy it matters:\n{}\n", indent(why.trim())));
     }
@@ -318,7 +336,10 @@ to accept it in .shipgate.yaml, add a waiver with a reason and an expiry date.\n
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn validate(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
@@ -332,7 +353,10 @@ fn validate(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
             let text = std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?;
             let label = f.display().to_string();
             if f.file_name().is_some_and(|n| n == config::PROJECT_FILE) {
-                let root = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let root = f
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
                 let cfg = config::load_from(root, Some((f, &text)), &mut errors);
                 sources.clear();
                 let mut all = cfg.checks;

@@ -47,7 +47,11 @@ impl RunOptions {
 
 /// The time zone of the run: `settings.timezone`, else the machine's.
 pub fn time_zone(config: &Config) -> TimeZone {
-    config.settings.timezone.clone().unwrap_or_else(TimeZone::system)
+    config
+        .settings
+        .timezone
+        .clone()
+        .unwrap_or_else(TimeZone::system)
 }
 
 enum Plan {
@@ -59,7 +63,14 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
     let started = Instant::now();
     for id in opts.only.iter().chain(&opts.skip) {
         if config.get(id).is_none() {
-            return Err(config.unknown_id(if opts.only.contains(id) { "--only" } else { "--skip" }, id));
+            return Err(config.unknown_id(
+                if opts.only.contains(id) {
+                    "--only"
+                } else {
+                    "--skip"
+                },
+                id,
+            ));
         }
     }
     let mut overrides: HashMap<&str, &str> = HashMap::new();
@@ -68,11 +79,16 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             return Err(config.unknown_id("--override", id));
         }
         if reason.trim().is_empty() {
-            return Err(Error::Usage(format!("--override {id}= needs a reason: --override {id}=\"why this is acceptable\"")));
+            return Err(Error::Usage(format!(
+                "--override {id}= needs a reason: --override {id}=\"why this is acceptable\""
+            )));
         }
         overrides.insert(id, reason);
     }
-    let now: Zoned = opts.at.unwrap_or_else(Timestamp::now).to_zoned(time_zone(config));
+    let now: Zoned = opts
+        .at
+        .unwrap_or_else(Timestamp::now)
+        .to_zoned(time_zone(config));
     let now = now.with().subsec_nanosecond(0).build().unwrap_or(now);
 
     // Plan: which checks run, which are skipped and why. Checks not named by --only are left out.
@@ -92,7 +108,14 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             }
             if !c.runs_in(opts.stage) {
                 let stages: Vec<&str> = c.stages.iter().map(|s| s.as_str()).collect();
-                return Some((i, Plan::Skip(format!("runs in stage {} (this run: {})", stages.join(", "), opts.stage))));
+                return Some((
+                    i,
+                    Plan::Skip(format!(
+                        "runs in stage {} (this run: {})",
+                        stages.join(", "),
+                        opts.stage
+                    )),
+                ));
             }
             Some((i, Plan::Run))
         })
@@ -169,15 +192,26 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                 Spec::RepoContent(_) => {
                     let (scan, ms) = repo_scan.as_ref().expect("planned");
                     pass_ms = *ms;
-                    let mine: Vec<(String, RawMatch)> =
-                        scan.matches.iter().filter(|(_, m)| m.owner == *i).cloned().collect();
+                    let mine: Vec<(String, RawMatch)> = scan
+                        .matches
+                        .iter()
+                        .filter(|(_, m)| m.owner == *i)
+                        .cloned()
+                        .collect();
                     let mut o = with_read_errors(*i, scan, || repo_content::evaluate(check, &mine));
                     o.suppressed = scan.suppressed.iter().filter(|o| **o == *i).count() as u64;
                     o
                 }
             },
         };
-        let mut result = finish(check, outcome, &now, config, &mut waiver_hits, &mut waiver_expired);
+        let mut result = finish(
+            check,
+            outcome,
+            &now,
+            config,
+            &mut waiver_hits,
+            &mut waiver_expired,
+        );
         result.duration_ms = pass_ms + t.elapsed().as_millis() as u64;
         if let Some(reason) = overrides.get(check.id.as_str()) {
             match result.status {
@@ -296,7 +330,11 @@ fn finish(
                 if waiver.expires.is_some_and(|d| d <= now.date()) {
                     expired[w] = true;
                     findings.push(Finding {
-                        message: format!("{} (waiver expired on {})", f.message, waiver.expires.unwrap()),
+                        message: format!(
+                            "{} (waiver expired on {})",
+                            f.message,
+                            waiver.expires.unwrap()
+                        ),
                         ..f
                     });
                 } else {

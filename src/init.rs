@@ -51,14 +51,16 @@ fn starter(found: &[&str]) -> String {
     for e in found {
         match *e {
             "JavaScript/TypeScript" => {
-                exclude.push("# - \"dist/**\"        # build output, checked with --artifact instead");
+                exclude
+                    .push("# - \"dist/**\"        # build output, checked with --artifact instead");
                 hints.push("# JavaScript: `npm pack` then `shipgate run --artifact *.tgz` inspects what would be published.");
             }
             "Rust" => {
                 hints.push("# Rust: `cargo package` then `shipgate run --artifact target/package/*.crate`.");
             }
             "Python" => {
-                hints.push("# Python: `python -m build` then `shipgate run --artifact dist/*.whl`.");
+                hints
+                    .push("# Python: `python -m build` then `shipgate run --artifact dist/*.whl`.");
             }
             _ => {}
         }

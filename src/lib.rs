@@ -2,6 +2,9 @@
 //! reads each input once (`engine`, `inputs`), each check kind (`kinds`) turns what its input
 //! produced into findings, and reporters (`report`) format the finished report.
 
+// Configuration errors are large (file, position, check id, help) and on the cold path only.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -1,1 +1,11 @@
+//! shipgate's integration tests: one binary (autotests = false), one module per area.
 
+// Shared helpers: TestRepo (a real git repository in a temp dir), archive builders.
+mod util;
+
+// `shipgate run` on the built-in checklist: each check fails on a bad repo and passes on a clean one.
+mod builtin_checks;
+// The command line: exit codes, JSON report, -o, list, explain, validate, init.
+mod cli;
+// Configuration: validation errors with positions, waivers, inline allows, overrides, stages.
+mod config;

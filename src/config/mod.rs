@@ -92,7 +92,11 @@ pub fn load(root: &Path) -> Result<Config, Error> {
         Err(e) => return Err(Error::io(path, e)),
     };
     let mut errors = Vec::new();
-    let config = load_from(root, project.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &mut errors);
+    let config = load_from(
+        root,
+        project.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok(config)
     } else {
@@ -108,7 +112,11 @@ pub struct Source {
 }
 
 /// Builds the configuration; problems go to `errors` and loading goes on.
-pub fn load_from(root: &Path, project: Option<(&Path, &str)>, errors: &mut Vec<ConfigError>) -> Config {
+pub fn load_from(
+    root: &Path,
+    project: Option<(&Path, &str)>,
+    errors: &mut Vec<ConfigError>,
+) -> Config {
     let project_label = PROJECT_FILE.to_string();
     let raw_project: RawProject = match project {
         Some((_, text)) => match parse_yaml(&project_label, text) {
@@ -130,7 +138,9 @@ pub fn load_from(root: &Path, project: Option<(&Path, &str)>, errors: &mut Vec<C
             Err(msg) => errors.push(
                 ConfigError::new(&project_label, msg)
                     .at(find_line(project.map(|p| p.1), extra), None)
-                    .help("extra-checks names check files or folders relative to the repository root"),
+                    .help(
+                        "extra-checks names check files or folders relative to the repository root",
+                    ),
             ),
         }
     }
@@ -143,8 +153,11 @@ pub fn load_from(root: &Path, project: Option<(&Path, &str)>, errors: &mut Vec<C
     // Changes for ids that no check has.
     for id in raw_project.checks.keys() {
         if !checks.iter().any(|c| &c.id == id) {
-            let mut e = ConfigError::new(&project_label, format!("`checks` changes `{id}`, but no check has that id"))
-                .at(find_key_line(project.map(|p| p.1), id), None);
+            let mut e = ConfigError::new(
+                &project_label,
+                format!("`checks` changes `{id}`, but no check has that id"),
+            )
+            .at(find_key_line(project.map(|p| p.1), id), None);
             if let Some(s) = did_you_mean(id, checks.iter().map(|c| c.id.as_str())) {
                 e = e.help(s);
             }
@@ -191,7 +204,8 @@ pub fn read_check_files(root: &Path, rel: &str) -> Result<Vec<Source>, String> {
     files
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
             let label = p
                 .strip_prefix(root)
                 .map(|r| r.to_string_lossy().into_owned())
@@ -243,9 +257,15 @@ pub fn parse_checks(
             Ok(check) => {
                 if let Some(first) = origin.get(&check.id) {
                     errors.push(
-                        ConfigError::new(&src.label, format!("duplicate check id `{}`: already defined in {first}", check.id))
-                            .at(find_line(Some(&src.text), "id:"), Some(1))
-                            .help("ids must be unique; rename one of the checks"),
+                        ConfigError::new(
+                            &src.label,
+                            format!(
+                                "duplicate check id `{}`: already defined in {first}",
+                                check.id
+                            ),
+                        )
+                        .at(find_line(Some(&src.text), "id:"), Some(1))
+                        .help("ids must be unique; rename one of the checks"),
                     );
                     continue;
                 }
@@ -260,7 +280,9 @@ pub fn parse_checks(
 
 fn merge_params(text: &str, params: &yaml_serde::Mapping) -> Result<RawCheck, String> {
     let mut doc: yaml_serde::Value = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
-    let map = doc.as_mapping_mut().ok_or("the check file is not a mapping")?;
+    let map = doc
+        .as_mapping_mut()
+        .ok_or("the check file is not a mapping")?;
     let key = KIND_KEYS
         .iter()
         .find(|k| map.contains_key(**k))
@@ -282,11 +304,19 @@ fn merge_params(text: &str, params: &yaml_serde::Mapping) -> Result<RawCheck, St
     })
 }
 
-fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Result<Check, Vec<ConfigError>> {
+fn validate_check(
+    raw: RawCheck,
+    src: &Source,
+    change: Option<&RawChange>,
+) -> Result<Check, Vec<ConfigError>> {
     let mut errs = Vec::new();
     let err = |msg: String| ConfigError::new(&src.label, msg).check(&raw.id);
     let id_ok = !raw.id.is_empty()
-        && raw.id.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && raw.id.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
     if !id_ok {
         errs.push(
             err(format!("id `{}` is not kebab-case", raw.id))
@@ -313,9 +343,15 @@ fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Re
         _ => {
             let names: Vec<&str> = specs.iter().map(|s| s.0).collect();
             errs.push(
-                err(format!("several kinds ({}): a check has exactly one kind key", names.join(", ")))
-                    .at(find_line(Some(&src.text), &format!("{}:", names[1])), Some(1))
-                    .help("split it into one check file per kind"),
+                err(format!(
+                    "several kinds ({}): a check has exactly one kind key",
+                    names.join(", ")
+                ))
+                .at(
+                    find_line(Some(&src.text), &format!("{}:", names[1])),
+                    Some(1),
+                )
+                .help("split it into one check file per kind"),
             );
             None
         }
@@ -332,8 +368,11 @@ fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Re
     if let (Some(spec), Some(t)) = (&spec, &message) {
         for f in t.fields() {
             if !spec.fields().contains(&f) {
-                let mut e = err(format!("message uses `{{{f}}}`, which a {} check does not have", spec.kind()))
-                    .at(find_line(Some(&src.text), "message:"), Some(1));
+                let mut e = err(format!(
+                    "message uses `{{{f}}}`, which a {} check does not have",
+                    spec.kind()
+                ))
+                .at(find_line(Some(&src.text), "message:"), Some(1));
                 e = e.help(match did_you_mean(f, spec.fields().iter().copied()) {
                     Some(s) => s,
                     None => format!("available: {}", spec.fields().join(", ")),
@@ -346,8 +385,11 @@ fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Re
         for d in &p.patterns {
             if d.regex.0.is_match(b"") {
                 errs.push(
-                    err(format!("pattern `{}` matches the empty string, so it would match every file", d.name))
-                        .help("make the pattern require at least one character"),
+                    err(format!(
+                        "pattern `{}` matches the empty string, so it would match every file",
+                        d.name
+                    ))
+                    .help("make the pattern require at least one character"),
                 );
             }
         }
@@ -376,21 +418,30 @@ fn validate_check(raw: RawCheck, src: &Source, change: Option<&RawChange>) -> Re
 }
 
 /// Copies the patterns named by `patterns-from` into each content check.
-fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
+pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
     let ids: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
     for i in 0..checks.len() {
-        let Some(content) = checks[i].spec.content() else { continue };
+        let Some(content) = checks[i].spec.content() else {
+            continue;
+        };
         let refs = content.patterns_from.clone();
         let mut borrowed = Vec::new();
         for r in &refs {
-            match checks.iter().find(|c| &c.id == r).and_then(|c| c.spec.content()) {
+            match checks
+                .iter()
+                .find(|c| &c.id == r)
+                .and_then(|c| c.spec.content())
+            {
                 Some(other) if other.patterns_from.is_empty() || !other.patterns.is_empty() => {
                     borrowed.extend(other.patterns.iter().cloned())
                 }
                 Some(_) => {}
                 None => {
-                    let mut e = ConfigError::new(&checks[i].source, format!("patterns-from names `{r}`, which is not a content check"))
-                        .check(&checks[i].id);
+                    let mut e = ConfigError::new(
+                        &checks[i].source,
+                        format!("patterns-from names `{r}`, which is not a content check"),
+                    )
+                    .check(&checks[i].id);
                     if let Some(s) = did_you_mean(r, ids.iter().map(String::as_str)) {
                         e = e.help(s);
                     }
@@ -403,8 +454,11 @@ fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
             p.patterns.extend(borrowed);
             if p.patterns.is_empty() {
                 errors.push(
-                    ConfigError::new(&c.source, "a content check needs at least one pattern (patterns or patterns-from)")
-                        .check(&c.id),
+                    ConfigError::new(
+                        &c.source,
+                        "a content check needs at least one pattern (patterns or patterns-from)",
+                    )
+                    .check(&c.id),
                 );
             }
         }
@@ -434,13 +488,21 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     out
 }
 
-fn waivers(raw: &RawProject, checks: &[Check], text: Option<&str>, errors: &mut Vec<ConfigError>) -> Vec<Waiver> {
+fn waivers(
+    raw: &RawProject,
+    checks: &[Check],
+    text: Option<&str>,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<Waiver> {
     let mut out = Vec::new();
     for w in &raw.waivers {
         let line = find_line(text, &w.path);
         if !checks.iter().any(|c| c.id == w.check) {
-            let mut e = ConfigError::new(PROJECT_FILE, format!("waiver for `{}`, but no check has that id", w.check))
-                .at(find_line(text, &w.check), None);
+            let mut e = ConfigError::new(
+                PROJECT_FILE,
+                format!("waiver for `{}`, but no check has that id", w.check),
+            )
+            .at(find_line(text, &w.check), None);
             if let Some(s) = did_you_mean(&w.check, checks.iter().map(|c| c.id.as_str())) {
                 e = e.help(s);
             }
@@ -448,7 +510,13 @@ fn waivers(raw: &RawProject, checks: &[Check], text: Option<&str>, errors: &mut 
             continue;
         }
         if w.reason.trim().is_empty() {
-            errors.push(ConfigError::new(PROJECT_FILE, format!("waiver for `{}` has an empty reason", w.check)).at(line, None));
+            errors.push(
+                ConfigError::new(
+                    PROJECT_FILE,
+                    format!("waiver for `{}` has an empty reason", w.check),
+                )
+                .at(line, None),
+            );
             continue;
         }
         match GlobList::new(std::slice::from_ref(&w.path)) {
@@ -468,13 +536,21 @@ fn waivers(raw: &RawProject, checks: &[Check], text: Option<&str>, errors: &mut 
 /// Parses YAML into `T`, turning yaml_serde's error into a positioned `ConfigError` with a
 /// suggestion for unknown names.
 pub fn parse_yaml<T: DeserializeOwned>(label: &str, text: &str) -> Result<T, ConfigError> {
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-        return Err(ConfigError::new(label, "the file is empty").help("a check file holds one check: id, title, severity and a kind"));
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(ConfigError::new(label, "the file is empty")
+            .help("a check file holds one check: id, title, severity and a kind"));
     }
     yaml_serde::from_str(text).map_err(|e| {
         let (message, help) = describe_yaml_error(&e);
         let loc = e.location();
-        let mut ce = ConfigError::new(label, message).at(loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+        let mut ce = ConfigError::new(label, message).at(
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+        );
         if let Some(h) = help {
             ce = ce.help(h);
         }
@@ -489,25 +565,34 @@ fn describe_yaml_error(e: &yaml_serde::Error) -> (String, Option<String>) {
         Some(i) if full[i..].contains(" column ") => full[..i].to_string(),
         _ => full,
     };
-    let help = ["unknown field `", "unknown variant `"].iter().find_map(|marker| {
-        let start = message.find(marker)? + marker.len();
-        let name = &message[start..start + message[start..].find('`')?];
-        let expected = &message[message.find("expected")?..];
-        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        did_you_mean(name, candidates.iter().copied()).or_else(|| Some(format!("valid here: {}", candidates.join(", "))))
-    });
+    let help = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|marker| {
+            let start = message.find(marker)? + marker.len();
+            let name = &message[start..start + message[start..].find('`')?];
+            let expected = &message[message.find("expected")?..];
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            did_you_mean(name, candidates.iter().copied())
+                .or_else(|| Some(format!("valid here: {}", candidates.join(", "))))
+        });
     (message, help)
 }
 
 /// 1-based line of the first line containing `needle` (for errors that serde cannot place).
 pub fn find_line(text: Option<&str>, needle: &str) -> Option<usize> {
-    text?.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+    text?
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
 }
 
 /// 1-based line where `key:` is a mapping key.
 fn find_key_line(text: Option<&str>, key: &str) -> Option<usize> {
     let pat = format!("{key}:");
-    text?.lines().position(|l| l.trim_start().starts_with(&pat)).map(|i| i + 1)
+    text?
+        .lines()
+        .position(|l| l.trim_start().starts_with(&pat))
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -530,14 +615,22 @@ mod tests {
         let errs = check_errors("id: a\ntitle: t\nseverty: error\nrepo-files:\n  forbid: [x]\n");
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, Some(3));
-        assert!(errs[0].message.contains("unknown field `severty`"), "{}", errs[0]);
+        assert!(
+            errs[0].message.contains("unknown field `severty`"),
+            "{}",
+            errs[0]
+        );
         assert_eq!(errs[0].help.as_deref(), Some("did you mean `severity`?"));
     }
 
     #[test]
     fn unknown_kind_is_suggested() {
-        let errs = check_errors("id: a\ntitle: t\nseverity: error\nrepo-contnet:\n  patterns: []\n");
-        assert_eq!(errs[0].help.as_deref(), Some("did you mean `repo-content`?"));
+        let errs =
+            check_errors("id: a\ntitle: t\nseverity: error\nrepo-contnet:\n  patterns: []\n");
+        assert_eq!(
+            errs[0].help.as_deref(),
+            Some("did you mean `repo-content`?")
+        );
     }
 
     #[test]

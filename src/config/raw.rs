@@ -148,9 +148,9 @@ impl ByteSize {
             .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("invalid size `{s}`: expected e.g. `2MiB`, `500KB` or a byte count"))?;
+        let n: f64 = num.parse().map_err(|_| {
+            format!("invalid size `{s}`: expected e.g. `2MiB`, `500KB` or a byte count")
+        })?;
         let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "k" | "kb" => 1000,
@@ -200,10 +200,9 @@ pub struct Day(pub jiff::civil::Date);
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.trim()
-            .parse::<jiff::civil::Date>()
-            .map(Day)
-            .map_err(|e| serde::de::Error::custom(format!("invalid date `{s}` (expected YYYY-MM-DD): {e}")))
+        s.trim().parse::<jiff::civil::Date>().map(Day).map_err(|e| {
+            serde::de::Error::custom(format!("invalid date `{s}` (expected YYYY-MM-DD): {e}"))
+        })
     }
 }
 

@@ -14,12 +14,23 @@ pub fn verify(check: &Check) -> Vec<ConfigError> {
         return Vec::new();
     };
     let mut errors = Vec::new();
-    let cases = samples.fail.iter().map(|s| (true, s)).chain(samples.pass.iter().map(|s| (false, s)));
-    for (i, (must_find, sample)) in cases.enumerate() {
+    let cases = (samples.fail.iter().enumerate().map(|(i, s)| (true, i, s)))
+        .chain(samples.pass.iter().enumerate().map(|(i, s)| (false, i, s)));
+    for (must_find, i, sample) in cases {
         let found = match count(check, sample) {
             Ok(n) => n,
             Err(msg) => {
-                errors.push(ConfigError::new(&check.source, format!("sample {}: {msg}", i + 1)).check(&check.id));
+                errors.push(
+                    ConfigError::new(
+                        &check.source,
+                        format!(
+                            "{} sample {}: {msg}",
+                            if must_find { "fail" } else { "pass" },
+                            i + 1
+                        ),
+                    )
+                    .check(&check.id),
+                );
                 continue;
             }
         };
@@ -57,12 +68,22 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
         Spec::RepoContent(p) => {
             let (path, content) = match sample {
                 Sample::Text(t) => (None, t.clone()),
-                Sample::Full(f) => (f.path.clone(), f.content.clone().ok_or("a content sample needs `content`")?),
+                Sample::Full(f) => (
+                    f.path.clone(),
+                    f.content
+                        .clone()
+                        .ok_or("a content sample needs `content`")?,
+                ),
             };
             let path = match path {
                 Some(p) => p,
                 None if p.include.is_none() => "src/sample".to_string(),
-                None => return Err("this check selects files with `include`, so its samples need a `path`".into()),
+                None => {
+                    return Err(
+                        "this check selects files with `include`, so its samples need a `path`"
+                            .into(),
+                    )
+                }
             };
             let sel = Selection {
                 include: p.include.clone(),
@@ -71,7 +92,9 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
             let m = ContentMatcher::new(vec![(0, sel, p.patterns.clone())])?;
             let owners = m.owners_for(&path);
             let id = check.id.clone();
-            Ok(m.scan(&owners, content.as_bytes(), &|_| id.clone()).matches.len())
+            Ok(m.scan(&owners, content.as_bytes(), &|_| id.clone())
+                .matches
+                .len())
         }
         Spec::RepoFiles(p) => {
             let paths = match sample {
@@ -79,8 +102,85 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
                 Sample::Full(f) => f.path.clone().into_iter().collect(),
             };
-            let files: Vec<RepoFile> = paths.into_iter().map(|path| RepoFile { path, tracked: true }).collect();
+            let files: Vec<RepoFile> = paths
+                .into_iter()
+                .map(|path| RepoFile {
+                    path,
+                    tracked: true,
+                })
+                .collect();
             Ok(repo_files::evaluate(check, p, &files).findings.len())
+        }
+    }
+}
+
+/// Whether this kind's samples can be run (file and content kinds).
+pub fn supports_samples(spec: &Spec) -> bool {
+    matches!(spec, Spec::RepoContent(_) | Spec::RepoFiles(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{builtin_sources, parse_checks};
+
+    fn builtins() -> Vec<Check> {
+        let mut errors = Vec::new();
+        let mut checks = parse_checks(&builtin_sources(), &Default::default(), None, &mut errors);
+        crate::config::resolve_patterns_from(&mut checks, &mut errors);
+        assert!(errors.is_empty(), "{errors:#?}");
+        checks
+    }
+
+    /// Every built-in check carries samples that must match and must not, and they behave.
+    #[test]
+    fn builtin_samples_hold() {
+        for c in builtins() {
+            if !supports_samples(&c.spec) {
+                continue;
+            }
+            let s = c
+                .samples
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} has no samples", c.id));
+            assert!(
+                !s.fail.is_empty() && !s.pass.is_empty(),
+                "{} needs fail and pass samples",
+                c.id
+            );
+            let errors = verify(&c);
+            assert!(
+                errors.is_empty(),
+                "{}",
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+
+    /// Ids are unique, and the sorted list is pinned so a rename shows up in review.
+    #[test]
+    fn builtin_ids_are_unique_and_pinned() {
+        let mut ids: Vec<String> = builtins().into_iter().map(|c| c.id).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(n, ids.len(), "duplicate built-in id");
+        insta::assert_snapshot!("builtin_ids", ids.join("\n"));
+    }
+
+    /// Every built-in says how to fix what it finds.
+    #[test]
+    fn builtins_have_help() {
+        for c in builtins() {
+            assert!(
+                c.help.as_deref().is_some_and(|h| h.len() > 40),
+                "{} needs a real help text",
+                c.id
+            );
         }
     }
 }

@@ -94,7 +94,12 @@ impl ContentMatcher {
     }
 
     /// Searches `data` (the contents of `path`) for the patterns of `owners`.
-    pub fn scan(&self, owners: &[usize], data: &[u8], ids: &dyn Fn(usize) -> String) -> ScanOutcome {
+    pub fn scan(
+        &self,
+        owners: &[usize],
+        data: &[u8],
+        ids: &dyn Fn(usize) -> String,
+    ) -> ScanOutcome {
         let mut out = ScanOutcome::default();
         if owners.is_empty() {
             return out;
@@ -225,9 +230,15 @@ mod tests {
 
     #[test]
     fn allow_comment_forms() {
-        assert!(allows(b"x = 1 # shipgate:allow static-paths", "static-paths"));
+        assert!(allows(
+            b"x = 1 # shipgate:allow static-paths",
+            "static-paths"
+        ));
         assert!(allows(b"// shipgate:allow", "anything"));
-        assert!(allows(b"# shipgate:allow a-b, static-paths", "static-paths"));
+        assert!(allows(
+            b"# shipgate:allow a-b, static-paths",
+            "static-paths"
+        ));
         assert!(!allows(b"# shipgate:allow repo-secrets", "static-paths"));
         assert!(!allows(b"plain line", "static-paths"));
     }

@@ -30,9 +30,15 @@ impl RepoHandle {
                     }
                 };
                 let root = root.canonicalize().unwrap_or(root);
-                Ok(RepoHandle { root, repo: Some(repo) })
+                Ok(RepoHandle {
+                    root,
+                    repo: Some(repo),
+                })
             }
-            Err(_) => Ok(RepoHandle { root: dir, repo: None }),
+            Err(_) => Ok(RepoHandle {
+                root: dir,
+                repo: None,
+            }),
         }
     }
 
@@ -55,14 +61,17 @@ impl RepoHandle {
             Err(_) => {
                 // Unborn: HEAD is a symbolic ref to a branch that does not exist yet.
                 let r = repo.find_reference("HEAD").ok()?;
-                r.symbolic_target().map(|t| t.trim_start_matches("refs/heads/").to_string())
+                r.symbolic_target()
+                    .map(|t| t.trim_start_matches("refs/heads/").to_string())
             }
         }
     }
 
     /// Every path in the index.
     pub fn tracked(&self) -> Result<Option<HashSet<String>>, Error> {
-        let Some(repo) = &self.repo else { return Ok(None) };
+        let Some(repo) = &self.repo else {
+            return Ok(None);
+        };
         let index = repo.index()?;
         Ok(Some(
             index

@@ -225,7 +225,13 @@ impl Visitor<'_, '_> {
         self.local.files.push(RepoFile { path: rel, tracked });
     }
 
-    fn read_and_scan(&mut self, matcher: &ContentMatcher, rel: &str, full: &Path, owners: &[usize]) {
+    fn read_and_scan(
+        &mut self,
+        matcher: &ContentMatcher,
+        rel: &str,
+        full: &Path,
+        owners: &[usize],
+    ) {
         let max = self.opts.max_file_size;
         let result = File::open(full).and_then(|f| {
             let len = f.metadata()?.len();

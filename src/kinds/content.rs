@@ -72,12 +72,18 @@ pub fn evidence(m: &RawMatch) -> String {
 pub fn redact_url_passwords(line: &str) -> String {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| regex::Regex::new(r"(://[^/\s:@]*:)([^@\s/]+)@").unwrap());
-    re.replace_all(line, |c: &regex::Captures| format!("{}{}@", &c[1], redact(&c[2])))
-        .into_owned()
+    re.replace_all(line, |c: &regex::Captures| {
+        format!("{}{}@", &c[1], redact(&c[2]))
+    })
+    .into_owned()
 }
 
 /// Turns the raw matches of one check into findings at `location(path)`.
-pub fn findings(check: &Check, matches: &[(String, RawMatch)], location: impl Fn(&str) -> Location) -> Vec<Finding> {
+pub fn findings(
+    check: &Check,
+    matches: &[(String, RawMatch)],
+    location: impl Fn(&str) -> Location,
+) -> Vec<Finding> {
     matches
         .iter()
         .map(|(path, m)| {

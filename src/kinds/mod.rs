@@ -113,7 +113,11 @@ pub fn describe(spec: &Spec) -> String {
                 lines.push(format!("required paths: {}", globs(&p.require)));
             }
             for c in &p.companions {
-                lines.push(format!("{} needs one of: {}", c.manifest, c.lockfiles.join(", ")));
+                lines.push(format!(
+                    "{} needs one of: {}",
+                    c.manifest,
+                    c.lockfiles.join(", ")
+                ));
             }
             if !p.exclude.is_empty() {
                 lines.push(format!("not looked at: {}", globs(&p.exclude)));
@@ -122,7 +126,9 @@ pub fn describe(spec: &Spec) -> String {
         Spec::RepoContent(p) => {
             lines.push(format!(
                 "files: {}",
-                p.include.as_ref().map_or("every text file".to_string(), globs)
+                p.include
+                    .as_ref()
+                    .map_or("every text file".to_string(), globs)
             ));
             if !p.exclude.is_empty() {
                 lines.push(format!("not searched: {}", globs(&p.exclude)));

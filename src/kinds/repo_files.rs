@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
+use crate::check::Input;
 use crate::check::{Check, GlobList};
 use crate::inputs::repo::RepoFile;
 use crate::kinds::Outcome;
-use crate::check::Input;
 use crate::report::model::{Finding, Location};
 
 pub const FIELDS: &[&str] = &["path", "state", "glob", "manifest", "lockfiles"];
@@ -50,7 +50,10 @@ pub struct Companion {
 }
 
 pub fn evaluate(check: &Check, p: &Params, files: &[RepoFile]) -> Outcome {
-    let files: Vec<&RepoFile> = files.iter().filter(|f| !p.exclude.is_match(&f.path)).collect();
+    let files: Vec<&RepoFile> = files
+        .iter()
+        .filter(|f| !p.exclude.is_match(&f.path))
+        .collect();
     let mut findings = Vec::new();
 
     if !p.forbid.is_empty() {
@@ -107,7 +110,10 @@ pub fn evaluate(check: &Check, p: &Params, files: &[RepoFile]) -> Outcome {
                 }
                 let beside = |rel: &str| join(dir, rel);
                 if !c.when_beside.is_empty()
-                    && !c.when_beside.iter().any(|w| exists(&set, &files, &beside(w)))
+                    && !c
+                        .when_beside
+                        .iter()
+                        .any(|w| exists(&set, &files, &beside(w)))
                 {
                     continue;
                 }

@@ -102,7 +102,13 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
 
-    let width = r.checks.iter().map(|c| c.id.len()).max().unwrap_or(10).min(32);
+    let width = r
+        .checks
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(10)
+        .min(32);
     for c in &r.checks {
         let status = format!("{:<8}", label(c.status));
         let quiet = matches!(c.status, Status::Skip);
@@ -129,10 +135,18 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         }
         let indent = " ".repeat(9);
         if let Some(reason) = &c.reason {
-            writeln!(out, "{indent}{}", sanitize(reason).style(st.status(c.status)))?;
+            writeln!(
+                out,
+                "{indent}{}",
+                sanitize(reason).style(st.status(c.status))
+            )?;
         }
         if let Some(o) = &c.override_ {
-            writeln!(out, "{indent}overridden: {}", sanitize(&o.reason).style(st.overridden))?;
+            writeln!(
+                out,
+                "{indent}overridden: {}",
+                sanitize(&o.reason).style(st.overridden)
+            )?;
         }
         for f in c.findings.iter().take(MAX_FINDINGS_SHOWN) {
             writeln!(
@@ -143,7 +157,12 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
             )?;
             if let Some(e) = &f.evidence {
                 if !e.is_empty() && e != &f.message {
-                    writeln!(out, "{indent}  {} {}", "│".style(st.dim), sanitize(e).style(st.dim))?;
+                    writeln!(
+                        out,
+                        "{indent}  {} {}",
+                        "│".style(st.dim),
+                        sanitize(e).style(st.dim)
+                    )?;
                 }
             }
         }
@@ -151,7 +170,11 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "{indent}{}",
-                format!("… and {} more (`-f json` lists all)", n - MAX_FINDINGS_SHOWN).style(st.dim)
+                format!(
+                    "… and {} more (`-f json` lists all)",
+                    n - MAX_FINDINGS_SHOWN
+                )
+                .style(st.dim)
             )?;
         }
         if let Some(help) = &c.help {

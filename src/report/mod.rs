@@ -42,7 +42,11 @@ pub fn location_label(l: &Location) -> String {
             .as_ref()
             .map(|c| format!("commit {}", &c[..c.len().min(12)]))
             .unwrap_or_else(|| "git".into()),
-        (Input::Env, None) => l.name.as_ref().map(|n| format!("${n}")).unwrap_or_else(|| "env".into()),
+        (Input::Env, None) => l
+            .name
+            .as_ref()
+            .map(|n| format!("${n}"))
+            .unwrap_or_else(|| "env".into()),
         (Input::Artifact, None) => l.artifact.clone().unwrap_or_else(|| "artifact".into()),
         (i, None) => i.as_str().to_string(),
     };

@@ -1,0 +1,237 @@
+//! Each built-in check, run alone with `--only`, fails on a repository that has the problem and
+//! passes on one that does not. Repositories are real and committed.
+
+use crate::util::{check, fake_aws_key, status, TestRepo};
+
+/// (check id, files of a bad repo, files of a clean repo, status expected on the bad repo).
+type Files = Vec<(&'static str, String)>;
+
+fn cases() -> Vec<(&'static str, Files, Files, &'static str)> {
+    vec![
+        (
+            "static-paths",
+            vec![(
+                "src/config.py",
+                "DATA = '/Users/alice/work/data.csv'\n".into(),
+            )],
+            vec![(
+                "src/config.py",
+                "DATA = os.path.join(BASE, 'data.csv')\n".into(),
+            )],
+            "fail",
+        ),
+        (
+            "localhost-urls",
+            vec![(
+                "config/production.yml",
+                "redis: redis://localhost:6379\n".into(),
+            )],
+            vec![
+                (
+                    "config/production.yml",
+                    "redis: redis://cache.internal:6379\n".into(),
+                ),
+                (
+                    "config/development.yml",
+                    "redis: redis://localhost:6379\n".into(),
+                ),
+            ],
+            "fail",
+        ),
+        (
+            "debug-settings",
+            vec![("app/settings/production.py", "DEBUG = True\n".into())],
+            vec![("app/settings/production.py", "DEBUG = False\n".into())],
+            "fail",
+        ),
+        (
+            "repo-secrets",
+            vec![(
+                "deploy.sh",
+                format!("export AWS_ACCESS_KEY_ID={}\n", fake_aws_key()),
+            )],
+            vec![(
+                "deploy.sh",
+                "export AWS_ACCESS_KEY_ID=\"$AWS_KEY\"\n".into(),
+            )],
+            "fail",
+        ),
+        (
+            "committed-env-files",
+            vec![(".env", "SECRET=1\n".into())],
+            vec![(".env.example", "SECRET=\n".into())],
+            "fail",
+        ),
+        (
+            "merge-conflict-markers",
+            vec![(
+                "src/a.rs",
+                format!(
+                    "{} HEAD\nfn a() {{}}\n=======\nfn b() {{}}\n{} topic\n",
+                    "<".repeat(7),
+                    ">".repeat(7)
+                ),
+            )],
+            vec![("src/a.rs", "fn a() {}\n".into())],
+            "fail",
+        ),
+        (
+            "lockfile-present",
+            vec![("package.json", "{}\n".into())],
+            vec![
+                ("package.json", "{}\n".into()),
+                ("package-lock.json", "{}\n".into()),
+            ],
+            "warn",
+        ),
+        (
+            "unpinned-base-images",
+            vec![("Dockerfile", "FROM node:latest\nRUN npm ci\n".into())],
+            vec![(
+                "Dockerfile",
+                "FROM node:20.11-alpine AS build\nFROM build\n".into(),
+            )],
+            "warn",
+        ),
+    ]
+}
+
+#[test]
+fn each_builtin_fails_on_a_bad_repo_and_passes_on_a_clean_one() {
+    for (id, bad, clean, expected) in cases() {
+        let t = TestRepo::new();
+        for (p, c) in &bad {
+            t.write(p, c);
+        }
+        t.commit("bad");
+        let (code, r) = t.json(&["--only", id]);
+        assert_eq!(status(&r, id), expected, "{id} on the bad repo: {r:#}");
+        assert_eq!(code, if expected == "fail" { 1 } else { 0 }, "{id}");
+        assert!(!check(&r, id)["findings"].as_array().unwrap().is_empty());
+
+        let t = TestRepo::new();
+        for (p, c) in &clean {
+            t.write(p, c);
+        }
+        t.commit("clean");
+        let (code, r) = t.json(&["--only", id]);
+        assert_eq!(status(&r, id), "pass", "{id} on the clean repo: {r:#}");
+        assert_eq!(code, 0);
+    }
+}
+
+#[test]
+fn a_clean_repository_passes_the_whole_checklist() {
+    let t = TestRepo::new();
+    t.write("src/main.rs", "fn main() { println!(\"hi\"); }\n")
+        .write("Cargo.toml", "[package]\nname = \"x\"\n")
+        .write("Cargo.lock", "version = 3\n")
+        .write(".gitignore", "/target\n.env\n")
+        .write(
+            "README.md",
+            "Install to /Users/you/bin/ or /home/alice/bin/.\n",
+        );
+    t.commit("init");
+    let (code, out, _) = t.run(&["run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASSED"), "{out}");
+}
+
+#[test]
+fn secrets_are_redacted_in_every_output() {
+    let t = TestRepo::new();
+    let key = fake_aws_key();
+    t.write("a.env.sh", format!("KEY={key}\n"));
+    t.commit("leak");
+    let (code, out, err) = t.run(&["run", "--only", "repo-secrets"]);
+    assert_eq!(code, 1);
+    assert!(!out.contains(&key) && !err.contains(&key), "{out}");
+    assert!(out.contains("AKIA…"), "{out}");
+    let (_, r) = t.json(&["--only", "repo-secrets"]);
+    let text = r.to_string();
+    assert!(!text.contains(&key));
+    let f = &check(&r, "repo-secrets")["findings"][0];
+    assert_eq!(f["evidence"], "KEY=AKIA…");
+    assert_eq!(f["location"]["path"], "a.env.sh");
+    assert_eq!(f["location"]["line"], 1);
+    assert_eq!(f["location"]["column"], 5);
+}
+
+#[test]
+fn url_passwords_are_redacted_in_evidence() {
+    let t = TestRepo::new();
+    t.write(
+        "config/production.yml",
+        "db: postgres://app:hunter2secret@localhost:5432/app\n",
+    );
+    t.commit("x");
+    let (_, r) = t.json(&["--only", "localhost-urls"]);
+    assert!(!r.to_string().contains("hunter2secret"), "{r:#}");
+    assert_eq!(
+        check(&r, "localhost-urls")["findings"][0]["evidence"],
+        "db: postgres://app:hunt…@localhost:5432/app"
+    );
+}
+
+#[test]
+fn env_files_tracked_despite_gitignore_are_found_and_ignored_ones_are_not() {
+    let t = TestRepo::new();
+    t.write(".gitignore", ".env*\n!.env.example\n")
+        .write(".env.example", "A=\n")
+        .write(".env.production", "A=1\n");
+    t.commit("init");
+    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    assert_eq!(code, 0, "an ignored, untracked .env is fine: {r:#}");
+
+    t.force_add(".env.production");
+    t.commit_index("oops", "Dev", "dev@example.com");
+    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    assert_eq!(code, 1);
+    let f = &check(&r, "committed-env-files")["findings"][0];
+    assert_eq!(f["location"]["path"], ".env.production");
+    assert!(f["message"].as_str().unwrap().contains("tracked by git"));
+}
+
+#[test]
+fn untracked_unignored_env_file_is_reported_as_one_add_away() {
+    let t = TestRepo::new();
+    t.write("README.md", "x\n");
+    t.commit("init");
+    t.write(".env", "A=1\n");
+    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    assert_eq!(code, 1);
+    assert!(check(&r, "committed-env-files")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("git add ."));
+}
+
+#[test]
+fn binary_and_large_files_are_counted_not_scanned() {
+    let t = TestRepo::new();
+    t.write("img.bin", [0u8, 1, 2, 3, b'/', b'U']);
+    let big = format!("{}\n/Users/alice/x/\n", "a".repeat(3 << 20));
+    t.write("src/big.js", big);
+    t.write(".shipgate.yaml", "settings:\n  max-file-size: 1MiB\n");
+    t.commit("init");
+    let (code, r) = t.json(&["--only", "static-paths"]);
+    assert_eq!(code, 0);
+    let scan = &r["repo"]["scan"];
+    assert_eq!(scan["skipped_binary"], 1, "{scan:#}");
+    assert_eq!(scan["skipped_large"], 1);
+    assert_eq!(scan["not_scanned"][0]["path"], "src/big.js");
+    let (_, out, _) = t.run(&["run", "--only", "static-paths"]);
+    assert!(out.contains("not scanned: src/big.js"), "{out}");
+}
+
+#[test]
+fn multi_stage_dockerfile_stage_names_are_not_images() {
+    let t = TestRepo::new();
+    t.write(
+        "Dockerfile",
+        "FROM rust:1.80 AS builder\nRUN cargo build\nFROM debian:12-slim AS runtime\nFROM runtime\nFROM builder AS test\n",
+    );
+    t.commit("init");
+    let (_, r) = t.json(&["--only", "unpinned-base-images"]);
+    assert_eq!(status(&r, "unpinned-base-images"), "pass", "{r:#}");
+}

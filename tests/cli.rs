@@ -1,0 +1,235 @@
+//! The command line end to end: exit codes, the JSON report's exact shape, `-o`, `list`,
+//! `explain`, `validate`, `init`.
+
+use crate::util::{check, TestRepo};
+
+fn leaky() -> TestRepo {
+    let t = TestRepo::new();
+    t.write("src/app.py", "PATH = '/home/alice/app/data'\n")
+        .write("package.json", "{}\n");
+    t.commit("init");
+    t
+}
+
+#[test]
+fn json_report_has_the_version_1_shape() {
+    let t = leaky();
+    let (code, r) = t.json(&["--at", "2026-11-20T16:05:00+01:00"]);
+    assert_eq!(code, 1);
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    for k in [
+        "version",
+        "tool",
+        "verdict",
+        "stage",
+        "at",
+        "repo",
+        "artifacts",
+        "checks",
+        "summary",
+    ] {
+        assert!(keys.contains(&k), "missing {k}: {keys:?}");
+    }
+    assert_eq!(r["version"], 1);
+    assert_eq!(r["tool"]["name"], "shipgate");
+    assert_eq!(r["verdict"], "fail");
+    assert_eq!(r["stage"], "ci");
+    assert_eq!(r["at"], "2026-11-20T15:05:00+00:00[UTC]");
+    assert_eq!(r["repo"]["branch"], "main");
+    assert_eq!(r["repo"]["head"].as_str().unwrap().len(), 40);
+    assert_eq!(r["repo"]["root"], ".");
+    let c = check(&r, "static-paths");
+    assert_eq!(c["kind"], "repo-content");
+    assert_eq!(c["severity"], "error");
+    assert_eq!(c["status"], "fail");
+    assert!(c["duration_ms"].is_u64());
+    assert!(c["override"].is_null());
+    let f = &c["findings"][0];
+    assert_eq!(
+        f,
+        &serde_json::json!({
+            "message": "hard-coded path to a developer's machine: /home/alice/",
+            "location": {"input": "repo", "path": "src/app.py", "line": 1, "column": 9},
+            "evidence": "PATH = '/home/alice/app/data'"
+        })
+    );
+    assert_eq!(status_counts(&r), (1, 1));
+    let s = &r["summary"];
+    for k in ["pass", "fail", "warn", "skip", "error", "overridden"] {
+        assert!(s[k].is_u64(), "summary.{k}");
+    }
+
+    // The whole report, with run-specific values filtered, is snapshotted so a change of shape
+    // shows up in review.
+    let mut r = r;
+    r["repo"]["head"] = "[SHA]".into();
+    for c in r["checks"].as_array_mut().unwrap() {
+        c["duration_ms"] = 0.into();
+    }
+    r["tool"]["version"] = "[VERSION]".into();
+    insta::assert_json_snapshot!("json_report_v1", r);
+}
+
+fn status_counts(r: &serde_json::Value) -> (u64, u64) {
+    (
+        r["summary"]["fail"].as_u64().unwrap(),
+        r["summary"]["warn"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn exit_codes_pass_fail_and_undecided() {
+    let t = TestRepo::new();
+    t.write("a.txt", "fine\n");
+    t.commit("init");
+    assert_eq!(t.run(&["run"]).0, 0);
+
+    let t = leaky();
+    assert_eq!(t.run(&["run"]).0, 1);
+
+    t.write(".shipgate.yaml", "settings:\n  timezon: UTC\n");
+    let (code, _, err) = t.run(&["run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(".shipgate.yaml:2:3"), "{err}");
+    assert!(err.contains("did you mean `timezone`?"), "{err}");
+
+    // A usage error is 2 as well.
+    assert_eq!(t.run(&["run", "--stage", "prod"]).0, 2);
+}
+
+#[test]
+fn output_file_is_written_atomically_and_replaces_the_old_one() {
+    let t = leaky();
+    let out = t.dir.path().join("report.json");
+    std::fs::write(&out, "old").unwrap();
+    let (code, stdout, stderr) = t.run(&["run", "-f", "json", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("report written to"), "{stderr}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(r["verdict"], "fail");
+    // No temp file is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn human_report_shows_findings_help_and_summary() {
+    let t = leaky();
+    let (code, out, _) = t.run(&["run"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL     static-paths"), "{out}");
+    assert!(out.contains("src/app.py:1:9  hard-coded path"), "{out}");
+    assert!(out.contains("help: Derive the path at run time"), "{out}");
+    assert!(out.contains("WARN     lockfile-present"), "{out}");
+    assert!(
+        out.contains("FAILED  1 failed · 0 errors · 1 warnings"),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "no colour when not a terminal");
+    let (_, out, _) = t.run(&["--color", "always", "run"]);
+    assert!(out.contains('\x1b'), "--color always forces colour");
+}
+
+#[test]
+fn list_explain_validate() {
+    let t = TestRepo::new();
+    let (code, out, _) = t.run(&["list"]);
+    assert_eq!(code, 0);
+    for id in [
+        "static-paths",
+        "repo-secrets",
+        "lockfile-present",
+        "unpinned-base-images",
+    ] {
+        assert!(out.contains(id), "{out}");
+    }
+    let (_, out, _) = t.run(&["list", "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = &v.as_array().unwrap()[0];
+    for k in ["id", "kind", "severity", "stages", "source"] {
+        assert!(!first[k].is_null(), "{k}");
+    }
+
+    let (code, out, _) = t.run(&["explain", "repo-secrets"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Why it matters"), "{out}");
+    assert!(out.contains("How to fix"), "{out}");
+    assert!(out.contains("aws-access-key-id"), "{out}");
+
+    let (code, _, err) = t.run(&["explain", "repo-secret"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `repo-secrets`?"), "{err}");
+
+    let (code, out, _) = t.run(&["validate"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("check(s) valid"));
+}
+
+#[test]
+fn validate_named_files_runs_their_samples() {
+    let t = TestRepo::new();
+    t.write(
+        "checks/todo.yaml",
+        "id: no-todo\ntitle: No TODO\nseverity: warning\nsamples:\n  fail: [\"// TODO: x\"]\n  pass: [\"// done\", \"// TODO later\"]\nrepo-content:\n  patterns:\n    - name: todo\n      regex: 'TODO'\n",
+    );
+    let (code, _, err) = t.run(&["validate", "checks/todo.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("pass sample 2 produced 1 finding"), "{err}");
+}
+
+#[test]
+fn init_writes_a_starter_config_and_never_overwrites() {
+    let t = TestRepo::new();
+    t.write("package.json", "{}\n");
+    let (code, out, _) = t.run(&["init"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("JavaScript"), "{out}");
+    let text = std::fs::read_to_string(t.path(".shipgate.yaml")).unwrap();
+    assert!(text.contains("npm pack"));
+    // What init writes is valid configuration.
+    assert_eq!(t.run(&["validate"]).0, 0);
+    let (code, _, err) = t.run(&["init"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("never overwrites"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(t.path(".shipgate.yaml")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn works_outside_git_and_on_an_unborn_branch() {
+    let t = TestRepo::new();
+    t.write("a.txt", "x\n");
+    let (code, r) = t.json(&[]);
+    assert_eq!(code, 0);
+    assert!(r["repo"]["head"].is_null());
+    assert_eq!(r["repo"]["branch"], "main");
+}
+
+/// The examples in examples/ load and validate as they are, so they never rot.
+#[test]
+fn examples_validate() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let t = TestRepo::new();
+    let out = t
+        .cmd()
+        .current_dir(root.join("project"))
+        .args(["validate", ".shipgate.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = t
+        .cmd()
+        .current_dir(&root)
+        .args(["validate", "checks/no-todo-in-release.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
