@@ -83,6 +83,12 @@ pub struct RunArgs {
     /// Accept a failing check for this run; the reason is kept in the report. Repeatable.
     #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection")]
     pub overrides: Vec<(String, String)>,
+    /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, or a folder. Repeatable.
+    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
+    pub artifact: Vec<PathBuf>,
+    /// A previous release's artifact, for checks that report what is new or how much it grew.
+    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
+    pub baseline: Option<PathBuf>,
     /// Evaluate as if now were this instant (RFC 3339, e.g. 2026-08-21T17:00:00+02:00).
     #[arg(long, value_name = "RFC3339", value_parser = parse_at, help_heading = "Inputs")]
     pub at: Option<jiff::Timestamp>,
@@ -180,6 +186,8 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         overrides: args.overrides.clone(),
         at: args.at,
         threads: args.threads,
+        artifacts: args.artifact.clone(),
+        baseline: args.baseline.clone(),
     };
     let report = engine::run(&config, &repo, &opts)?;
     match &args.output {

@@ -11,10 +11,12 @@ use jiff::{tz::TimeZone, Timestamp, Zoned};
 use crate::check::{Check, Input, Severity, Stage};
 use crate::config::Config;
 use crate::error::Error;
+use crate::inputs::artifact_scan::{self, ArtifactScan};
 use crate::inputs::content::{ContentMatcher, RawMatch, Selection};
 use crate::inputs::git::RepoHandle;
 use crate::inputs::repo::{self, RepoScan, ScanOptions};
-use crate::kinds::{repo_content, repo_files, Outcome, Spec};
+use crate::kinds::artifact_files::ArtifactData;
+use crate::kinds::{artifact_content, artifact_files, repo_content, repo_files, Outcome, Spec};
 use crate::report::model::*;
 
 /// What `shipgate run` was asked to do.
@@ -29,6 +31,10 @@ pub struct RunOptions {
     /// `--at`: evaluate as if now were this instant.
     pub at: Option<Timestamp>,
     pub threads: usize,
+    /// `--artifact`: built artifacts (archives or folders), as given.
+    pub artifacts: Vec<PathBuf>,
+    /// `--baseline`: a previous release's artifact, for checks that compare against one.
+    pub baseline: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -41,6 +47,8 @@ impl RunOptions {
             overrides: Vec::new(),
             at: None,
             threads: 0,
+            artifacts: Vec::new(),
+            baseline: None,
         }
     }
 }
@@ -173,6 +181,72 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         repo_scan = Some((scan, t.elapsed().as_millis() as u64));
     }
 
+    // One pass per artifact for every artifact check; baselines are read for their entry lists.
+    let mut artifact_scans: Vec<ArtifactScan> = Vec::new();
+    let mut artifact_ms = 0;
+    let mut baselines: HashMap<PathBuf, Result<ArtifactData, String>> = HashMap::new();
+    if runs(Input::Artifact) && !opts.artifacts.is_empty() {
+        let t = Instant::now();
+        let selected = |i: &usize| plan.iter().any(|(j, p)| j == i && matches!(p, Plan::Run));
+        let content: Vec<(usize, Selection, Vec<_>)> = (0..config.checks.len())
+            .filter(selected)
+            .filter_map(|i| match &config.checks[i].spec {
+                Spec::ArtifactContent(p) => Some((
+                    i,
+                    Selection {
+                        include: p.include.clone(),
+                        exclude: p.exclude.clone(),
+                    },
+                    p.patterns.clone(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let matcher = if content.is_empty() {
+            None
+        } else {
+            Some(ContentMatcher::new(content).map_err(Error::Other)?)
+        };
+        let inspect_maps = (0..config.checks.len()).filter(selected).any(
+            |i| matches!(&config.checks[i].spec, Spec::ArtifactFiles(p) if p.inspect_source_maps),
+        );
+        let ids = |i: usize| config.checks[i].id.clone();
+        let scan_opts = artifact_scan::Options {
+            budgets: config.settings.artifact_budgets,
+            matcher: matcher.as_ref(),
+            inspect_maps,
+            ids: &ids,
+        };
+        for a in &opts.artifacts {
+            artifact_scans.push(artifact_scan::scan(
+                a,
+                a.to_string_lossy().into_owned(),
+                &scan_opts,
+            ));
+        }
+        let plain = artifact_scan::Options {
+            budgets: config.settings.artifact_budgets,
+            matcher: None,
+            inspect_maps: false,
+            ids: &ids,
+        };
+        for i in (0..config.checks.len()).filter(selected) {
+            if let Spec::ArtifactFiles(p) = &config.checks[i].spec {
+                if let Some(path) = baseline_path(p, opts, &repo.root) {
+                    baselines.entry(path.clone()).or_insert_with(|| {
+                        let s =
+                            artifact_scan::scan(&path, path.to_string_lossy().into_owned(), &plain);
+                        match s.error {
+                            Some(e) => Err(format!("baseline {e}")),
+                            None => Ok(s.data),
+                        }
+                    });
+                }
+            }
+        }
+        artifact_ms = t.elapsed().as_millis() as u64;
+    }
+
     let mut waiver_hits = vec![0u64; config.waivers.len()];
     let mut waiver_expired = vec![false; config.waivers.len()];
     let mut results = Vec::new();
@@ -201,6 +275,36 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                     let mut o = with_read_errors(*i, scan, || repo_content::evaluate(check, &mine));
                     o.suppressed = scan.suppressed.iter().filter(|o| **o == *i).count() as u64;
                     o
+                }
+                Spec::ArtifactFiles(_) | Spec::ArtifactContent(_) if opts.artifacts.is_empty() => {
+                    Outcome::skip(
+                        "needs an artifact: --artifact PATH (an archive or a build folder)",
+                    )
+                }
+                Spec::ArtifactFiles(p) => {
+                    pass_ms = artifact_ms;
+                    let baseline = baseline_path(p, opts, &repo.root).map(|b| &baselines[&b]);
+                    match baseline {
+                        None if p.wants_baseline() => Outcome::skip(
+                            "needs a baseline artifact: --baseline PATH, or `baseline` in the check's params",
+                        ),
+                        Some(Err(e)) => Outcome::error(e.clone()),
+                        b => per_artifact(&artifact_scans, *i, |a| {
+                            artifact_files::evaluate(check, p, &a.data, b.and_then(|r| r.as_ref().ok()))
+                        }),
+                    }
+                }
+                Spec::ArtifactContent(_) => {
+                    pass_ms = artifact_ms;
+                    per_artifact(&artifact_scans, *i, |a| {
+                        let mine: Vec<(String, RawMatch)> = a
+                            .matches
+                            .iter()
+                            .filter(|(_, m)| m.owner == *i)
+                            .cloned()
+                            .collect();
+                        artifact_content::evaluate(check, &a.data.display, &mine)
+                    })
                 }
             },
         };
@@ -274,13 +378,62 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         stage: opts.stage,
         at: now.to_string(),
         repo: repo_info,
-        artifacts: Vec::new(),
+        artifacts: artifact_scans.into_iter().map(|a| a.info).collect(),
         checks: results,
         summary,
         waivers,
         notes,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The baseline artifact of an `artifact-files` check: `--baseline`, else its `baseline` param
+/// (relative to the repository root).
+fn baseline_path(
+    p: &artifact_files::Params,
+    opts: &RunOptions,
+    root: &std::path::Path,
+) -> Option<PathBuf> {
+    if !p.wants_baseline() {
+        return None;
+    }
+    opts.baseline
+        .clone()
+        .or_else(|| p.baseline.as_ref().map(|b| root.join(b)))
+}
+
+/// Evaluates an artifact check on every artifact and merges the outcomes. An artifact that could
+/// not be read to the end makes the check `error`: what was read may not be all there is.
+fn per_artifact(
+    scans: &[ArtifactScan],
+    owner: usize,
+    eval: impl Fn(&ArtifactScan) -> Outcome,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut errors = Vec::new();
+    for a in scans {
+        let o = eval(a);
+        out.findings.extend(o.findings);
+        out.suppressed += a.suppressed.iter().filter(|o| **o == owner).count() as u64;
+        if let Some(e) = &a.error {
+            errors.push(e.clone());
+            out.findings.push(Finding {
+                message: e.clone(),
+                location: Location {
+                    artifact: Some(a.data.display.clone()),
+                    ..Location::new(Input::Artifact)
+                },
+                evidence: None,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        out.error = Some(format!(
+            "the artifact could not be read to the end: {}",
+            errors.join("; ")
+        ));
+    }
+    out
 }
 
 /// Applies read errors of the repository pass to check `i`: a file list that is incomplete fails

@@ -9,3 +9,5 @@ mod builtin_checks;
 mod cli;
 // Configuration: validation errors with positions, waivers, inline allows, overrides, stages.
 mod config;
+// Artifacts: real tar.gz/tgz/.crate/zip/whl/directory archives, leaky and clean, hostile ones.
+mod artifacts;

@@ -158,3 +158,84 @@ pub fn status<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
 pub fn fake_aws_key() -> String {
     format!("{}{}", "AKIA", "Q2Z7XK4N5M6P3R2S")
 }
+
+/// An entry of a test archive.
+pub enum E<'a> {
+    File(&'a str, &'a [u8]),
+    Dir(&'a str),
+    Symlink(&'a str, &'a str),
+    Hardlink(&'a str, &'a str),
+}
+
+/// Writes a tar stream with fixed mtime, mode and owner. Names are written raw into the header,
+/// so hostile names (`..`, absolute) can be made.
+pub fn tar_bytes(entries: &[E]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mtime(1_700_000_000);
+        h.set_uid(0);
+        h.set_gid(0);
+        let (name, data, ty, link): (&str, &[u8], tar::EntryType, Option<&str>) = match e {
+            E::File(n, d) => (n, d, tar::EntryType::Regular, None),
+            E::Dir(n) => (n, b"", tar::EntryType::Directory, None),
+            E::Symlink(n, t) => (n, b"", tar::EntryType::Symlink, Some(t)),
+            E::Hardlink(n, t) => (n, b"", tar::EntryType::Link, Some(t)),
+        };
+        h.set_entry_type(ty);
+        h.set_mode(if ty == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        h.set_size(data.len() as u64);
+        let raw = h.as_old_mut();
+        raw.name = [0; 100];
+        raw.name[..name.len()].copy_from_slice(name.as_bytes());
+        if let Some(t) = link {
+            raw.linkname = [0; 100];
+            raw.linkname[..t.len()].copy_from_slice(t.as_bytes());
+        }
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Writes a `.tar.gz` (or `.tgz`, `.crate`: the name is up to the caller).
+pub fn write_tar_gz(path: &Path, entries: &[E]) {
+    std::fs::write(path, gzip(&tar_bytes(entries))).unwrap();
+}
+
+/// Writes a zip (also `.whl`, `.jar`).
+pub fn write_zip(path: &Path, entries: &[E]) {
+    use std::io::Write;
+    let f = std::fs::File::create(path).unwrap();
+    let mut z = zip::ZipWriter::new(f);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for e in entries {
+        match e {
+            E::File(n, d) => {
+                z.start_file(*n, opts).unwrap();
+                z.write_all(d).unwrap();
+            }
+            E::Dir(n) => {
+                z.add_directory(*n, opts).unwrap();
+            }
+            E::Symlink(n, t) => {
+                z.add_symlink(*n, *t, opts).unwrap();
+            }
+            E::Hardlink(..) => panic!("zip has no hard links"),
+        }
+    }
+    z.finish().unwrap();
+}

@@ -30,6 +30,7 @@ pub struct Settings {
     pub timezone_name: Option<String>,
     pub max_file_size: u64,
     pub exclude: GlobList,
+    pub artifact_budgets: crate::inputs::artifact::Budgets,
 }
 
 impl Default for Settings {
@@ -39,6 +40,7 @@ impl Default for Settings {
             timezone_name: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             exclude: GlobList::default(),
+            artifact_budgets: Default::default(),
         }
     }
 }
@@ -331,6 +333,12 @@ fn validate_check(
     if let Some(p) = raw.repo_content {
         specs.push(("repo-content", Spec::RepoContent(p)));
     }
+    if let Some(p) = raw.artifact_files {
+        specs.push(("artifact-files", Spec::ArtifactFiles(p)));
+    }
+    if let Some(p) = raw.artifact_content {
+        specs.push(("artifact-content", Spec::ArtifactContent(p)));
+    }
     let spec = match specs.len() {
         1 => Some(specs.pop().unwrap().1),
         0 => {
@@ -381,7 +389,7 @@ fn validate_check(
             }
         }
     }
-    if let Some(Spec::RepoContent(p)) = &spec {
+    if let Some(p) = spec.as_ref().and_then(Spec::content) {
         for d in &p.patterns {
             if d.regex.0.is_match(b"") {
                 errs.push(
@@ -427,22 +435,48 @@ pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<Confi
         let refs = content.patterns_from.clone();
         let mut borrowed = Vec::new();
         for r in &refs {
+            // `check-id` borrows all of a check's patterns; `check-id:pattern` borrows one.
+            let (id, only) = match r.split_once(':') {
+                Some((id, name)) => (id, Some(name)),
+                None => (r.as_str(), None),
+            };
             match checks
                 .iter()
-                .find(|c| &c.id == r)
+                .find(|c| c.id == id)
                 .and_then(|c| c.spec.content())
             {
-                Some(other) if other.patterns_from.is_empty() || !other.patterns.is_empty() => {
-                    borrowed.extend(other.patterns.iter().cloned())
+                Some(other) => {
+                    let before = borrowed.len();
+                    borrowed.extend(
+                        other
+                            .patterns
+                            .iter()
+                            .filter(|d| only.is_none_or(|n| d.name == n))
+                            .cloned(),
+                    );
+                    if let (Some(name), true) = (only, borrowed.len() == before) {
+                        let names: Vec<&str> =
+                            other.patterns.iter().map(|d| d.name.as_str()).collect();
+                        let mut e = ConfigError::new(
+                            &checks[i].source,
+                            format!(
+                                "patterns-from names `{r}`, but `{id}` has no pattern `{name}`"
+                            ),
+                        )
+                        .check(&checks[i].id);
+                        if let Some(s) = did_you_mean(name, names.iter().copied()) {
+                            e = e.help(s);
+                        }
+                        errors.push(e);
+                    }
                 }
-                Some(_) => {}
                 None => {
                     let mut e = ConfigError::new(
                         &checks[i].source,
                         format!("patterns-from names `{r}`, which is not a content check"),
                     )
                     .check(&checks[i].id);
-                    if let Some(s) = did_you_mean(r, ids.iter().map(String::as_str)) {
+                    if let Some(s) = did_you_mean(id, ids.iter().map(String::as_str)) {
                         e = e.help(s);
                     }
                     errors.push(e);
@@ -472,6 +506,19 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
         exclude: s.exclude.clone(),
         ..Settings::default()
     };
+    let b = &mut out.artifact_budgets;
+    if let Some(v) = s.artifact_max_scan_size {
+        b.max_scan_size = v.0;
+    }
+    if let Some(v) = s.artifact_max_size {
+        b.max_total = v.0;
+    }
+    if let Some(v) = s.artifact_max_ratio {
+        b.max_ratio = v;
+    }
+    if let Some(v) = s.artifact_max_entries {
+        b.max_entries = v;
+    }
     if let Some(name) = &s.timezone {
         match jiff::tz::TimeZone::get(name) {
             Ok(tz) => {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::check::{GlobList, Severity, Stage};
-use crate::kinds::{content::ContentParams, repo_files};
+use crate::kinds::{artifact_files, content::ContentParams, repo_files};
 
 /// One check file.
 #[derive(Debug, Deserialize)]
@@ -41,6 +41,10 @@ pub struct RawCheck {
     pub repo_files: Option<repo_files::Params>,
     #[serde(default)]
     pub repo_content: Option<ContentParams>,
+    #[serde(default)]
+    pub artifact_files: Option<artifact_files::Params>,
+    #[serde(default)]
+    pub artifact_content: Option<ContentParams>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -123,6 +127,18 @@ pub struct RawSettings {
     /// Paths no repository check looks at.
     #[serde(default)]
     pub exclude: GlobList,
+    /// Artifact entries larger than this are listed and size-checked but not scanned (default 16 MiB).
+    #[serde(default)]
+    pub artifact_max_scan_size: Option<ByteSize>,
+    /// Total uncompressed bytes one artifact may expand to (default 16 GiB).
+    #[serde(default)]
+    pub artifact_max_size: Option<ByteSize>,
+    /// Highest uncompressed/compressed ratio before an artifact is taken for a bomb (default 250).
+    #[serde(default)]
+    pub artifact_max_ratio: Option<u64>,
+    /// Most entries one artifact may have (default 1,000,000).
+    #[serde(default)]
+    pub artifact_max_entries: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,9 +4,10 @@
 use crate::check::Check;
 use crate::config::raw::Sample;
 use crate::error::ConfigError;
+use crate::inputs::artifact::EntryKind;
 use crate::inputs::content::{ContentMatcher, Selection};
 use crate::inputs::repo::RepoFile;
-use crate::kinds::{repo_files, Spec};
+use crate::kinds::{artifact_files, repo_files, Spec};
 
 /// Runs the check's samples; one error per sample that does not behave.
 pub fn verify(check: &Check) -> Vec<ConfigError> {
@@ -65,7 +66,7 @@ fn describe(s: &Sample) -> String {
 /// How many findings the check makes on one sample.
 fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
     match &check.spec {
-        Spec::RepoContent(p) => {
+        Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
             let (path, content) = match sample {
                 Sample::Text(t) => (None, t.clone()),
                 Sample::Full(f) => (
@@ -111,12 +112,46 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 .collect();
             Ok(repo_files::evaluate(check, p, &files).findings.len())
         }
+        Spec::ArtifactFiles(p) => {
+            let paths = match sample {
+                Sample::Text(t) => vec![t.clone()],
+                Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
+                Sample::Full(f) => f.path.clone().into_iter().collect(),
+            };
+            let data = artifact_files::ArtifactData {
+                display: "sample".into(),
+                entries: paths
+                    .into_iter()
+                    .map(|path| artifact_files::EntryMeta {
+                        rel: path.clone(),
+                        kind: if path.ends_with('/') {
+                            EntryKind::Dir
+                        } else {
+                            EntryKind::File
+                        },
+                        path,
+                        size: 0,
+                        map: None,
+                    })
+                    .collect(),
+                bytes: 0,
+            };
+            Ok(artifact_files::evaluate(check, p, &data, None)
+                .findings
+                .len())
+        }
     }
 }
 
 /// Whether this kind's samples can be run (file and content kinds).
 pub fn supports_samples(spec: &Spec) -> bool {
-    matches!(spec, Spec::RepoContent(_) | Spec::RepoFiles(_))
+    matches!(
+        spec,
+        Spec::RepoContent(_)
+            | Spec::RepoFiles(_)
+            | Spec::ArtifactFiles(_)
+            | Spec::ArtifactContent(_)
+    )
 }
 
 #[cfg(test)]
@@ -136,7 +171,9 @@ mod tests {
     #[test]
     fn builtin_samples_hold() {
         for c in builtins() {
-            if !supports_samples(&c.spec) {
+            if !supports_samples(&c.spec)
+                || matches!(&c.spec, Spec::ArtifactFiles(p) if p.wants_baseline())
+            {
                 continue;
             }
             let s = c

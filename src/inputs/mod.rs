@@ -1,6 +1,8 @@
 //! Inputs: everything a check reads, each read once per run. The engine decides which are opened
 //! (only those some selected check needs).
 
+pub mod artifact;
+pub mod artifact_scan;
 pub mod content;
 pub mod git;
 pub mod repo;

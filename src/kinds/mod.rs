@@ -2,6 +2,8 @@
 //! evaluation; `Spec` is the closed set of them. A kind key in a check file (`repo-content:`) names
 //! the kind, and the parameters under it are the module's `Params`.
 
+pub mod artifact_content;
+pub mod artifact_files;
 pub mod content;
 pub mod repo_content;
 pub mod repo_files;
@@ -14,6 +16,8 @@ use crate::report::model::Finding;
 pub enum Spec {
     RepoFiles(repo_files::Params),
     RepoContent(content::ContentParams),
+    ArtifactFiles(artifact_files::Params),
+    ArtifactContent(content::ContentParams),
 }
 
 /// Every kind key, in the order `list` shows them.
@@ -35,6 +39,8 @@ impl Spec {
         match self {
             Spec::RepoFiles(_) => "repo-files",
             Spec::RepoContent(_) => "repo-content",
+            Spec::ArtifactFiles(_) => "artifact-files",
+            Spec::ArtifactContent(_) => "artifact-content",
         }
     }
 
@@ -42,6 +48,7 @@ impl Spec {
     pub fn needs(&self) -> Input {
         match self {
             Spec::RepoFiles(_) | Spec::RepoContent(_) => Input::Repo,
+            Spec::ArtifactFiles(_) | Spec::ArtifactContent(_) => Input::Artifact,
         }
     }
 
@@ -49,21 +56,22 @@ impl Spec {
     pub fn fields(&self) -> &'static [&'static str] {
         match self {
             Spec::RepoFiles(_) => repo_files::FIELDS,
-            Spec::RepoContent(_) => content::FIELDS,
+            Spec::RepoContent(_) | Spec::ArtifactContent(_) => content::FIELDS,
+            Spec::ArtifactFiles(_) => artifact_files::FIELDS,
         }
     }
 
     /// The content patterns, for kinds that have them (`patterns-from` reads these).
     pub fn content(&self) -> Option<&content::ContentParams> {
         match self {
-            Spec::RepoContent(p) => Some(p),
+            Spec::RepoContent(p) | Spec::ArtifactContent(p) => Some(p),
             _ => None,
         }
     }
 
     pub fn content_mut(&mut self) -> Option<&mut content::ContentParams> {
         match self {
-            Spec::RepoContent(p) => Some(p),
+            Spec::RepoContent(p) | Spec::ArtifactContent(p) => Some(p),
             _ => None,
         }
     }
@@ -123,7 +131,7 @@ pub fn describe(spec: &Spec) -> String {
                 lines.push(format!("not looked at: {}", globs(&p.exclude)));
             }
         }
-        Spec::RepoContent(p) => {
+        Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
             lines.push(format!(
                 "files: {}",
                 p.include
@@ -139,6 +147,55 @@ pub fn describe(spec: &Spec) -> String {
                     d.name,
                     if d.secret { " (secret, redacted)" } else { "" },
                     d.regex.as_str()
+                ));
+            }
+        }
+        Spec::ArtifactFiles(p) => {
+            if !p.forbid.is_empty() {
+                lines.push(format!("forbidden entries: {}", globs(&p.forbid)));
+            }
+            if !p.allow.is_empty() {
+                lines.push(format!("allowed anyway: {}", globs(&p.allow)));
+            }
+            if !p.require.is_empty() {
+                lines.push(format!("required entries: {}", globs(&p.require)));
+            }
+            if let Some(only) = &p.only {
+                lines.push(format!("only these may ship: {}", globs(only)));
+            }
+            if p.unsafe_paths {
+                lines.push(
+                    "entries with `..`, absolute paths, links outside the artifact, devices, FIFOs"
+                        .into(),
+                );
+            }
+            if p.inspect_source_maps {
+                lines.push("source maps: whether they embed sourcesContent, and how many files they expose".into());
+            }
+            if let Some(n) = p.max_entries {
+                lines.push(format!("at most {n} entries"));
+            }
+            if let Some(s) = p.max_total_size {
+                lines.push(format!(
+                    "at most {} in total",
+                    crate::text::human_bytes(s.0)
+                ));
+            }
+            if let Some(s) = p.max_entry_size {
+                lines.push(format!(
+                    "at most {} per entry",
+                    crate::text::human_bytes(s.0)
+                ));
+            }
+            if let Some(g) = &p.new_entries {
+                lines.push(format!(
+                    "entries new since the baseline artifact: {}",
+                    globs(g)
+                ));
+            }
+            if let Some(pct) = p.max_growth_percent {
+                lines.push(format!(
+                    "growth since the baseline artifact: at most {pct}%"
                 ));
             }
         }

@@ -1,0 +1,139 @@
+//! The artifact pass: one streaming read of one artifact for every artifact check. It keeps each
+//! entry's metadata (for `artifact-files`), runs the shared content matcher on each file's content
+//! (for `artifact-content`), and inspects source maps, while the content is in memory once.
+
+use std::path::Path;
+
+use crate::inputs::artifact::{self, Budgets, Entry, EntryKind, Visitor};
+use crate::inputs::content::{ContentMatcher, RawMatch};
+use crate::kinds::artifact_files::{inspect_map, ArtifactData, EntryMeta, MapInfo};
+use crate::report::model::{ArtifactInfo, NotScanned};
+
+const MAX_NOT_SCANNED_LISTED: usize = 50;
+const BINARY_SNIFF: usize = 8192;
+
+pub struct ArtifactScan {
+    pub data: ArtifactData,
+    pub info: ArtifactInfo,
+    pub matches: Vec<(String, RawMatch)>,
+    pub suppressed: Vec<usize>,
+    /// The artifact could not be read to the end: every artifact check of this run is `error`.
+    pub error: Option<String>,
+}
+
+pub struct Options<'a> {
+    pub budgets: Budgets,
+    pub matcher: Option<&'a ContentMatcher>,
+    pub inspect_maps: bool,
+    pub ids: &'a dyn Fn(usize) -> String,
+}
+
+struct Collect<'a> {
+    opts: &'a Options<'a>,
+    top: Option<Option<String>>,
+    entries: Vec<EntryMeta>,
+    matches: Vec<(String, RawMatch)>,
+    suppressed: Vec<usize>,
+    not_scanned: Vec<NotScanned>,
+    not_scanned_total: u64,
+}
+
+impl Visitor for Collect<'_> {
+    fn entry(&mut self, e: &Entry, content: Option<&[u8]>) {
+        // The common top folder is taken from the first entry (npm's `package/`, a crate's
+        // `name-version/`); entries outside it keep their full path.
+        let top = self.top.get_or_insert_with(|| {
+            let p = e.path.trim_start_matches("./");
+            match p.find('/') {
+                Some(i) => Some(p[..i].to_string()),
+                None if e.kind == EntryKind::Dir => Some(p.to_string()),
+                None => None,
+            }
+        });
+        let path = e.path.trim_start_matches("./");
+        let rel = match top {
+            Some(t) => path
+                .strip_prefix(t.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(path)
+                .to_string(),
+            None => path.to_string(),
+        };
+        let mut map = None;
+        if e.kind == EntryKind::File {
+            if self.opts.inspect_maps && path.ends_with(".map") {
+                map = Some(content.map_or(MapInfo::TooLarge, inspect_map));
+            }
+            match content {
+                Some(data) => {
+                    if let Some(m) = self.opts.matcher {
+                        let mut owners = m.owners_for(path);
+                        for o in m.owners_for(&rel) {
+                            if !owners.contains(&o) {
+                                owners.push(o);
+                            }
+                        }
+                        let sniff = &data[..data.len().min(BINARY_SNIFF)];
+                        if !owners.is_empty() && !sniff.contains(&0) {
+                            let out = m.scan(&owners, data, self.opts.ids);
+                            self.suppressed.extend(out.suppressed);
+                            self.matches
+                                .extend(out.matches.into_iter().map(|m| (path.to_string(), m)));
+                        }
+                    }
+                }
+                None => {
+                    self.not_scanned_total += 1;
+                    if self.not_scanned.len() < MAX_NOT_SCANNED_LISTED {
+                        self.not_scanned.push(NotScanned {
+                            path: path.to_string(),
+                            bytes: e.size,
+                        });
+                    }
+                }
+            }
+        }
+        self.entries.push(EntryMeta {
+            path: e.path.clone(),
+            rel,
+            kind: e.kind.clone(),
+            size: e.size,
+            map,
+        });
+    }
+}
+
+/// Reads the artifact at `path` once.
+pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
+    let mut c = Collect {
+        opts,
+        top: None,
+        entries: Vec::new(),
+        matches: Vec::new(),
+        suppressed: Vec::new(),
+        not_scanned: Vec::new(),
+        not_scanned_total: 0,
+    };
+    let (summary, error) = match artifact::read(path, &opts.budgets, &mut c) {
+        Ok(s) => (s, None),
+        Err((s, e)) => (s, Some(format!("{display}: {e}"))),
+    };
+    ArtifactScan {
+        info: ArtifactInfo {
+            path: display.clone(),
+            entries: summary.entries,
+            bytes: summary.bytes,
+            sha256: summary.sha256,
+            format: summary.format.map(|f| f.as_str()),
+            not_scanned: c.not_scanned,
+        },
+        data: ArtifactData {
+            display,
+            entries: c.entries,
+            bytes: summary.bytes,
+        },
+        matches: c.matches,
+        suppressed: c.suppressed,
+        error,
+    }
+}
