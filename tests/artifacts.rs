@@ -71,7 +71,7 @@ fn a_leaky_npm_tarball_is_caught_check_by_check() {
     let inline = "x();\n//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozfQ==\n";
     let cfg = format!("module.exports = {{ key: '{key}' }};\n");
     let npmrc = format!("//registry.npmjs.org/:_authToken={token}\n");
-    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n";
+    let pem = format!("-----BEGIN RSA {}-----\nMIIE\n", "PRIVATE KEY");
     let path = art(&t, "app-1.0.0.tgz");
     write_tar_gz(
         &path,

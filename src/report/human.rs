@@ -109,15 +109,19 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         .max()
         .unwrap_or(10)
         .min(32);
+    // Skips are quiet: one line per reason, after the checks that ran.
+    let mut skips: Vec<(&str, Vec<&str>)> = Vec::new();
     for c in &r.checks {
         let status = format!("{:<8}", label(c.status));
-        let quiet = matches!(c.status, Status::Skip);
-        let mut line = format!("{:<width$}  ", c.id);
-        if quiet {
-            line.push_str(c.reason.as_deref().unwrap_or(""));
-            writeln!(out, "{} {}", status.style(st.skip), line.style(st.dim))?;
+        if c.status == Status::Skip {
+            let reason = c.reason.as_deref().unwrap_or("skipped");
+            match skips.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ids)) => ids.push(&c.id),
+                None => skips.push((reason, vec![&c.id])),
+            }
             continue;
         }
+        let mut line = format!("{:<width$}  ", c.id);
         line.push_str(&c.title);
         let n = c.findings.len();
         if n > 0 && c.status != Status::Error {
@@ -187,6 +191,23 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
                     }
                 }
             }
+        }
+    }
+
+    for (reason, ids) in &skips {
+        let head = if ids.len() == 1 {
+            format!("{:<width$}  {reason}", ids[0])
+        } else {
+            format!("{} checks: {reason}", ids.len())
+        };
+        writeln!(
+            out,
+            "{} {}",
+            format!("{:<8}", "SKIP").style(st.skip),
+            head.style(st.dim)
+        )?;
+        if ids.len() > 1 {
+            writeln!(out, "{}{}", " ".repeat(9), ids.join(", ").style(st.dim))?;
         }
     }
 
