@@ -61,6 +61,24 @@ pub enum Command {
     },
     /// Write a starter .shipgate.yaml for the detected ecosystem.
     Init,
+    /// The git pre-push hook: install, uninstall, or run (what the hook calls).
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install the pre-push hook (an existing hook is kept and still runs).
+    Install,
+    /// Remove the hook and restore exactly what was there before.
+    Uninstall,
+    /// Run the pre-push stage on what git is pushing (reads git's pre-push lines on stdin).
+    PrePush {
+        /// The remote's name (git passes it).
+        remote: String,
+        /// The remote's URL (git passes it).
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +107,9 @@ pub struct RunArgs {
     /// A previous release's artifact, for checks that report what is new or how much it grew.
     #[arg(long, value_name = "PATH", help_heading = "Inputs")]
     pub baseline: Option<PathBuf>,
+    /// The commits to examine (e.g. origin/main..HEAD), for every git-commits check.
+    #[arg(long, value_name = "REV..REV", help_heading = "Inputs")]
+    pub range: Option<String>,
     /// Evaluate as if now were this instant (RFC 3339, e.g. 2026-08-21T17:00:00+02:00).
     #[arg(long, value_name = "RFC3339", value_parser = parse_at, help_heading = "Inputs")]
     pub at: Option<jiff::Timestamp>,
@@ -167,6 +188,12 @@ pub fn execute(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Explain { id } => explain(&dir, &id),
         Command::Validate { files } => validate(&dir, &files),
         Command::Init => crate::init::init(&dir),
+        Command::Hook(HookCommand::Install) => crate::hook::install(&dir),
+        Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(&dir),
+        Command::Hook(HookCommand::PrePush { remote, url }) => {
+            let url = url.unwrap_or_else(|| remote.clone());
+            crate::hook::pre_push(&dir, &remote, &url, color)
+        }
     }
 }
 
@@ -188,6 +215,9 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         threads: args.threads,
         artifacts: args.artifact.clone(),
         baseline: args.baseline.clone(),
+        range: args.range.clone(),
+        push: None,
+        ci_branch: ci_branch(),
     };
     let report = engine::run(&config, &repo, &opts)?;
     match &args.output {
@@ -218,6 +248,19 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         }
     }
     Ok(exit_status(&report))
+}
+
+/// The branch a CI system says it builds, for a detached HEAD.
+pub fn ci_branch() -> Option<String> {
+    [
+        "GITHUB_HEAD_REF",
+        "GITHUB_REF_NAME",
+        "CI_COMMIT_BRANCH",
+        "CI_COMMIT_REF_NAME",
+        "BRANCH_NAME",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
 }
 
 /// The exit status a report implies.

@@ -2,7 +2,7 @@
 //! each check on what its input produced, and applies the sink rules (inline allows were applied
 //! during the pass; waivers, severity and overrides here). It never prints.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -14,9 +14,14 @@ use crate::error::Error;
 use crate::inputs::artifact_scan::{self, ArtifactScan};
 use crate::inputs::content::{ContentMatcher, RawMatch, Selection};
 use crate::inputs::git::RepoHandle;
+use crate::inputs::history::{self, PushLine, Range, RangeSpec};
 use crate::inputs::repo::{self, RepoScan, ScanOptions};
 use crate::kinds::artifact_files::ArtifactData;
-use crate::kinds::{artifact_content, artifact_files, repo_content, repo_files, Outcome, Spec};
+use crate::kinds::git_state::branch_matches;
+use crate::kinds::{
+    artifact_content, artifact_files, git_commits, git_state, repo_content, repo_files, Outcome,
+    Spec,
+};
 use crate::report::model::*;
 
 /// What `shipgate run` was asked to do.
@@ -35,6 +40,19 @@ pub struct RunOptions {
     pub artifacts: Vec<PathBuf>,
     /// `--baseline`: a previous release's artifact, for checks that compare against one.
     pub baseline: Option<PathBuf>,
+    /// `--range A..B`: the commits to examine, for every `git-commits` check.
+    pub range: Option<String>,
+    /// In the pre-push hook: what is being pushed.
+    pub push: Option<PushContext>,
+    /// The branch CI says it builds (for a detached HEAD): GITHUB_REF_NAME, CI_COMMIT_BRANCH.
+    pub ci_branch: Option<String>,
+}
+
+/// What git told the pre-push hook.
+#[derive(Debug, Clone)]
+pub struct PushContext {
+    pub remote: String,
+    pub lines: Vec<PushLine>,
 }
 
 impl RunOptions {
@@ -49,6 +67,9 @@ impl RunOptions {
             threads: 0,
             artifacts: Vec::new(),
             baseline: None,
+            range: None,
+            push: None,
+            ci_branch: None,
         }
     }
 }
@@ -119,7 +140,8 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                 return Some((
                     i,
                     Plan::Skip(format!(
-                        "runs in stage {} (this run: {})",
+                        "runs in stage{} {} (this run: {})",
+                        if stages.len() > 1 { "s" } else { "" },
                         stages.join(", "),
                         opts.stage
                     )),
@@ -247,6 +269,42 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         artifact_ms = t.elapsed().as_millis() as u64;
     }
 
+    // Git: each distinct range is walked once and shared by the checks that ask for it.
+    let mut ranges: HashMap<RangeSpec, Result<Range, String>> = HashMap::new();
+    let mut reviewed: HashMap<RangeSpec, HashSet<git2::Oid>> = HashMap::new();
+    let mut range_order: Vec<RangeSpec> = Vec::new();
+    let mut git_ms = 0;
+    let mut commit_plans: HashMap<usize, Result<Vec<RangeSpec>, Outcome>> = HashMap::new();
+    if runs(Input::Git) {
+        let t = Instant::now();
+        for (i, p) in &plan {
+            let (Plan::Run, Spec::GitCommits(params)) = (p, &config.checks[*i].spec) else {
+                continue;
+            };
+            let specs = commit_ranges(params, opts, repo, config);
+            if let (Ok(specs), Some(git)) = (&specs, &repo.repo) {
+                for spec in specs {
+                    if !ranges.contains_key(spec) {
+                        ranges.insert(spec.clone(), history::walk(git, spec));
+                        range_order.push(spec.clone());
+                    }
+                    if params.needs_merges() && !reviewed.contains_key(spec) {
+                        let review = params.review.as_ref().expect("needs_merges");
+                        let mut set = HashSet::new();
+                        if let Some(Ok(range)) = ranges.get(spec) {
+                            for c in range.commits.iter().filter(|c| review.is_pr_merge(c)) {
+                                set.extend(history::brought_in(git, c).unwrap_or_default());
+                            }
+                        }
+                        reviewed.insert(spec.clone(), set);
+                    }
+                }
+            }
+            commit_plans.insert(*i, specs);
+        }
+        git_ms = t.elapsed().as_millis() as u64;
+    }
+
     let mut waiver_hits = vec![0u64; config.waivers.len()];
     let mut waiver_expired = vec![false; config.waivers.len()];
     let mut results = Vec::new();
@@ -294,6 +352,44 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                         }),
                     }
                 }
+                Spec::GitCommits(p) => {
+                    pass_ms = git_ms;
+                    match commit_plans.remove(i).expect("planned") {
+                        Err(outcome) => outcome,
+                        Ok(specs) => {
+                            let git = repo.repo.as_ref().expect("a repository");
+                            let signed = |id: git2::Oid| git.extract_signature(&id, None).is_ok();
+                            let mut out = Outcome::default();
+                            for spec in &specs {
+                                match &ranges[spec] {
+                                    Err(e) => {
+                                        out.error = Some(e.clone());
+                                        out.findings.push(Finding {
+                                            message: e.clone(),
+                                            location: Location::new(Input::Git),
+                                            evidence: None,
+                                        });
+                                    }
+                                    Ok(range) => {
+                                        let empty = HashSet::new();
+                                        let rev = reviewed.get(spec).unwrap_or(&empty);
+                                        let o = git_commits::evaluate(
+                                            check,
+                                            p,
+                                            &range.label,
+                                            &range.commits,
+                                            rev,
+                                            &signed,
+                                        );
+                                        out.findings.extend(o.findings);
+                                    }
+                                }
+                            }
+                            out
+                        }
+                    }
+                }
+                Spec::GitState(p) => git_state::evaluate(check, p, repo, opts.ci_branch.as_deref()),
                 Spec::ArtifactContent(_) => {
                     pass_ms = artifact_ms;
                     per_artifact(&artifact_scans, *i, |a| {
@@ -379,12 +475,71 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         at: now.to_string(),
         repo: repo_info,
         artifacts: artifact_scans.into_iter().map(|a| a.info).collect(),
+        ranges: range_order
+            .iter()
+            .filter_map(|spec| match &ranges[spec] {
+                Ok(r) => Some(RangeReport {
+                    label: r.label.clone(),
+                    commits: r.commits.len() as u64,
+                }),
+                Err(_) => None,
+            })
+            .collect(),
         checks: results,
         summary,
         waivers,
         notes,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The ranges a `git-commits` check examines in this run, or why it does not run.
+fn commit_ranges(
+    p: &git_commits::Params,
+    opts: &RunOptions,
+    repo: &RepoHandle,
+    config: &Config,
+) -> Result<Vec<RangeSpec>, Outcome> {
+    let Some(git) = &repo.repo else {
+        return Err(Outcome::skip("not a git repository"));
+    };
+    if repo.head().is_none() && opts.range.is_none() && opts.push.is_none() {
+        return Err(Outcome::skip("no commits yet (unborn branch)"));
+    }
+    if let Some(r) = &opts.range {
+        return Ok(vec![RangeSpec::Explicit(r.clone())]);
+    }
+    if opts.stage == Stage::PrePush {
+        let Some(push) = &opts.push else {
+            return Err(Outcome::skip(
+                "at pre-push, commits are examined for pushes to protected branches (the hook), or with --range",
+            ));
+        };
+        let protected = &config.settings.protected_branches;
+        let mut specs = Vec::new();
+        for line in &push.lines {
+            if !line.remote_ref.starts_with("refs/heads/")
+                || !branch_matches(protected, line.remote_branch())
+            {
+                continue;
+            }
+            match history::push_range(git, &push.remote, line) {
+                Ok(Some(spec)) => specs.push(spec),
+                Ok(None) => {}
+                Err(e) => return Err(Outcome::error(e)),
+            }
+        }
+        if specs.is_empty() {
+            return Err(Outcome::skip(format!(
+                "this push updates no protected branch ({}): a feature branch is pushed to be reviewed",
+                protected.join(", ")
+            )));
+        }
+        return Ok(specs);
+    }
+    Ok(vec![RangeSpec::parse(
+        p.range.as_deref().unwrap_or("since-last-tag"),
+    )])
 }
 
 /// The baseline artifact of an `artifact-files` check: `--baseline`, else its `baseline` param

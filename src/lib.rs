@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod hook;
 pub mod init;
 pub mod inputs;
 pub mod kinds;

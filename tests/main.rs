@@ -11,3 +11,5 @@ mod cli;
 mod config;
 // Artifacts: real tar.gz/tgz/.crate/zip/whl/directory archives, leaky and clean, hostile ones.
 mod artifacts;
+// Git: commit ranges and review evidence, repository state, shallow clones, the pre-push hook.
+mod git;

@@ -239,3 +239,88 @@ pub fn write_zip(path: &Path, entries: &[E]) {
     }
     z.finish().unwrap();
 }
+
+/// Runs the `git` binary hermetically in `dir`; panics with its output on failure.
+pub fn git(home: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = git_cmd(home, dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn git_cmd(home: &Path, dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new("git");
+    c.current_dir(dir)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env_remove("GIT_DIR")
+        .env_remove("SHIPGATE_OVERRIDE")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "advice.detachedHead=false",
+        ]);
+    c
+}
+
+impl TestRepo {
+    /// Makes a commit of one file with the given message, author and committer.
+    pub fn commit_as(
+        &self,
+        file: &str,
+        msg: &str,
+        author: (&str, &str),
+        committer: (&str, &str),
+    ) -> git2::Oid {
+        self.write(file, msg);
+        let mut index = self.repo.index().unwrap();
+        index.add_path(Path::new(file)).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let a = self.signature(author.0, author.1);
+        let c = self.signature(committer.0, committer.1);
+        let parent = self.repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &a, &c, msg, &tree, &parents)
+            .unwrap()
+    }
+
+    /// A merge commit of `other` into HEAD with `msg` (the tree is HEAD's).
+    pub fn merge_commit(&self, other: git2::Oid, msg: &str, committer: (&str, &str)) -> git2::Oid {
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        let other = self.repo.find_commit(other).unwrap();
+        let sig = self.signature(committer.0, committer.1);
+        self.repo
+            .commit(
+                Some("HEAD"),
+                &sig,
+                &sig,
+                msg,
+                &head.tree().unwrap(),
+                &[&head, &other],
+            )
+            .unwrap()
+    }
+
+    pub fn tag(&self, name: &str) {
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        self.repo
+            .tag_lightweight(name, head.as_object(), false)
+            .unwrap();
+    }
+}

@@ -31,7 +31,11 @@ pub struct Settings {
     pub max_file_size: u64,
     pub exclude: GlobList,
     pub artifact_budgets: crate::inputs::artifact::Budgets,
+    pub protected_branches: Vec<String>,
 }
+
+/// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
+pub const DEFAULT_PROTECTED: &[&str] = &["main", "master", "trunk", "release/*", "releases/*"];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -41,6 +45,7 @@ impl Default for Settings {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             exclude: GlobList::default(),
             artifact_budgets: Default::default(),
+            protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -339,6 +344,12 @@ fn validate_check(
     if let Some(p) = raw.artifact_content {
         specs.push(("artifact-content", Spec::ArtifactContent(p)));
     }
+    if let Some(p) = raw.git_commits {
+        specs.push(("git-commits", Spec::GitCommits(p)));
+    }
+    if let Some(p) = raw.git_state {
+        specs.push(("git-state", Spec::GitState(p)));
+    }
     let spec = match specs.len() {
         1 => Some(specs.pop().unwrap().1),
         0 => {
@@ -518,6 +529,9 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     }
     if let Some(v) = s.artifact_max_entries {
         b.max_entries = v;
+    }
+    if let Some(p) = &s.protected_branches {
+        out.protected_branches = p.clone();
     }
     if let Some(name) = &s.timezone {
         match jiff::tz::TimeZone::get(name) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::check::{GlobList, Severity, Stage};
-use crate::kinds::{artifact_files, content::ContentParams, repo_files};
+use crate::kinds::{artifact_files, content::ContentParams, git_commits, git_state, repo_files};
 
 /// One check file.
 #[derive(Debug, Deserialize)]
@@ -45,6 +45,10 @@ pub struct RawCheck {
     pub artifact_files: Option<artifact_files::Params>,
     #[serde(default)]
     pub artifact_content: Option<ContentParams>,
+    #[serde(default)]
+    pub git_commits: Option<git_commits::Params>,
+    #[serde(default)]
+    pub git_state: Option<git_state::Params>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -139,6 +143,10 @@ pub struct RawSettings {
     /// Most entries one artifact may have (default 1,000,000).
     #[serde(default)]
     pub artifact_max_entries: Option<u64>,
+    /// Branches whose pushes the pre-push hook examines commit by commit (globs; default main,
+    /// master, trunk, release/*, releases/*).
+    #[serde(default)]
+    pub protected_branches: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@ use crate::error::ConfigError;
 use crate::inputs::artifact::EntryKind;
 use crate::inputs::content::{ContentMatcher, Selection};
 use crate::inputs::repo::RepoFile;
-use crate::kinds::{artifact_files, repo_files, Spec};
+use crate::kinds::{artifact_files, git_commits, repo_files, Spec};
 
 /// Runs the check's samples; one error per sample that does not behave.
 pub fn verify(check: &Check) -> Vec<ConfigError> {
@@ -140,6 +140,20 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 .findings
                 .len())
         }
+        Spec::GitCommits(p) => {
+            let message = match sample {
+                Sample::Text(t) => t.clone(),
+                Sample::Full(f) => f
+                    .content
+                    .clone()
+                    .ok_or("a commit sample is the commit message")?,
+            };
+            let commits = [git_commits::sample_commit(&message)];
+            let o =
+                git_commits::evaluate(check, p, "sample", &commits, &Default::default(), &|_| true);
+            Ok(o.findings.len())
+        }
+        Spec::GitState(_) => Err("git-state checks have no samples".into()),
     }
 }
 

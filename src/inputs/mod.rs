@@ -5,4 +5,5 @@ pub mod artifact;
 pub mod artifact_scan;
 pub mod content;
 pub mod git;
+pub mod history;
 pub mod repo;

@@ -5,6 +5,8 @@
 pub mod artifact_content;
 pub mod artifact_files;
 pub mod content;
+pub mod git_commits;
+pub mod git_state;
 pub mod repo_content;
 pub mod repo_files;
 
@@ -18,6 +20,8 @@ pub enum Spec {
     RepoContent(content::ContentParams),
     ArtifactFiles(artifact_files::Params),
     ArtifactContent(content::ContentParams),
+    GitCommits(git_commits::Params),
+    GitState(git_state::Params),
 }
 
 /// Every kind key, in the order `list` shows them.
@@ -41,6 +45,8 @@ impl Spec {
             Spec::RepoContent(_) => "repo-content",
             Spec::ArtifactFiles(_) => "artifact-files",
             Spec::ArtifactContent(_) => "artifact-content",
+            Spec::GitCommits(_) => "git-commits",
+            Spec::GitState(_) => "git-state",
         }
     }
 
@@ -49,6 +55,7 @@ impl Spec {
         match self {
             Spec::RepoFiles(_) | Spec::RepoContent(_) => Input::Repo,
             Spec::ArtifactFiles(_) | Spec::ArtifactContent(_) => Input::Artifact,
+            Spec::GitCommits(_) | Spec::GitState(_) => Input::Git,
         }
     }
 
@@ -58,6 +65,8 @@ impl Spec {
             Spec::RepoFiles(_) => repo_files::FIELDS,
             Spec::RepoContent(_) | Spec::ArtifactContent(_) => content::FIELDS,
             Spec::ArtifactFiles(_) => artifact_files::FIELDS,
+            Spec::GitCommits(_) => git_commits::FIELDS,
+            Spec::GitState(_) => git_state::FIELDS,
         }
     }
 
@@ -197,6 +206,51 @@ pub fn describe(spec: &Spec) -> String {
                 lines.push(format!(
                     "growth since the baseline artifact: at most {pct}%"
                 ));
+            }
+        }
+        Spec::GitCommits(p) => {
+            lines.push(format!(
+                "commits: {} (unless --range or a push says otherwise)",
+                p.range.as_deref().unwrap_or("since-last-tag")
+            ));
+            if let Some(r) = &p.review {
+                lines.push(format!(
+                    "each needs review evidence: {}",
+                    r.looked_for_public()
+                ));
+            }
+            for s in &p.forbid_subjects {
+                lines.push(format!(
+                    "forbidden subject {}: {}",
+                    s.name,
+                    s.regex.as_str()
+                ));
+            }
+            if p.require_signature {
+                lines.push("each commit carries a GPG or SSH signature".into());
+            }
+            if !p.exempt_authors.sources.is_empty() {
+                lines.push(format!(
+                    "not examined: commits by {}",
+                    p.exempt_authors.sources.join(", ")
+                ));
+            }
+        }
+        Spec::GitState(p) => {
+            if p.clean_worktree {
+                lines.push("no uncommitted changes to tracked files".into());
+            }
+            if let Some(b) = &p.branches {
+                lines.push(format!("HEAD on one of: {}", b.join(", ")));
+            }
+            if p.version_tag {
+                lines.push(format!(
+                    "HEAD tagged {} with the manifest's version",
+                    p.tag_format.as_deref().unwrap_or("v{version}")
+                ));
+            }
+            if p.up_to_date {
+                lines.push("the branch is not behind its upstream".into());
             }
         }
     }

@@ -20,7 +20,7 @@ pub struct Location {
     /// For `git` findings: the commit's full sha.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    /// For `env` findings: the variable's name.
+    /// For `env` findings: the variable's name; for `git` findings: the range or pushed ref.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -164,6 +164,12 @@ pub struct ArtifactInfo {
     pub not_scanned: Vec<NotScanned>,
 }
 
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RangeReport {
+    pub label: String,
+    pub commits: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
 pub struct Summary {
     pub pass: u64,
@@ -218,6 +224,9 @@ pub struct Report {
     pub at: String,
     pub repo: RepoInfo,
     pub artifacts: Vec<ArtifactInfo>,
+    /// The commit ranges examined, with how many commits each held.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<RangeReport>,
     pub checks: Vec<CheckResult>,
     pub summary: Summary,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -1,0 +1,271 @@
+//! `git-commits`: what the commits of a range say about how they were made: evidence of review
+//! (trailers, pull/merge request merges and what they brought in, squash-merge subjects, commits
+//! made by the forge), forbidden subjects (`fixup!`, `WIP`), and signatures.
+
+use std::collections::HashSet;
+
+use git2::Oid;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::check::{Check, Input, Pattern};
+use crate::inputs::history::CommitInfo;
+use crate::kinds::Outcome;
+use crate::report::model::{Finding, Location};
+use crate::text::{excerpt, sanitize};
+
+pub const FIELDS: &[&str] = &["commit", "subject", "author", "range", "pattern"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Params {
+    /// Which commits, when neither `--range` nor a push says: `since-last-tag` (default),
+    /// `upstream`, or a revision range `A..B`.
+    #[serde(default)]
+    pub range: Option<String>,
+    /// Every commit needs evidence of review.
+    #[serde(default)]
+    pub review: Option<Review>,
+    /// Subjects that must not ship (`fixup!`, `WIP`).
+    #[serde(default)]
+    pub forbid_subjects: Vec<SubjectPattern>,
+    /// Every commit carries a GPG or SSH signature (its presence; it is not verified here).
+    #[serde(default)]
+    pub require_signature: bool,
+    /// Authors whose commits are not examined (bots), as globs on `Name <email>`.
+    #[serde(default)]
+    pub exempt_authors: IdentGlobs,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SubjectPattern {
+    pub name: String,
+    pub regex: Pattern,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Review {
+    /// Trailers that count as review (`Reviewed-by: Name <email>`).
+    #[serde(default = "default_trailers")]
+    pub trailers: Vec<String>,
+    /// Subjects of pull/merge request merge commits; the merge and the commits it brought in count
+    /// as reviewed.
+    #[serde(default = "default_merge_subjects")]
+    pub merge_subjects: Vec<Pattern>,
+    /// Subjects of squash merges (`Add login (#123)`).
+    #[serde(default = "default_squash_subjects")]
+    pub squash_subjects: Vec<Pattern>,
+    /// Committers that mean "made by the forge" (merged in its web interface), as globs on
+    /// `Name <email>`.
+    #[serde(default = "default_forge_committers")]
+    pub forge_committers: IdentGlobs,
+}
+
+fn default_trailers() -> Vec<String> {
+    ["Reviewed-by", "Approved-by", "Acked-by", "Reviewed-on"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_merge_subjects() -> Vec<Pattern> {
+    [
+        r"^Merge pull request #\d+ ",
+        r"(?m)^See merge request \S*!\d+",
+        r"^Merged in \S+ \(pull request #\d+\)",
+    ]
+    .iter()
+    .map(|p| Pattern::new(p).expect("valid"))
+    .collect()
+}
+
+fn default_squash_subjects() -> Vec<Pattern> {
+    vec![Pattern::new(r"\(#\d+\)\s*$").expect("valid")]
+}
+
+fn default_forge_committers() -> IdentGlobs {
+    IdentGlobs::new(&["* <noreply@github.com>".into(), "GitLab <*>".into()]).expect("valid")
+}
+
+/// Globs over identities (`Name <email>`), case-insensitive; `*` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct IdentGlobs {
+    pub sources: Vec<String>,
+    set: GlobSet,
+}
+
+impl IdentGlobs {
+    pub fn new(globs: &[String]) -> Result<Self, String> {
+        let mut b = GlobSetBuilder::new();
+        for g in globs {
+            b.add(
+                GlobBuilder::new(g)
+                    .case_insensitive(true)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|e| format!("invalid identity glob `{g}`: {}", e.kind()))?,
+            );
+        }
+        Ok(IdentGlobs {
+            sources: globs.to_vec(),
+            set: b.build().map_err(|e| e.to_string())?,
+        })
+    }
+
+    pub fn is_match(&self, ident: &str) -> bool {
+        !self.sources.is_empty() && self.set.is_match(ident)
+    }
+}
+
+impl<'de> Deserialize<'de> for IdentGlobs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        IdentGlobs::new(&v).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Params {
+    /// Whether evaluation needs each PR merge's brought-in commits (a repository walk).
+    pub fn needs_merges(&self) -> bool {
+        self.review.is_some()
+    }
+}
+
+impl Review {
+    pub fn is_pr_merge(&self, c: &CommitInfo) -> bool {
+        c.parents.len() > 1
+            && self
+                .merge_subjects
+                .iter()
+                .any(|p| p.0.is_match(c.message.as_bytes()))
+    }
+
+    fn evidence(&self, c: &CommitInfo) -> bool {
+        let subject = c.subject();
+        if self
+            .squash_subjects
+            .iter()
+            .any(|p| p.0.is_match(subject.as_bytes()))
+        {
+            return true;
+        }
+        if self.forge_committers.is_match(&c.committer_ident()) {
+            return true;
+        }
+        has_trailer(&c.message, &self.trailers)
+    }
+
+    pub fn looked_for_public(&self) -> String {
+        self.looked_for()
+    }
+
+    fn looked_for(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.trailers.is_empty() {
+            parts.push(format!("a {} trailer", self.trailers.join("/")));
+        }
+        if !self.merge_subjects.is_empty() {
+            parts.push("a pull/merge request merge".into());
+        }
+        if !self.squash_subjects.is_empty() {
+            parts.push("a squash-merge subject ending in (#N)".into());
+        }
+        if !self.forge_committers.sources.is_empty() {
+            parts.push(format!(
+                "a commit by the forge ({})",
+                self.forge_committers.sources.join(", ")
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Whether the message's trailer block has one of `names` with a value.
+fn has_trailer(message: &str, names: &[String]) -> bool {
+    if let Ok(trailers) = git2::message_trailers_strs(message) {
+        if trailers.iter().any(|(k, v)| {
+            !v.trim().is_empty() && names.iter().any(|n| n.eq_ignore_ascii_case(k.trim()))
+        }) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Evaluates the commits of one range. `reviewed` holds commits known reviewed through a PR merge;
+/// `signed` says whether a commit carries a signature.
+pub fn evaluate(
+    check: &Check,
+    p: &Params,
+    range: &str,
+    commits: &[CommitInfo],
+    reviewed: &HashSet<Oid>,
+    signed: &dyn Fn(Oid) -> bool,
+) -> Outcome {
+    let mut findings = Vec::new();
+    let looked_for = p.review.as_ref().map(Review::looked_for);
+    for c in commits {
+        let author = c.author_ident();
+        if p.exempt_authors.is_match(&author) {
+            continue;
+        }
+        let subject = sanitize(&excerpt(c.subject(), 72));
+        let head = format!("{} \"{subject}\" by {}", c.short(), sanitize(&author));
+        // (pattern, what is wrong, what was looked for)
+        let mut problems: Vec<(String, String, Option<String>)> = Vec::new();
+        if let Some(review) = &p.review {
+            let ok = reviewed.contains(&c.id) || review.is_pr_merge(c) || review.evidence(c);
+            if !ok {
+                problems.push((
+                    "review".into(),
+                    "no evidence of review".into(),
+                    looked_for.as_ref().map(|l| format!("looked for {l}")),
+                ));
+            }
+        }
+        for sp in &p.forbid_subjects {
+            if sp.regex.0.is_match(c.subject().as_bytes()) {
+                problems.push((sp.name.clone(), format!("{} commit", sp.name), None));
+            }
+        }
+        if p.require_signature && !signed(c.id) {
+            problems.push(("signature".into(), "not signed".into(), None));
+        }
+        for (pattern, what, evidence) in problems {
+            let fields = [
+                ("commit", c.short()),
+                ("subject", subject.clone()),
+                ("author", sanitize(&author)),
+                ("range", range.to_string()),
+                ("pattern", pattern),
+            ];
+            findings.push(Finding {
+                message: check.render(|| format!("{head}: {what}"), &fields),
+                location: Location {
+                    commit: Some(c.id.to_string()),
+                    name: Some(range.to_string()),
+                    ..Location::new(Input::Git)
+                },
+                evidence,
+            });
+        }
+    }
+    Outcome {
+        findings,
+        ..Outcome::default()
+    }
+}
+
+/// A commit made of `message` alone, for samples.
+pub fn sample_commit(message: &str) -> CommitInfo {
+    CommitInfo {
+        id: Oid::zero(),
+        message: message.to_string(),
+        author: "Dev".into(),
+        author_email: "dev@example.com".into(),
+        committer: "Dev".into(),
+        committer_email: "dev@example.com".into(),
+        parents: Vec::new(),
+    }
+}

@@ -1,0 +1,649 @@
+//! Git: which commits are examined and what counts as review, the repository-state checks, shallow
+//! clones, and real pushes through the installed pre-push hook (the `git` binary, a local bare
+//! remote).
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{check, git, git_cmd, status, TestRepo};
+
+const DEV: (&str, &str) = ("Dev", "dev@example.com");
+
+fn findings_subjects(r: &serde_json::Value, id: &str) -> Vec<String> {
+    check(r, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let m = f["message"].as_str().unwrap();
+            m.split('"').nth(1).unwrap_or(m).to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn review_evidence_trailers_merges_squashes_forge_and_bots() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial import", DEV, DEV);
+    t.tag("v1.0.0");
+    t.commit_as("b", "Direct push to main", DEV, DEV);
+    t.commit_as(
+        "c",
+        "Reviewed change\n\nReviewed-by: Alice <alice@example.com>\n",
+        DEV,
+        DEV,
+    );
+    t.commit_as("d", "Squashed feature (#42)", DEV, DEV);
+    t.commit_as(
+        "e",
+        "Edited in the web UI",
+        DEV,
+        ("GitHub", "noreply@github.com"),
+    );
+    t.commit_as(
+        "f",
+        "Bump serde",
+        (
+            "dependabot[bot]",
+            "49699333+dependabot[bot]@users.noreply.github.com",
+        ),
+        DEV,
+    );
+    // A pull request: two commits on a branch, merged with GitHub's subject.
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    t.commit_as("g", "Feature part 1", DEV, DEV);
+    let tip = t.commit_as("h", "Feature part 2", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(
+        tip,
+        "Merge pull request #7 from team/feature\n\nFeature",
+        DEV,
+    );
+    t.merge_commit(tip, "Merge branch 'x'", DEV);
+
+    let (code, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Merge branch 'x'", "Direct push to main"]
+    );
+    let f = &check(&r, "unreviewed-commits")["findings"][1];
+    assert_eq!(f["location"]["input"], "git");
+    assert_eq!(f["location"]["commit"].as_str().unwrap().len(), 40);
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("by Dev <dev@example.com>"));
+    assert!(f["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("Reviewed-by/Approved-by/Acked-by/Reviewed-on trailer"));
+    assert_eq!(r["ranges"][0]["label"], "v1.0.0..HEAD");
+    assert_eq!(r["ranges"][0]["commits"], 9);
+
+    // An explicit range.
+    let (_, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        "unreviewed-commits",
+        "--range",
+        "v1.0.0~0..v1.0.0",
+    ]);
+    assert_eq!(status(&r, "unreviewed-commits"), "pass");
+    let (code, _, err) = t.run(&[
+        "run",
+        "--stage",
+        "release",
+        "--only",
+        "unreviewed-commits",
+        "--range",
+        "nope..HEAD",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn without_tags_all_history_is_examined_and_ci_does_not_run_it() {
+    let t = TestRepo::new();
+    t.commit_as("a", "One", DEV, DEV);
+    t.commit_as("b", "Two", DEV, DEV);
+    let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(r["ranges"][0]["label"], "all history (no tag yet)");
+    assert_eq!(findings_subjects(&r, "unreviewed-commits").len(), 2);
+    let (code, r) = t.json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(status(&r, "unreviewed-commits"), "skip");
+}
+
+#[test]
+fn wip_and_unsigned_commits() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Add login\n\nReviewed-by: A <a@x>", DEV, DEV);
+    t.commit_as("b", "fixup! Add login", DEV, DEV);
+    t.commit_as("c", "WIP: dashboard", DEV, DEV);
+    let (code, r) = t.json(&["--stage", "release", "--only", "wip-commits"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings_subjects(&r, "wip-commits"),
+        ["WIP: dashboard", "fixup! Add login"]
+    );
+
+    // A signed commit (the signature's presence is what is checked).
+    let head = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let sig = t.signature("Dev", "dev@example.com");
+    let buf = t
+        .repo
+        .commit_create_buffer(&sig, &sig, "Signed", &head.tree().unwrap(), &[&head])
+        .unwrap();
+    let fake = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----";
+    let id = t
+        .repo
+        .commit_signed(buf.as_str().unwrap(), fake, None)
+        .unwrap();
+    t.repo
+        .reference("refs/heads/main", id, true, "signed")
+        .unwrap();
+    let (code, r) = t.json(&["--stage", "release", "--only", "unsigned-commits"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings_subjects(&r, "unsigned-commits").len(),
+        3,
+        "the signed one passes: {r:#}"
+    );
+    // Off by default.
+    let (_, r) = t.json(&["--stage", "release"]);
+    assert!(r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["id"] != "unsigned-commits"));
+}
+
+#[test]
+fn repository_state_checks() {
+    let t = TestRepo::new();
+    t.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"1.4.2\"\n",
+    )
+    .write("Cargo.lock", "");
+    t.commit("Release 1.4.2");
+    let (code, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        "version-tag",
+        "--only",
+        "release-branch",
+        "--only",
+        "dirty-worktree",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(status(&r, "version-tag"), "fail");
+    assert!(check(&r, "version-tag")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Cargo.toml says 1.4.2, but HEAD has no tag: tag the release `git tag v1.4.2`"));
+    assert_eq!(status(&r, "release-branch"), "pass");
+    assert_eq!(status(&r, "dirty-worktree"), "pass");
+
+    t.tag("v1.4.2");
+    t.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"1.4.3\"\n",
+    );
+    let (_, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        "version-tag",
+        "--only",
+        "dirty-worktree",
+    ]);
+    assert_eq!(status(&r, "dirty-worktree"), "fail");
+    assert_eq!(
+        check(&r, "dirty-worktree")["findings"][0]["location"]["path"],
+        "Cargo.toml"
+    );
+    assert!(check(&r, "version-tag")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("HEAD is tagged v1.4.2"));
+
+    // A feature branch, then a detached HEAD (named by CI's variable, or not at all).
+    t.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"1.4.2\"\n",
+    );
+    let head = t.repo.head().unwrap().peel_to_commit().unwrap();
+    t.repo.branch("feature/x", &head, false).unwrap();
+    t.repo.set_head("refs/heads/feature/x").unwrap();
+    let (_, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        "release-branch",
+        "--only",
+        "version-tag",
+    ]);
+    assert!(check(&r, "release-branch")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`feature/x`"));
+    assert_eq!(status(&r, "version-tag"), "pass");
+    t.repo.set_head_detached(head.id()).unwrap();
+    let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
+    assert!(r["repo"]["branch"].is_null());
+    assert!(check(&r, "release-branch")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("detached"));
+    let out = t
+        .cmd()
+        .args([
+            "run",
+            "-f",
+            "json",
+            "--stage",
+            "release",
+            "--only",
+            "release-branch",
+        ])
+        .env("GITHUB_REF_NAME", "main")
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status(&r, "release-branch"), "pass");
+}
+
+/// A bare remote, a clone of it with the hook installed, and the path of the remote.
+struct Pushable {
+    t: TestRepo,
+    remote: PathBuf,
+    work: PathBuf,
+}
+
+impl Pushable {
+    fn new() -> Self {
+        let t = TestRepo::new();
+        let base = t.dir.path().canonicalize().unwrap();
+        let remote = base.join("remote.git");
+        git(
+            &t.home,
+            &base,
+            &["init", "-q", "--bare", remote.to_str().unwrap()],
+        );
+        let work = base.join("work");
+        git(
+            &t.home,
+            &base,
+            &[
+                "clone",
+                "-q",
+                remote.to_str().unwrap(),
+                work.to_str().unwrap(),
+            ],
+        );
+        std::fs::write(work.join("README.md"), "app\n").unwrap();
+        git(&t.home, &work, &["add", "."]);
+        git(
+            &t.home,
+            &work,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                "Initial\n\nReviewed-by: A <a@example.com>",
+            ],
+        );
+        git(&t.home, &work, &["push", "-q", "origin", "main"]);
+        Pushable { t, remote, work }
+    }
+
+    fn shipgate(&self, args: &[&str]) -> (i32, String) {
+        let out = self
+            .t
+            .cmd()
+            .current_dir(&self.work)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
+    fn commit(&self, file: &str, msg: &str) {
+        std::fs::write(self.work.join(file), msg).unwrap();
+        git(&self.t.home, &self.work, &["add", "."]);
+        git(&self.t.home, &self.work, &["commit", "-q", "-m", msg]);
+    }
+
+    /// `git push ARGS` through the hook: (success, output).
+    fn push(&self, args: &[&str]) -> (bool, String) {
+        let out = git_cmd(&self.t.home, &self.work)
+            .arg("push")
+            .args(args)
+            .env("SHIPGATE", assert_cmd::cargo::cargo_bin("shipgate"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
+    fn remote_has(&self, rev: &str) -> bool {
+        git_cmd(&self.t.home, &self.remote)
+            .args(["rev-parse", "--verify", "-q", rev])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+#[test]
+fn pushes_through_the_installed_hook() {
+    let p = Pushable::new();
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(p.work.join(".git/hooks/pre-push").exists());
+
+    // An unreviewed commit to main is refused, with the way out spelled out.
+    p.commit("a.txt", "Direct change");
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("unreviewed-commits"), "{out}");
+    assert!(out.contains("refs/heads/main → refs/heads/main: 1 commit(s) examined: BLOCKED by unreviewed-commits"), "{out}");
+    assert!(out.contains("git push --no-verify"), "{out}");
+    assert!(
+        out.contains("SHIPGATE_OVERRIDE='unreviewed-commits="),
+        "{out}"
+    );
+    assert!(!p.remote_has("refs/heads/main~1"), "nothing was pushed");
+
+    // The same commits on a new feature branch go through: a feature branch is pushed to be reviewed.
+    let (ok, out) = p.push(&["origin", "main:refs/heads/feature/a"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("commits not examined (not a protected branch)"),
+        "{out}"
+    );
+
+    // Reviewed: amend with a trailer, and main accepts it.
+    git(
+        &p.t.home,
+        &p.work,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            "Direct change\n\nReviewed-by: Alice <alice@example.com>",
+        ],
+    );
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 commit(s) examined: ok"), "{out}");
+
+    // Several refs in one push: each gets its verdict.
+    p.commit("b.txt", "Another direct change");
+    git(&p.t.home, &p.work, &["branch", "feature/b"]);
+    let (ok, out) = p.push(&["origin", "main", "feature/b"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("refs/heads/feature/b → refs/heads/feature/b: commits not examined"),
+        "{out}"
+    );
+    assert!(
+        out.contains("refs/heads/main → refs/heads/main: 1 commit(s) examined: BLOCKED"),
+        "{out}"
+    );
+
+    // An override for one push, with a reason.
+    let out = git_cmd(&p.t.home, &p.work)
+        .args(["push", "origin", "main"])
+        .env("SHIPGATE", assert_cmd::cargo::cargo_bin("shipgate"))
+        .env(
+            "SHIPGATE_OVERRIDE",
+            "unreviewed-commits=hotfix for incident 4211",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A deletion sends no commits.
+    let (ok, out) = p.push(&["origin", ":feature/a"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("deletion: no commits sent"), "{out}");
+}
+
+#[test]
+fn an_existing_hook_keeps_running_and_comes_back() {
+    let p = Pushable::new();
+    let hooks = p.work.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let theirs = "#!/bin/sh\n# the team's own hook\nwhile read l; do echo \"$l\" >> \"$(git rev-parse --git-dir)/their-hook-ran\"; done\n";
+    std::fs::write(hooks.join("pre-push"), theirs).unwrap();
+    make_exec(&hooks.join("pre-push"));
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("still runs first"), "{out}");
+    p.commit("a.txt", "Change\n\nReviewed-by: A <a@x>");
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(ok, "{out}");
+    let ran = std::fs::read_to_string(p.work.join(".git/their-hook-ran")).unwrap();
+    assert!(
+        ran.starts_with("refs/heads/main "),
+        "their hook got git's input: {ran}"
+    );
+    // Installing twice keeps theirs; uninstall restores it byte for byte.
+    assert_eq!(p.shipgate(&["hook", "install"]).0, 0);
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        theirs
+    );
+    assert!(!hooks.join("pre-push.shipgate-chained").exists());
+    // Uninstall never removes a hook that is not shipgate's.
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("not installed by shipgate"), "{out}");
+}
+
+#[test]
+fn hooks_path_and_linked_worktrees_are_honoured() {
+    let p = Pushable::new();
+    git(
+        &p.t.home,
+        &p.work,
+        &["config", "core.hooksPath", ".githooks"],
+    );
+    assert_eq!(p.shipgate(&["hook", "install"]).0, 0);
+    assert!(p.work.join(".githooks/pre-push").exists());
+    git(&p.t.home, &p.work, &["config", "--unset", "core.hooksPath"]);
+
+    let wt = p.t.dir.path().join("wt");
+    git(
+        &p.t.home,
+        &p.work,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "wt-branch",
+            wt.to_str().unwrap(),
+        ],
+    );
+    let out =
+        p.t.cmd()
+            .current_dir(&wt)
+            .args(["hook", "install"])
+            .output()
+            .unwrap();
+    assert!(out.status.success());
+    assert!(
+        p.work.join(".git/hooks/pre-push").exists(),
+        "linked worktrees share the main hooks"
+    );
+    let out =
+        p.t.cmd()
+            .current_dir(&wt)
+            .args(["run", "-f", "json"])
+            .output()
+            .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["repo"]["branch"], "wt-branch");
+}
+
+#[test]
+fn a_shallow_clone_that_hides_the_range_is_an_error() {
+    let p = Pushable::new();
+    p.commit("a.txt", "Second\n\nReviewed-by: A <a@x>");
+    p.commit("b.txt", "Third\n\nReviewed-by: A <a@x>");
+    git(
+        &p.t.home,
+        &p.work,
+        &["push", "-q", "--no-verify", "origin", "main"],
+    );
+    let shallow = p.t.dir.path().join("shallow");
+    let url = format!("file://{}", p.remote.display());
+    git(
+        &p.t.home,
+        p.t.dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &url,
+            shallow.to_str().unwrap(),
+        ],
+    );
+    let out =
+        p.t.cmd()
+            .current_dir(&shallow)
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "release",
+                "--only",
+                "unreviewed-commits",
+            ])
+            .output()
+            .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status(&r, "unreviewed-commits"), "error");
+    let reason = check(&r, "unreviewed-commits")["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("shallow clone") && reason.contains("fetch-depth: 0"),
+        "{reason}"
+    );
+    // A range inside what the clone has is fine.
+    let out =
+        p.t.cmd()
+            .current_dir(&shallow)
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "release",
+                "--only",
+                "unreviewed-commits",
+                "--range",
+                "HEAD..HEAD",
+            ])
+            .output()
+            .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn behind_upstream_as_far_as_local_refs_know() {
+    let p = Pushable::new();
+    let other = p.t.dir.path().join("other");
+    git(
+        &p.t.home,
+        p.t.dir.path(),
+        &[
+            "clone",
+            "-q",
+            p.remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("x"), "x").unwrap();
+    git(&p.t.home, &other, &["add", "."]);
+    git(&p.t.home, &other, &["commit", "-q", "-m", "Elsewhere"]);
+    git(
+        &p.t.home,
+        &other,
+        &["push", "-q", "--no-verify", "origin", "main"],
+    );
+    let (_, out) = p.shipgate(&["run", "--stage", "release", "--only", "behind-upstream"]);
+    assert!(
+        out.contains("PASS     behind-upstream"),
+        "not fetched yet: {out}"
+    );
+    git(&p.t.home, &p.work, &["fetch", "-q"]);
+    let (code, out) = p.shipgate(&["run", "--stage", "release", "--only", "behind-upstream"]);
+    assert_eq!(code, 0, "a warning");
+    assert!(
+        out.contains("`main` is 1 commit(s) behind origin/main"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bare_repositories_are_refused_clearly() {
+    let p = Pushable::new();
+    let out =
+        p.t.cmd()
+            .current_dir(&p.remote)
+            .args(["run"])
+            .output()
+            .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
+}
+
+#[test]
+fn malformed_pre_push_input_is_an_error() {
+    let t = TestRepo::new();
+    t.commit_as("a", "x", DEV, DEV);
+    let out = t
+        .cmd()
+        .args(["hook", "pre-push", "origin", "url"])
+        .write_stdin("not a push line\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pre-push input line 1"));
+}
+
+fn make_exec(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
