@@ -32,3 +32,15 @@ if want artifact; then
     "bash -c 'gzip -dc $work/app.tgz > /dev/null'"
   echo "peak memory: shipgate $(peak "$sg" -C "$empty" run --artifact "$work/app.tgz"), gzip $(peak gzip -dc "$work/app.tgz")"
 fi
+
+if want history; then
+  [ -d "$work/history/.git" ] || python3 bench/corpus.py history "$work/history" --commits 20000
+  echo "== history: unreviewed-commits vs git log --format=%B over the same 10,000 commits"
+  (cd "$work/history" && hyperfine -N -i -w 1 -r 10 --export-json "../history.json" \
+    "$sg run --stage release --only unreviewed-commits --range HEAD~10000..HEAD" \
+    "git log --format=%B HEAD~10000..HEAD")
+  echo "== history: the whole 20,000 commits"
+  (cd "$work/history" && hyperfine -N -i -w 1 -r 5 \
+    "$sg run --stage release --only unreviewed-commits" "git log --format=%B HEAD")
+  echo "peak memory: shipgate $(cd "$work/history" && peak "$sg" run --stage release --only unreviewed-commits), git log $(cd "$work/history" && peak git log --format=%B HEAD)"
+fi

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use git2::{Oid, Repository, Sort};
+use git2::{Oid, Repository};
 
 /// A commit as the checks see it.
 #[derive(Debug, Clone)]
@@ -87,17 +87,18 @@ pub const UNSHALLOW_HELP: &str = "this is a shallow clone and the range reaches 
 
 /// Walks the range once.
 pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
-    let mut walk = repo.revwalk().map_err(msg)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-        .map_err(msg)?;
+    // A process-wide libgit2 option, set once before any object is read.
+    no_hash_verification_on_read();
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
     let label;
     match spec {
         RangeSpec::SinceLastTag => {
             let head = head_commit(repo)?;
-            walk.push(head).map_err(msg)?;
+            include.push(head);
             match last_tag(repo, head)? {
                 Some((name, id)) => {
-                    walk.hide(id).map_err(msg)?;
+                    exclude.push(id);
                     label = format!("{name}..HEAD");
                 }
                 None => label = "all history (no tag yet)".into(),
@@ -112,32 +113,38 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             let up = branch.upstream().map_err(|_| {
                 format!("branch `{name}` has no upstream: `git branch --set-upstream-to=origin/{name}`, or give --range")
             })?;
-            let up_id = up.get().peel_to_commit().map_err(msg)?.id();
-            walk.push_head().map_err(msg)?;
-            walk.hide(up_id).map_err(msg)?;
+            exclude.push(up.get().peel_to_commit().map_err(msg)?.id());
+            include.push(head_commit(repo)?);
             label = format!("{}..{name}", up.name().ok().flatten().unwrap_or("upstream"));
         }
         RangeSpec::Explicit(r) => {
-            if r.contains("..") {
-                walk.push_range(r)
-                    .map_err(|e| format!("range `{r}`: {}", e.message()))?;
-            } else {
+            let commit = |rev: &str| -> Result<Oid, String> {
                 let obj = repo
-                    .revparse_single(r)
-                    .map_err(|e| format!("revision `{r}`: {}", e.message()))?;
-                walk.push(obj.peel_to_commit().map_err(msg)?.id())
-                    .map_err(msg)?;
+                    .revparse_single(rev)
+                    .map_err(|e| format!("revision `{rev}` in `{r}`: {}", e.message()))?;
+                Ok(obj.peel_to_commit().map_err(msg)?.id())
+            };
+            if r.contains("...") {
+                return Err(format!(
+                    "range `{r}`: use `A..B` (the commits in B that are not in A)"
+                ));
+            }
+            match r.split_once("..") {
+                Some((a, b)) => {
+                    exclude.push(commit(if a.is_empty() { "HEAD" } else { a })?);
+                    include.push(commit(if b.is_empty() { "HEAD" } else { b })?);
+                }
+                None => include.push(commit(r)?),
             }
             label = r.clone();
         }
         RangeSpec::Push {
-            include,
-            exclude,
+            include: inc,
+            exclude: exc,
             label: l,
         } => {
-            walk.push(*include)
-                .map_err(|e| format!("{l}: {}", e.message()))?;
-            for x in exclude {
+            include.push(*inc);
+            for x in exc {
                 // A remote commit we do not have locally: git would reject the push as
                 // non-fast-forward anyway; say so rather than guess the range.
                 if repo.find_commit(*x).is_err() {
@@ -146,23 +153,21 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
                         &x.to_string()[..8]
                     ));
                 }
-                walk.hide(*x).map_err(msg)?;
+                exclude.push(*x);
             }
             label = l.clone();
         }
     }
     let shallow = shallow_commits(repo);
     let mut commits = Vec::new();
-    for id in walk {
-        let id = id.map_err(msg)?;
-        if shallow.contains(&id) {
+    for c in reachable(repo, &include, &exclude, &mut |_| false)? {
+        if shallow.contains(&c.id()) {
             return Err(format!("{label}: {UNSHALLOW_HELP}"));
         }
-        let c = repo.find_commit(id).map_err(msg)?;
         let author = c.author();
         let committer = c.committer();
         commits.push(CommitInfo {
-            id,
+            id: c.id(),
             message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
             author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
             author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
@@ -172,6 +177,104 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
         });
     }
     Ok(Range { label, commits })
+}
+
+/// The commits reachable from `include` and not from `exclude`, newest first (by commit time),
+/// up to and including the first one for which `stop` says true.
+///
+/// libgit2's revwalk parses commits with its own reader, bypassing the parsed-commit cache, so a
+/// range whose ends were resolved (`HEAD~10000`) or walked before (the last tag) was inflated
+/// twice. This walk reads through `find_commit` and its cache: each commit is read once. Like
+/// git's, it stops when only excluded commits are left to visit, after a few more steps for clock
+/// skew.
+fn reachable<'r>(
+    repo: &'r Repository,
+    include: &[Oid],
+    exclude: &[Oid],
+    stop: &mut dyn FnMut(Oid) -> bool,
+) -> Result<Vec<git2::Commit<'r>>, String> {
+    use std::collections::{BinaryHeap, HashMap};
+    const SLOP: usize = 5;
+    struct Walk<'r> {
+        repo: &'r Repository,
+        /// Per commit seen: whether it is reachable from `exclude`.
+        excluded: HashMap<Oid, bool>,
+        /// Commits to visit, newest first, with the commit read when it was queued.
+        queue: BinaryHeap<(i64, Oid)>,
+        read: HashMap<Oid, git2::Commit<'r>>,
+        /// Queued commits that are not excluded.
+        wanted: usize,
+    }
+    impl<'r> Walk<'r> {
+        fn push(&mut self, id: Oid, excluded: bool) -> Result<(), String> {
+            match self.excluded.get(&id).copied() {
+                Some(was) => {
+                    if excluded && !was {
+                        self.excluded.insert(id, true);
+                        if self.read.contains_key(&id) {
+                            self.wanted -= 1;
+                        }
+                    }
+                }
+                None => {
+                    let c = self.repo.find_commit(id).map_err(msg)?;
+                    self.queue.push((c.time().seconds(), id));
+                    self.excluded.insert(id, excluded);
+                    self.wanted += usize::from(!excluded);
+                    self.read.insert(id, c);
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut w = Walk {
+        repo,
+        excluded: HashMap::new(),
+        queue: BinaryHeap::new(),
+        read: HashMap::new(),
+        wanted: 0,
+    };
+    for x in exclude {
+        w.push(*x, true)?;
+    }
+    for i in include {
+        w.push(*i, false)?;
+    }
+    let mut out = Vec::new();
+    let mut slop = SLOP;
+    while let Some((_, id)) = w.queue.pop() {
+        let Some(c) = w.read.remove(&id) else {
+            continue;
+        };
+        let excluded = w.excluded[&id];
+        w.wanted -= usize::from(!excluded);
+        for p in c.parent_ids() {
+            w.push(p, excluded)?;
+        }
+        if !excluded {
+            let done = stop(id);
+            out.push(c);
+            if done {
+                break;
+            }
+        }
+        if w.wanted == 0 {
+            if slop == 0 || exclude.is_empty() {
+                break;
+            }
+            slop -= 1;
+        } else {
+            slop = SLOP;
+        }
+    }
+    // Commits reached first as wanted and later found excluded (clock skew) are dropped.
+    out.retain(|c| !w.excluded[&c.id()]);
+    Ok(out)
+}
+
+fn no_hash_verification_on_read() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
 }
 
 /// The commits a merge brought in: reachable from its other parents, not from its first.
@@ -204,14 +307,11 @@ pub fn last_tag(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, S
     if tagged.is_empty() {
         return Ok(None);
     }
-    let mut walk = repo.revwalk().map_err(msg)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-        .map_err(msg)?;
-    walk.push(head).map_err(msg)?;
-    for id in walk {
-        let id = id.map_err(msg)?;
-        if let Some(name) = tagged.get(&id) {
-            return Ok(Some((name.clone(), id)));
+    // The same cached walk as the range's, so those commits are read only once.
+    let found = reachable(repo, &[head], &[], &mut |id| tagged.contains_key(&id))?;
+    if let Some(c) = found.last() {
+        if let Some(name) = tagged.get(&c.id()) {
+            return Ok(Some((name.clone(), c.id())));
         }
     }
     Ok(None)

@@ -183,6 +183,14 @@ impl Review {
 
 /// Whether the message's trailer block has one of `names` with a value.
 fn has_trailer(message: &str, names: &[String]) -> bool {
+    // Most messages name none of the trailers at all: skip git's trailer parser for them.
+    let lower = message.to_ascii_lowercase();
+    if !names
+        .iter()
+        .any(|n| lower.contains(&n.to_ascii_lowercase()))
+    {
+        return false;
+    }
     if let Ok(trailers) = git2::message_trailers_strs(message) {
         if trailers.iter().any(|(k, v)| {
             !v.trim().is_empty() && names.iter().any(|n| n.eq_ignore_ascii_case(k.trim()))
