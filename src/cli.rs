@@ -61,6 +61,15 @@ pub enum Command {
     },
     /// Write a starter .shipgate.yaml for the detected ecosystem.
     Init,
+    /// The next open and closed periods of every deploy-window check: the team's deploy calendar.
+    Windows {
+        /// Start from this instant instead of now (RFC 3339).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+        at: Option<jiff::Timestamp>,
+        /// How many days to show.
+        #[arg(long, value_name = "N", default_value_t = 14)]
+        days: i64,
+    },
     /// The git pre-push hook: install, uninstall, or run (what the hook calls).
     #[command(subcommand)]
     Hook(HookCommand),
@@ -107,6 +116,9 @@ pub struct RunArgs {
     /// A previous release's artifact, for checks that report what is new or how much it grew.
     #[arg(long, value_name = "PATH", help_heading = "Inputs")]
     pub baseline: Option<PathBuf>,
+    /// A dotenv file with the deploy environment. Repeatable; later files win.
+    #[arg(long = "env-file", value_name = "FILE", help_heading = "Inputs")]
+    pub env_file: Vec<PathBuf>,
     /// The commits to examine (e.g. origin/main..HEAD), for every git-commits check.
     #[arg(long, value_name = "REV..REV", help_heading = "Inputs")]
     pub range: Option<String>,
@@ -188,6 +200,7 @@ pub fn execute(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Explain { id } => explain(&dir, &id),
         Command::Validate { files } => validate(&dir, &files),
         Command::Init => crate::init::init(&dir),
+        Command::Windows { at, days } => windows(&dir, at, days),
         Command::Hook(HookCommand::Install) => crate::hook::install(&dir),
         Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(&dir),
         Command::Hook(HookCommand::PrePush { remote, url }) => {
@@ -218,6 +231,8 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         range: args.range.clone(),
         push: None,
         ci_branch: ci_branch(),
+        env_files: args.env_file.clone(),
+        process_env: process_env(),
     };
     let report = engine::run(&config, &repo, &opts)?;
     match &args.output {
@@ -248,6 +263,18 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         }
     }
     Ok(exit_status(&report))
+}
+
+/// The process environment, read once here at the edge.
+pub fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The branch a CI system says it builds, for a detached HEAD.
@@ -383,6 +410,55 @@ to accept it in .shipgate.yaml, add a waiver with a reason and an expiry date.\n
         c.id
     ));
     ignore_broken_pipe(io::stdout().lock().write_all(s.as_bytes()))?;
+    Ok(ExitStatus::Pass)
+}
+
+fn windows(dir: &Path, at: Option<jiff::Timestamp>, days: i64) -> Result<ExitStatus, Error> {
+    use crate::kinds::deploy_window::{local, wait, Policy};
+    let (repo, config) = load(dir)?;
+    let days = days.clamp(1, 366);
+    let fallback = engine::time_zone(&config);
+    let now = at
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(fallback.clone());
+    let mut out = String::new();
+    let mut any = false;
+    for c in &config.checks {
+        let crate::kinds::Spec::DeployWindow(p) = &c.spec else {
+            continue;
+        };
+        any = true;
+        let policy = Policy::new(p, &fallback, &repo.root, now.date()).map_err(Error::Other)?;
+        let here = now.with_time_zone(policy.tz.clone());
+        let stages: Vec<&str> = c.stages.iter().map(|s| s.as_str()).collect();
+        out.push_str(&format!(
+            "{} — {} ({}, stage {}{})\n",
+            c.id,
+            c.title,
+            policy.tz_name,
+            stages.join(", "),
+            if c.off { ", off" } else { "" }
+        ));
+        if p.is_empty() {
+            out.push_str("  no rules configured: always open\n\n");
+            continue;
+        }
+        for (start, end, why) in policy.periods(&here, days) {
+            let state = if why.is_some() { "closed" } else { "open  " };
+            out.push_str(&format!(
+                "  {state}  {} → {}  ({}){}\n",
+                local(&start),
+                local(&end),
+                wait(&start, &end),
+                why.map(|w| format!("  {w}")).unwrap_or_default()
+            ));
+        }
+        out.push('\n');
+    }
+    if !any {
+        out.push_str("no deploy-window checks are loaded\n");
+    }
+    ignore_broken_pipe(io::stdout().lock().write_all(out.as_bytes()))?;
     Ok(ExitStatus::Pass)
 }
 

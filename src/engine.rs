@@ -17,6 +17,9 @@ use crate::inputs::git::RepoHandle;
 use crate::inputs::history::{self, PushLine, Range, RangeSpec};
 use crate::inputs::repo::{self, RepoScan, ScanOptions};
 use crate::kinds::artifact_files::ArtifactData;
+use crate::kinds::content::PatternDef;
+use crate::kinds::deploy_window::{self, Policy};
+use crate::kinds::env::{self, EnvInput, Examples};
 use crate::kinds::git_state::branch_matches;
 use crate::kinds::{
     artifact_content, artifact_files, git_commits, git_state, repo_content, repo_files, Outcome,
@@ -46,6 +49,10 @@ pub struct RunOptions {
     pub push: Option<PushContext>,
     /// The branch CI says it builds (for a detached HEAD): GITHUB_REF_NAME, CI_COMMIT_BRANCH.
     pub ci_branch: Option<String>,
+    /// `--env-file`: the deploy environment, later files winning.
+    pub env_files: Vec<PathBuf>,
+    /// The process environment (at release, the deploy environment when no env file is given).
+    pub process_env: Vec<(String, String)>,
 }
 
 /// What git told the pre-push hook.
@@ -70,6 +77,8 @@ impl RunOptions {
             range: None,
             push: None,
             ci_branch: None,
+            env_files: Vec::new(),
+            process_env: Vec::new(),
         }
     }
 }
@@ -163,9 +172,25 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         scan: None,
     };
     let mut repo_scan: Option<(RepoScan, u64)> = None;
-    if runs(Input::Repo) {
+    // Env checks that read the code add their reference patterns to the same repository pass.
+    let env_code: Vec<usize> = plan
+        .iter()
+        .filter(|(i, p)| {
+            matches!(p, Plan::Run)
+                && matches!(&config.checks[*i].spec, Spec::Env(e) if e.code_refs().is_some())
+        })
+        .map(|(i, _)| *i)
+        .collect();
+    let env_code_globs: HashMap<&str, crate::check::GlobList> = env::code_patterns()
+        .into_iter()
+        .map(|(name, globs, _)| {
+            let g: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
+            (name, crate::check::GlobList::new(&g).expect("valid globs"))
+        })
+        .collect();
+    if runs(Input::Repo) || !env_code.is_empty() {
         let t = Instant::now();
-        let content: Vec<(usize, Selection, Vec<_>)> = plan
+        let mut content: Vec<(usize, Selection, Vec<_>)> = plan
             .iter()
             .filter(|(_, p)| matches!(p, Plan::Run))
             .filter_map(|(i, _)| {
@@ -183,6 +208,23 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                 }
             })
             .collect();
+        for i in &env_code {
+            let Spec::Env(e) = &config.checks[*i].spec else {
+                unreachable!()
+            };
+            let r = e.code_refs().expect("filtered");
+            content.push((
+                *i,
+                Selection {
+                    include: None,
+                    exclude: r
+                        .code_exclude
+                        .clone()
+                        .unwrap_or_else(env::default_code_exclude),
+                },
+                env_code_patterns(),
+            ));
+        }
         let matcher = if content.is_empty() {
             None
         } else {
@@ -305,6 +347,20 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         git_ms = t.elapsed().as_millis() as u64;
     }
 
+    // The environment and the example files, read once for every env check.
+    let env_runs = runs(Input::Env);
+    let env_input: Option<Result<EnvInput, String>> = if !env_runs {
+        None
+    } else if !opts.env_files.is_empty() {
+        Some(load_env_files(&opts.env_files))
+    } else if opts.stage == Stage::Release {
+        Some(Ok(EnvInput::from_process(&opts.process_env)))
+    } else {
+        None
+    };
+    let examples: Option<Result<Examples, String>> =
+        env_runs.then(|| env::read_examples(&repo.root));
+
     let mut waiver_hits = vec![0u64; config.waivers.len()];
     let mut waiver_expired = vec![false; config.waivers.len()];
     let mut results = Vec::new();
@@ -390,6 +446,39 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                     }
                 }
                 Spec::GitState(p) => git_state::evaluate(check, p, repo, opts.ci_branch.as_deref()),
+                Spec::DeployWindow(p) => {
+                    match Policy::new(p, &time_zone(config), &repo.root, now.date()) {
+                        Ok(policy) => deploy_window::evaluate(check, &policy, &now),
+                        Err(e) => Outcome::error(e),
+                    }
+                }
+                Spec::Env(p) => match (&env_input, &examples) {
+                    (None, _) => Outcome::skip(
+                        "outside the release stage the environment is checked only with --env-file FILE \
+(at release, the process environment is the deploy environment)",
+                    ),
+                    (Some(Ok(e)), _) if p.needs_env_file() && !e.from_files => {
+                        Outcome::skip("needs the deploy env file: --env-file FILE")
+                    }
+                    (Some(Err(e)), _) | (_, Some(Err(e))) => Outcome::error(e.clone()),
+                    (Some(Ok(e)), Some(Ok(ex))) => {
+                        let code: Vec<(String, RawMatch)> = match &repo_scan {
+                            Some((scan, ms)) if p.code_refs().is_some() => {
+                                pass_ms = *ms;
+                                scan.matches
+                                    .iter()
+                                    .filter(|(path, m)| {
+                                        m.owner == *i && env_code_globs.get(m.pattern.as_str()).is_some_and(|g| g.is_match(path))
+                                    })
+                                    .cloned()
+                                    .collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        env::evaluate(check, p, e, ex, &code)
+                    }
+                    (Some(Ok(_)), None) => unreachable!("examples are read whenever env checks run"),
+                },
                 Spec::ArtifactContent(_) => {
                     pass_ms = artifact_ms;
                     per_artifact(&artifact_scans, *i, |a| {
@@ -491,6 +580,38 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         notes,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The env code-reference patterns as content patterns. Shell/compose names assigned in the same
+/// file are local variables, not the deploy's.
+fn env_code_patterns() -> Vec<PatternDef> {
+    env::code_patterns()
+        .into_iter()
+        .map(|(name, _, regex)| PatternDef {
+            name: name.to_string(),
+            regex: crate::check::Pattern::new(regex).expect("valid built-in pattern"),
+            secret: false,
+            allow: None,
+            unless_defined_by: (name == "shell-braced").then(|| {
+                crate::check::Pattern::new(
+                    r"(?m)^\s*(?:export\s+|local\s+|readonly\s+)?([A-Z_][A-Z0-9_]*)=",
+                )
+                .expect("valid")
+            }),
+        })
+        .collect()
+}
+
+/// Reads `--env-file`s; a syntax error names the file and line.
+fn load_env_files(files: &[PathBuf]) -> Result<EnvInput, String> {
+    let mut parsed = Vec::new();
+    for f in files {
+        let label = f.to_string_lossy().into_owned();
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read env file {label}: {e}"))?;
+        parsed.push((label.clone(), crate::inputs::dotenv::parse(&text, &label)?));
+    }
+    Ok(EnvInput::from_files(&parsed))
 }
 
 /// The ranges a `git-commits` check examines in this run, or why it does not run.

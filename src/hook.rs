@@ -173,6 +173,7 @@ pub fn pre_push(dir: &Path, remote: &str, url: &str, color: bool) -> Result<Exit
             lines: lines.clone(),
         }),
         ci_branch: ci_branch(),
+        process_env: crate::cli::process_env(),
         ..RunOptions::new(repo.root.clone())
     };
     let report = engine::run(&config, &repo, &opts)?;

@@ -13,3 +13,7 @@ mod config;
 mod artifacts;
 // Git: commit ranges and review evidence, repository state, shallow clones, the pre-push hook.
 mod git;
+// Deploy windows: zones, DST in both hemispheres, freezes, holidays, `shipgate windows`.
+mod windows;
+// The deploy environment: code references, examples, parity, values never printed.
+mod env;

@@ -350,6 +350,12 @@ fn validate_check(
     if let Some(p) = raw.git_state {
         specs.push(("git-state", Spec::GitState(p)));
     }
+    if let Some(p) = raw.deploy_window {
+        specs.push(("deploy-window", Spec::DeployWindow(p)));
+    }
+    if let Some(p) = raw.env {
+        specs.push(("env", Spec::Env(p)));
+    }
     let spec = match specs.len() {
         1 => Some(specs.pop().unwrap().1),
         0 => {
@@ -440,10 +446,9 @@ fn validate_check(
 pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
     let ids: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
     for i in 0..checks.len() {
-        let Some(content) = checks[i].spec.content() else {
+        let Some((refs, _)) = checks[i].spec.borrowing() else {
             continue;
         };
-        let refs = content.patterns_from.clone();
         let mut borrowed = Vec::new();
         for r in &refs {
             // `check-id` borrows all of a check's patterns; `check-id:pattern` borrows one.
@@ -495,9 +500,10 @@ pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<Confi
             }
         }
         let c = &mut checks[i];
-        if let Some(p) = c.spec.content_mut() {
-            p.patterns.extend(borrowed);
-            if p.patterns.is_empty() {
+        let is_content = c.spec.content().is_some();
+        if let Some((_, target)) = c.spec.borrowing() {
+            target.extend(borrowed);
+            if is_content && target.is_empty() {
                 errors.push(
                     ConfigError::new(
                         &c.source,

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::check::{GlobList, Severity, Stage};
-use crate::kinds::{artifact_files, content::ContentParams, git_commits, git_state, repo_files};
+use crate::kinds::{
+    artifact_files, content::ContentParams, deploy_window, env, git_commits, git_state, repo_files,
+};
 
 /// One check file.
 #[derive(Debug, Deserialize)]
@@ -49,6 +51,10 @@ pub struct RawCheck {
     pub git_commits: Option<git_commits::Params>,
     #[serde(default)]
     pub git_state: Option<git_state::Params>,
+    #[serde(default)]
+    pub deploy_window: Option<deploy_window::Params>,
+    #[serde(default)]
+    pub env: Option<env::Params>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -7,7 +7,7 @@ use crate::error::ConfigError;
 use crate::inputs::artifact::EntryKind;
 use crate::inputs::content::{ContentMatcher, Selection};
 use crate::inputs::repo::RepoFile;
-use crate::kinds::{artifact_files, git_commits, repo_files, Spec};
+use crate::kinds::{artifact_files, env, git_commits, repo_files, Spec};
 
 /// Runs the check's samples; one error per sample that does not behave.
 pub fn verify(check: &Check) -> Vec<ConfigError> {
@@ -153,19 +153,38 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 git_commits::evaluate(check, p, "sample", &commits, &Default::default(), &|_| true);
             Ok(o.findings.len())
         }
-        Spec::GitState(_) => Err("git-state checks have no samples".into()),
+        Spec::GitState(_) | Spec::DeployWindow(_) => Err("this kind has no samples".into()),
+        Spec::Env(p) => {
+            let line = match sample {
+                Sample::Text(t) => t.clone(),
+                Sample::Full(f) => f.content.clone().ok_or("an env sample is `NAME=value`")?,
+            };
+            let (name, value) = line
+                .split_once('=')
+                .ok_or("an env sample is `NAME=value`")?;
+            let env = env::EnvInput::from_process(&[(name.to_string(), value.to_string())]);
+            let only_values = env::Params {
+                values: p.values.clone(),
+                public: p.public.clone(),
+                ..Default::default()
+            };
+            Ok(env::evaluate(check, &only_values, &env, &Vec::new(), &[])
+                .findings
+                .len())
+        }
     }
 }
 
-/// Whether this kind's samples can be run (file and content kinds).
+/// Whether this check's samples can be run: file and content kinds, commit messages for
+/// `git-commits` (review and subjects), `NAME=value` lines for `env` (values and public).
 pub fn supports_samples(spec: &Spec) -> bool {
-    matches!(
-        spec,
-        Spec::RepoContent(_)
-            | Spec::RepoFiles(_)
-            | Spec::ArtifactFiles(_)
-            | Spec::ArtifactContent(_)
-    )
+    match spec {
+        Spec::RepoContent(_) | Spec::RepoFiles(_) | Spec::ArtifactContent(_) => true,
+        Spec::ArtifactFiles(p) => !p.wants_baseline(),
+        Spec::GitCommits(p) => p.review.is_some() || !p.forbid_subjects.is_empty(),
+        Spec::Env(p) => !p.values.is_empty() || p.public.is_some(),
+        Spec::GitState(_) | Spec::DeployWindow(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -185,9 +204,7 @@ mod tests {
     #[test]
     fn builtin_samples_hold() {
         for c in builtins() {
-            if !supports_samples(&c.spec)
-                || matches!(&c.spec, Spec::ArtifactFiles(p) if p.wants_baseline())
-            {
+            if !supports_samples(&c.spec) {
                 continue;
             }
             let s = c

@@ -4,6 +4,8 @@
 pub mod artifact;
 pub mod artifact_scan;
 pub mod content;
+pub mod dotenv;
 pub mod git;
 pub mod history;
+pub mod ics;
 pub mod repo;

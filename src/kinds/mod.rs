@@ -5,6 +5,8 @@
 pub mod artifact_content;
 pub mod artifact_files;
 pub mod content;
+pub mod deploy_window;
+pub mod env;
 pub mod git_commits;
 pub mod git_state;
 pub mod repo_content;
@@ -22,6 +24,8 @@ pub enum Spec {
     ArtifactContent(content::ContentParams),
     GitCommits(git_commits::Params),
     GitState(git_state::Params),
+    DeployWindow(deploy_window::Params),
+    Env(env::Params),
 }
 
 /// Every kind key, in the order `list` shows them.
@@ -47,6 +51,8 @@ impl Spec {
             Spec::ArtifactContent(_) => "artifact-content",
             Spec::GitCommits(_) => "git-commits",
             Spec::GitState(_) => "git-state",
+            Spec::DeployWindow(_) => "deploy-window",
+            Spec::Env(_) => "env",
         }
     }
 
@@ -56,6 +62,8 @@ impl Spec {
             Spec::RepoFiles(_) | Spec::RepoContent(_) => Input::Repo,
             Spec::ArtifactFiles(_) | Spec::ArtifactContent(_) => Input::Artifact,
             Spec::GitCommits(_) | Spec::GitState(_) => Input::Git,
+            Spec::DeployWindow(_) => Input::Clock,
+            Spec::Env(_) => Input::Env,
         }
     }
 
@@ -67,6 +75,8 @@ impl Spec {
             Spec::ArtifactFiles(_) => artifact_files::FIELDS,
             Spec::GitCommits(_) => git_commits::FIELDS,
             Spec::GitState(_) => git_state::FIELDS,
+            Spec::DeployWindow(_) => deploy_window::FIELDS,
+            Spec::Env(_) => env::FIELDS,
         }
     }
 
@@ -74,6 +84,19 @@ impl Spec {
     pub fn content(&self) -> Option<&content::ContentParams> {
         match self {
             Spec::RepoContent(p) | Spec::ArtifactContent(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Checks whose patterns this check borrows (`patterns-from`), and where they go.
+    pub fn borrowing(&mut self) -> Option<(Vec<String>, &mut Vec<content::PatternDef>)> {
+        match self {
+            Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
+                Some((p.patterns_from.clone(), &mut p.patterns))
+            }
+            Spec::Env(env::Params {
+                public: Some(pb), ..
+            }) => Some((pb.patterns_from.clone(), &mut pb.patterns)),
             _ => None,
         }
     }
@@ -251,6 +274,76 @@ pub fn describe(spec: &Spec) -> String {
             }
             if p.up_to_date {
                 lines.push("the branch is not behind its upstream".into());
+            }
+        }
+        Spec::DeployWindow(p) => {
+            if let Some(z) = &p.timezone {
+                lines.push(format!("time zone: {}", z.name));
+            }
+            for w in &p.deny {
+                lines.push(format!("denied: {}", deploy_window::describe(w)));
+            }
+            for w in &p.allow {
+                lines.push(format!("allowed only: {}", deploy_window::describe(w)));
+            }
+            for f in &p.freezes {
+                lines.push(format!("freeze: {}", f.reason));
+            }
+            if !p.holidays.dates.is_empty() || !p.holidays.ics.is_empty() {
+                lines.push(format!(
+                    "holidays: {} date(s){}",
+                    p.holidays.dates.len(),
+                    if p.holidays.ics.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", calendars {}", p.holidays.ics.join(", "))
+                    }
+                ));
+            }
+            if p.is_empty() {
+                lines.push(
+                    "no rules yet: add deny/allow windows, freezes or holidays in .shipgate.yaml"
+                        .into(),
+                );
+            }
+        }
+        Spec::Env(p) => {
+            let sources = |r: &env::Required| {
+                let mut v = Vec::new();
+                if !r.names.is_empty() {
+                    v.push(r.names.join(", "));
+                }
+                if r.from_examples {
+                    v.push(env::EXAMPLE_FILES.join(", "));
+                }
+                if r.from_code {
+                    v.push("names the code reads without a default".into());
+                }
+                v.join("; ")
+            };
+            if let Some(r) = &p.missing {
+                lines.push(format!("set: {}", sources(r)));
+            }
+            if let Some(r) = &p.empty {
+                lines.push(format!("not empty: {}", sources(r)));
+            }
+            if p.parity {
+                lines.push(
+                    "the deploy env file and the example file name the same variables".into(),
+                );
+            }
+            for d in &p.values {
+                lines.push(format!(
+                    "development value {}: {}",
+                    d.name,
+                    d.regex.as_str()
+                ));
+            }
+            if let Some(pb) = &p.public {
+                lines.push(format!(
+                    "no secrets in variables prefixed {}",
+                    pb.prefixes.join(", ")
+                ));
             }
         }
     }
