@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::kinds::Spec;
 
 /// `error` fails the gate; `warning` is reported only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Error,
@@ -38,6 +38,7 @@ impl Severity {
     Deserialize,
     Serialize,
     clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {

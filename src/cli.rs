@@ -43,7 +43,7 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the checklist and say whether this may ship.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List every loaded check: id, kind, severity, stages, source file.
     List {
         #[arg(short = 'f', long = "format", value_enum, default_value_t = ListFormat::Human)]
@@ -61,6 +61,16 @@ pub enum Command {
     },
     /// Write a starter .shipgate.yaml for the detected ecosystem.
     Init,
+    /// Print the JSON Schema of check files or of .shipgate.yaml, for editors.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
     /// The next open and closed periods of every deploy-window check: the team's deploy calendar.
     Windows {
         /// Start from this instant instead of now (RFC 3339).
@@ -88,6 +98,22 @@ pub enum HookCommand {
         /// The remote's URL (git passes it).
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A check file (checks/*.yaml).
+    Check,
+    /// The project configuration, .shipgate.yaml.
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,9 +162,26 @@ pub struct RunArgs {
         help_heading = "Output"
     )]
     pub output: Option<PathBuf>,
+    /// Also write a report in FORMAT to PATH, from the same evaluation (e.g. sarif=shipgate.sarif).
+    /// Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Output")]
+    pub reports: Vec<(Format, PathBuf)>,
     /// Worker threads for the repository walk (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide = true)]
     pub threads: usize,
+}
+
+fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (f, p) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, e.g. sarif=shipgate.sarif, got `{s}`"))?;
+    let format = Format::parse(f.trim()).ok_or_else(|| {
+        format!("unknown format `{f}`: use human, json, sarif, junit, github, markdown or gitlab")
+    })?;
+    if p.trim().is_empty() {
+        return Err(format!("--report {f}= needs a path"));
+    }
+    Ok((format, PathBuf::from(p.trim())))
 }
 
 fn parse_override(s: &str) -> Result<(String, String), String> {
@@ -201,6 +244,27 @@ pub fn execute(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Validate { files } => validate(&dir, &files),
         Command::Init => crate::init::init(&dir),
         Command::Windows { at, days } => windows(&dir, at, days),
+        Command::Schema { which } => {
+            let v = match which {
+                SchemaKind::Check => crate::schema::check_schema(),
+                SchemaKind::Config => crate::schema::config_schema(),
+            };
+            let text =
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Other(e.to_string()))? + "\n";
+            ignore_broken_pipe(io::stdout().lock().write_all(text.as_bytes()))?;
+            Ok(ExitStatus::Pass)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+                Shell::Powershell => clap_complete::Shell::PowerShell,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "shipgate", &mut io::stdout());
+            Ok(ExitStatus::Pass)
+        }
         Command::Hook(HookCommand::Install) => crate::hook::install(&dir),
         Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(&dir),
         Command::Hook(HookCommand::PrePush { remote, url }) => {
@@ -233,8 +297,31 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         ci_branch: ci_branch(),
         env_files: args.env_file.clone(),
         process_env: process_env(),
+        counters: Some(Default::default()),
     };
-    let report = engine::run(&config, &repo, &opts)?;
+    let opts = RunOptions {
+        push: pre_commit_push(&opts),
+        ..opts
+    };
+    let report = {
+        let _progress = crate::progress::Progress::start(&opts);
+        engine::run(&config, &repo, &opts)?
+    };
+    for (format, path) in &args.reports {
+        let mut buf = Vec::new();
+        report::write(&report, *format, false, &mut buf).map_err(|e| Error::io(path, e))?;
+        write_atomic(path, &buf)?;
+    }
+    let github =
+        args.format == Format::Github || args.reports.iter().any(|(f, _)| *f == Format::Github);
+    if github {
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+            append(
+                Path::new(&summary),
+                report::markdown::render(&report).as_bytes(),
+            )?;
+        }
+    }
     match &args.output {
         Some(path) => {
             let mut buf = Vec::new();
@@ -263,6 +350,36 @@ fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
         }
     }
     Ok(exit_status(&report))
+}
+
+/// Under the pre-commit framework's `pre-push` stage there is no stdin: it names the push in
+/// `PRE_COMMIT_*` variables. They become the same push context the git hook builds.
+fn pre_commit_push(opts: &RunOptions) -> Option<engine::PushContext> {
+    if opts.stage != Stage::PrePush || opts.range.is_some() {
+        return None;
+    }
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let to = var("PRE_COMMIT_TO_REF")?;
+    let from = var("PRE_COMMIT_FROM_REF").unwrap_or_else(|| "0".repeat(40));
+    let remote_ref = var("PRE_COMMIT_REMOTE_BRANCH")?;
+    let local_ref = var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".into());
+    let resolve = |rev: &str| -> Option<String> {
+        if rev.len() >= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(rev.to_string());
+        }
+        let repo = git2::Repository::discover(&opts.dir).ok()?;
+        let id = repo.revparse_single(rev).ok()?.id().to_string();
+        Some(id)
+    };
+    Some(engine::PushContext {
+        remote: var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|| "origin".into()),
+        lines: vec![crate::inputs::history::PushLine {
+            local_ref,
+            local: resolve(&to)?,
+            remote_ref,
+            remote: resolve(&from).unwrap_or_else(|| "0".repeat(40)),
+        }],
+    })
 }
 
 /// The process environment, read once here at the edge.
@@ -297,6 +414,16 @@ pub fn exit_status(report: &report::model::Report) -> ExitStatus {
         Verdict::Fail if report.has_errors() => ExitStatus::Error,
         Verdict::Fail => ExitStatus::Fail,
     }
+}
+
+/// Appends to a file (GitHub's step summary is shared by the steps of a job).
+fn append(path: &Path, data: &[u8]) -> Result<(), Error> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.write_all(data).map_err(|e| Error::io(path, e))
 }
 
 /// Writes `data` to `path` through a temporary file in the same folder and a rename, so a reader
@@ -509,4 +636,29 @@ fn validate(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
     }
     println!("ok: {} check(s) valid", checks.len());
     Ok(ExitStatus::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn report_and_override_arguments() {
+        assert_eq!(
+            parse_report("sarif=out/x.sarif").unwrap(),
+            (Format::Sarif, PathBuf::from("out/x.sarif"))
+        );
+        assert!(parse_report("sarif").is_err());
+        assert!(parse_report("nope=x")
+            .unwrap_err()
+            .contains("unknown format"));
+        assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_override("a=").is_err());
+    }
 }

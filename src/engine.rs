@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub env_files: Vec<PathBuf>,
     /// The process environment (at release, the deploy environment when no env file is given).
     pub process_env: Vec<(String, String)>,
+    /// Counters for a progress display (files walked, artifact entries read).
+    pub counters: Option<std::sync::Arc<crate::progress::Counters>>,
 }
 
 /// What git told the pre-push hook.
@@ -79,6 +81,7 @@ impl RunOptions {
             ci_branch: None,
             env_files: Vec::new(),
             process_env: Vec::new(),
+            counters: None,
         }
     }
 }
@@ -240,6 +243,7 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             max_file_size: config.settings.max_file_size,
             ids: &ids,
             threads: opts.threads,
+            counter: opts.counters.as_ref().map(|c| &c.files),
         });
         repo_info.scan = Some(scan.stats.clone());
         repo_scan = Some((scan, t.elapsed().as_millis() as u64));
@@ -280,6 +284,7 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             matcher: matcher.as_ref(),
             inspect_maps,
             ids: &ids,
+            counter: opts.counters.as_ref().map(|c| &c.entries),
         };
         for a in &opts.artifacts {
             artifact_scans.push(artifact_scan::scan(
@@ -293,6 +298,7 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             matcher: None,
             inspect_maps: false,
             ids: &ids,
+            counter: None,
         };
         for i in (0..config.checks.len()).filter(selected) {
             if let Spec::ArtifactFiles(p) = &config.checks[i].spec {
@@ -799,6 +805,7 @@ fn finish(
         suppressed: outcome.suppressed,
         waived,
         help: check.help.clone(),
+        why: check.why.clone(),
     }
 }
 

@@ -14,5 +14,7 @@ pub mod hook;
 pub mod init;
 pub mod inputs;
 pub mod kinds;
+pub mod progress;
 pub mod report;
+pub mod schema;
 pub mod text;

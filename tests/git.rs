@@ -647,3 +647,42 @@ fn make_exec(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// The pre-commit framework runs `shipgate run --stage pre-push` with PRE_COMMIT_* variables
+/// instead of git's stdin; they name the same push.
+#[test]
+fn the_pre_commit_framework_refs_are_the_push() {
+    let t = TestRepo::new();
+    let base = t.commit_as("a", "Initial\n\nReviewed-by: A <a@x>", DEV, DEV);
+    let tip = t.commit_as("b", "Direct change", DEV, DEV);
+    let run = |remote_branch: &str| {
+        let out = t
+            .cmd()
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "pre-push",
+                "--only",
+                "unreviewed-commits",
+            ])
+            .env("PRE_COMMIT_FROM_REF", base.to_string())
+            .env("PRE_COMMIT_TO_REF", tip.to_string())
+            .env("PRE_COMMIT_REMOTE_BRANCH", remote_branch)
+            .env("PRE_COMMIT_REMOTE_NAME", "origin")
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), r)
+    };
+    let (code, r) = run("refs/heads/main");
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Direct change"]
+    );
+    let (code, r) = run("refs/heads/feature/x");
+    assert_eq!(code, 0);
+    assert_eq!(status(&r, "unreviewed-commits"), "skip");
+}

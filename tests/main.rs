@@ -17,3 +17,5 @@ mod git;
 mod windows;
 // The deploy environment: code references, examples, parity, values never printed.
 mod env;
+// Output formats (SARIF, JUnit, GitHub, GitLab, Markdown) with hostile text; CI examples run.
+mod formats;

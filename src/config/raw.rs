@@ -12,7 +12,7 @@ use crate::kinds::{
 };
 
 /// One check file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawCheck {
     /// Unique, kebab-case.
@@ -57,7 +57,7 @@ pub struct RawCheck {
     pub env: Option<env::Params>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Samples {
     #[serde(default)]
@@ -67,14 +67,14 @@ pub struct Samples {
 }
 
 /// A sample: a string (file content for content kinds, a path for file kinds), or a mapping.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Sample {
     Text(String),
     Full(SampleSpec),
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SampleSpec {
     /// The file the content is in (content kinds whose `include` selects certain files).
@@ -88,7 +88,7 @@ pub struct SampleSpec {
 }
 
 /// `.shipgate.yaml`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawProject {
     /// Use the built-in checklist (default true).
@@ -106,7 +106,7 @@ pub struct RawProject {
     pub waivers: Vec<RawWaiver>,
 }
 
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, Deserialize, Default, Clone, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawChange {
     #[serde(default)]
@@ -122,10 +122,11 @@ pub struct RawChange {
     pub help: Option<String>,
     /// Replaces parameters of the check's kind, key by key.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub params: Option<yaml_serde::Mapping>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawSettings {
     /// IANA time zone for deploy windows and the report's time (default: the machine's).
@@ -155,7 +156,7 @@ pub struct RawSettings {
     pub protected_branches: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawWaiver {
     pub check: String,

@@ -26,6 +26,8 @@ pub struct Options<'a> {
     pub matcher: Option<&'a ContentMatcher>,
     pub inspect_maps: bool,
     pub ids: &'a dyn Fn(usize) -> String,
+    /// Bumped once per entry, for a progress display.
+    pub counter: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 struct Collect<'a> {
@@ -40,6 +42,9 @@ struct Collect<'a> {
 
 impl Visitor for Collect<'_> {
     fn entry(&mut self, e: &Entry, content: Option<&[u8]>) {
+        if let Some(c) = self.opts.counter {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         // The common top folder is taken from the first entry (npm's `package/`, a crate's
         // `name-version/`); entries outside it keep their full path.
         let top = self.top.get_or_insert_with(|| {

@@ -71,6 +71,8 @@ pub struct ScanOptions<'a> {
     /// Check id by owner index (for `shipgate:allow <id>`).
     pub ids: &'a (dyn Fn(usize) -> String + Sync),
     pub threads: usize,
+    /// Bumped once per file, for a progress display.
+    pub counter: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
@@ -215,6 +217,9 @@ impl Visitor<'_, '_> {
     }
 
     fn file(&mut self, rel: String, full: &Path) {
+        if let Some(c) = self.opts.counter {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let tracked = self.is_tracked(&rel);
         if let Some(matcher) = self.opts.matcher {
             let owners = matcher.owners_for(&rel);

@@ -18,7 +18,7 @@ use crate::text::{human_bytes, thousands};
 
 pub const FIELDS: &[&str] = &["path", "artifact", "glob", "size", "detail"];
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// Entries that must not ship. A glob ending in `/` names a folder, reported once.

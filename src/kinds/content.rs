@@ -12,7 +12,7 @@ use crate::text::{excerpt, redact};
 /// Fields a content check's `message` may use.
 pub const FIELDS: &[&str] = &["path", "line", "column", "match", "pattern", "artifact"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ContentParams {
     /// Files to search (globs; a glob without `/` matches at any depth). Default: every file.
@@ -29,7 +29,7 @@ pub struct ContentParams {
     pub patterns_from: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PatternDef {
     /// A short name shown in findings, e.g. `aws-access-key-id`.

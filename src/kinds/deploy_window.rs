@@ -28,7 +28,7 @@ pub const FIELDS: &[&str] = &["reason", "next", "wait", "timezone", "now"];
 /// How far ahead to look for the next open moment (a year-end freeze plus holidays fit).
 const HORIZON_DAYS: i64 = 400;
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// IANA time zone of this policy (default: `settings.timezone`, else the machine's).
@@ -65,7 +65,7 @@ impl<'de> Deserialize<'de> for Zone {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Window {
     /// Days of the week (`mon` … `sun`, or full names).
@@ -139,7 +139,7 @@ impl fmt::Display for Clock {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Freeze {
     /// A date (from its start) or a local date-time `YYYY-MM-DDTHH:MM`.
@@ -190,7 +190,7 @@ impl<'de> Deserialize<'de> for Moment {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Holidays {
     #[serde(default)]

@@ -21,7 +21,7 @@ pub const FIELDS: &[&str] = &["name", "path", "line", "source", "pattern"];
 /// Example files whose names a deploy needs, at the repository root.
 pub const EXAMPLE_FILES: &[&str] = &[".env.example", ".env.sample", ".env.template"];
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// Report required names that are unset.
@@ -41,7 +41,7 @@ pub struct Params {
     pub public: Option<Public>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Required {
     /// Names required whatever the code says.
@@ -61,7 +61,7 @@ pub struct Required {
     pub ignore: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Public {
     /// Prefixes that make a bundler ship a variable to browsers.

@@ -16,7 +16,7 @@ use crate::text::{excerpt, sanitize};
 
 pub const FIELDS: &[&str] = &["commit", "subject", "author", "range", "pattern"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// Which commits, when neither `--range` nor a push says: `since-last-tag` (default),
@@ -37,14 +37,14 @@ pub struct Params {
     pub exempt_authors: IdentGlobs,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubjectPattern {
     pub name: String,
     pub regex: Pattern,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Review {
     /// Trailers that count as review (`Reviewed-by: Name <email>`).

@@ -13,7 +13,7 @@ use crate::report::model::{Finding, Location};
 
 pub const FIELDS: &[&str] = &["path", "branch", "version", "tag", "detail"];
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// No uncommitted changes to tracked files.

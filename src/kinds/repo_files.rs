@@ -13,7 +13,7 @@ use crate::report::model::{Finding, Location};
 
 pub const FIELDS: &[&str] = &["path", "state", "glob", "manifest", "lockfiles"];
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Params {
     /// Paths that must not be in the repository.
@@ -33,7 +33,7 @@ pub struct Params {
     pub companions: Vec<Companion>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Companion {
     /// The manifest's file name, e.g. `Cargo.toml`.

@@ -112,6 +112,9 @@ pub struct CheckResult {
     /// How to fix: from the check's `help`. Not part of the JSON report (see `shipgate explain`).
     #[serde(skip)]
     pub help: Option<String>,
+    /// Why it matters: from the check's `why` (SARIF rule descriptions).
+    #[serde(skip)]
+    pub why: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -1,0 +1,88 @@
+//! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message` per finding
+//! (`::warning` for warnings), so findings show up as annotations on the pull request. Data is
+//! escaped (`%`, CR, LF) and so are properties (also `:` and `,`), as the runner expects.
+
+use std::fmt::Write;
+
+use crate::check::Input;
+use crate::report::model::{Report, Status, Verdict};
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    for c in &r.checks {
+        let cmd = match c.status {
+            Status::Fail => "error",
+            Status::Warn => "warning",
+            Status::Error => "error",
+            Status::Overridden => "notice",
+            _ => continue,
+        };
+        if c.status == Status::Error {
+            let _ = writeln!(
+                out,
+                "::error title={}::{}",
+                prop(&format!("shipgate {} could not decide", c.id)),
+                data(c.reason.as_deref().unwrap_or("could not be evaluated"))
+            );
+        }
+        for f in &c.findings {
+            let l = &f.location;
+            let mut props = Vec::new();
+            let file = match (l.input, &l.path) {
+                (Input::Repo | Input::Env, Some(p)) => Some(p.clone()),
+                (Input::Artifact, _) => l.artifact.clone(),
+                _ => None,
+            };
+            if let Some(file) = file {
+                props.push(format!("file={}", prop(&file)));
+                if matches!(l.input, Input::Repo | Input::Env) {
+                    if let Some(line) = l.line {
+                        props.push(format!("line={line}"));
+                        if let Some(col) = l.column {
+                            props.push(format!("col={col}"));
+                        }
+                    }
+                }
+            }
+            props.push(format!(
+                "title={}",
+                prop(&format!("shipgate {}: {}", c.id, c.title))
+            ));
+            let mut msg = f.message.clone();
+            if let Some(o) = &c.override_ {
+                msg = format!("overridden ({}): {msg}", o.reason);
+            }
+            if let (Input::Artifact, Some(p)) = (l.input, &l.path) {
+                if !msg.contains(p.as_str()) {
+                    msg = format!("{p}: {msg}");
+                }
+            }
+            let _ = writeln!(out, "::{cmd} {}::{}", props.join(","), data(&msg));
+        }
+    }
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "shipgate: gate {} — {} failed, {} errors, {} warnings, {} passed, {} skipped, {} overridden",
+        if r.verdict == Verdict::Pass { "passed" } else { "failed" },
+        s.fail,
+        s.error,
+        s.warn,
+        s.pass,
+        s.skip,
+        s.overridden
+    );
+    out
+}
+
+/// Escapes a command's message.
+pub fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value.
+pub fn prop(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,48 @@
+//! GitLab Code Quality: a JSON array of issues (description, check_name, fingerprint, severity,
+//! location.path, location.lines.begin) that merge requests show inline.
+
+use serde_json::{json, Value};
+
+use crate::check::Input;
+use crate::report::fingerprint::fingerprint;
+use crate::report::model::{Report, Status};
+
+pub fn render(r: &Report) -> Value {
+    let mut issues = Vec::new();
+    for c in &r.checks {
+        let severity = match c.status {
+            Status::Fail => "critical",
+            Status::Warn => "minor",
+            Status::Error => "blocker",
+            Status::Overridden => "info",
+            _ => continue,
+        };
+        for f in &c.findings {
+            let l = &f.location;
+            let path = match (l.input, &l.path) {
+                (Input::Artifact, _) => l.artifact.clone(),
+                (_, Some(p)) => Some(p.clone()),
+                _ => None,
+            }
+            .unwrap_or_else(|| ".shipgate.yaml".into());
+            let line = match l.input {
+                Input::Repo | Input::Env => l.line.unwrap_or(1),
+                _ => 1,
+            };
+            let mut description = format!("{}: {}", c.id, f.message);
+            if let (Input::Artifact, Some(p)) = (l.input, &l.path) {
+                if !description.contains(p.as_str()) {
+                    description = format!("{} ({p})", description);
+                }
+            }
+            issues.push(json!({
+                "description": description,
+                "check_name": c.id,
+                "fingerprint": fingerprint(&c.id, f),
+                "severity": severity,
+                "location": {"path": path, "lines": {"begin": line}},
+            }));
+        }
+    }
+    Value::Array(issues)
+}
