@@ -80,6 +80,8 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 14)]
         days: i64,
     },
+    /// Manual release sign-off: run the release stage, confirm the manual items, record it.
+    Signoff(Box<SignoffArgs>),
     /// The git pre-push hook: install, uninstall, or run (what the hook calls).
     #[command(subcommand)]
     Hook(HookCommand),
@@ -133,24 +135,8 @@ pub struct RunArgs {
     /// Skip these checks. Repeatable.
     #[arg(long, value_name = "ID", help_heading = "Selection")]
     pub skip: Vec<String>,
-    /// Accept a failing check for this run; the reason is kept in the report. Repeatable.
-    #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection")]
-    pub overrides: Vec<(String, String)>,
-    /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, or a folder. Repeatable.
-    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
-    pub artifact: Vec<PathBuf>,
-    /// A previous release's artifact, for checks that report what is new or how much it grew.
-    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
-    pub baseline: Option<PathBuf>,
-    /// A dotenv file with the deploy environment. Repeatable; later files win.
-    #[arg(long = "env-file", value_name = "FILE", help_heading = "Inputs")]
-    pub env_file: Vec<PathBuf>,
-    /// The commits to examine (e.g. origin/main..HEAD), for every git-commits check.
-    #[arg(long, value_name = "REV..REV", help_heading = "Inputs")]
-    pub range: Option<String>,
-    /// Evaluate as if now were this instant (RFC 3339, e.g. 2026-08-21T17:00:00+02:00).
-    #[arg(long, value_name = "RFC3339", value_parser = parse_at, help_heading = "Inputs")]
-    pub at: Option<jiff::Timestamp>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Output format.
     #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Human, help_heading = "Output")]
     pub format: Format,
@@ -169,6 +155,108 @@ pub struct RunArgs {
     /// Worker threads for the repository walk (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide = true)]
     pub threads: usize,
+}
+
+/// The inputs of an evaluation, shared by `run` and `signoff`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Accept a failing check for this run; the reason is kept in the report. Repeatable.
+    #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection")]
+    pub overrides: Vec<(String, String)>,
+    /// Confirm a manual item for this run, with an optional comment. Repeatable.
+    #[arg(long = "confirm", value_name = "ID[=COMMENT]", value_parser = parse_confirm, help_heading = "Selection")]
+    pub confirms: Vec<(String, Option<String>)>,
+    /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, or a folder. Repeatable.
+    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
+    pub artifact: Vec<PathBuf>,
+    /// A previous release's artifact, for checks that report what is new or how much it grew.
+    #[arg(long, value_name = "PATH", help_heading = "Inputs")]
+    pub baseline: Option<PathBuf>,
+    /// A dotenv file with the deploy environment. Repeatable; later files win.
+    #[arg(long = "env-file", value_name = "FILE", help_heading = "Inputs")]
+    pub env_file: Vec<PathBuf>,
+    /// The commits to examine (e.g. origin/main..HEAD), for every git-commits check.
+    #[arg(long, value_name = "REV..REV", help_heading = "Inputs")]
+    pub range: Option<String>,
+    /// Evaluate as if now were this instant (RFC 3339, e.g. 2026-08-21T17:00:00+02:00).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at, help_heading = "Inputs")]
+    pub at: Option<jiff::Timestamp>,
+}
+
+impl InputArgs {
+    /// Run options for the repository at `root`.
+    pub fn options(&self, root: PathBuf, stage: Stage) -> RunOptions {
+        let opts = RunOptions {
+            stage,
+            overrides: self.overrides.clone(),
+            confirms: self.confirms.clone(),
+            at: self.at,
+            artifacts: self.artifact.clone(),
+            baseline: self.baseline.clone(),
+            range: self.range.clone(),
+            ci_branch: ci_branch(),
+            env_files: self.env_file.clone(),
+            process_env: process_env(),
+            counters: Some(Default::default()),
+            ..RunOptions::new(root)
+        };
+        RunOptions {
+            push: pre_commit_push(&opts),
+            ..opts
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SignoffArgs {
+    #[command(subcommand)]
+    pub action: Option<SignoffAction>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Confirm every manual item with this comment (for scripts; no terminal needed).
+    #[arg(
+        long = "confirm-all",
+        value_name = "COMMENT",
+        help_heading = "Selection"
+    )]
+    pub confirm_all: Option<String>,
+    /// Who signs: "Name <email>" (default: git's user.name and user.email).
+    #[arg(long = "as", value_name = "NAME <EMAIL>")]
+    pub signer: Option<String>,
+    /// Also write the record to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignoffAction {
+    /// Check the sign-off record for HEAD (or --record FILE) before a deploy.
+    Verify {
+        /// A record file instead of the git note on HEAD.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// An artifact about to be deployed: it must be the one signed off. Repeatable.
+        #[arg(long, value_name = "PATH")]
+        artifact: Vec<PathBuf>,
+        /// The record must not be older than this (e.g. 24h, 7d).
+        #[arg(long = "max-age", value_name = "DURATION")]
+        max_age: Option<String>,
+        /// Verify as if now were this instant.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+        at: Option<jiff::Timestamp>,
+    },
+}
+
+fn parse_confirm(s: &str) -> Result<(String, Option<String>), String> {
+    match s.split_once('=') {
+        Some((id, c)) => Ok((
+            id.trim().to_string(),
+            Some(c.trim().to_string()).filter(|c| !c.is_empty()),
+        )),
+        None if s.trim().is_empty() => Err("--confirm needs a check id".into()),
+        None => Ok((s.trim().to_string(), None)),
+    }
 }
 
 fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
@@ -265,6 +353,7 @@ pub fn execute(cli: Cli) -> Result<ExitStatus, Error> {
             clap_complete::generate(shell, &mut Cli::command(), "shipgate", &mut io::stdout());
             Ok(ExitStatus::Pass)
         }
+        Command::Signoff(args) => signoff(&dir, &args, color),
         Command::Hook(HookCommand::Install) => crate::hook::install(&dir),
         Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(&dir),
         Command::Hook(HookCommand::PrePush { remote, url }) => {
@@ -283,25 +372,10 @@ fn load(dir: &Path) -> Result<(RepoHandle, Config), Error> {
 fn run(dir: &Path, args: &RunArgs, color: bool) -> Result<ExitStatus, Error> {
     let (repo, config) = load(dir)?;
     let opts = RunOptions {
-        dir: repo.root.clone(),
-        stage: args.stage,
         only: args.only.clone(),
         skip: args.skip.clone(),
-        overrides: args.overrides.clone(),
-        at: args.at,
         threads: args.threads,
-        artifacts: args.artifact.clone(),
-        baseline: args.baseline.clone(),
-        range: args.range.clone(),
-        push: None,
-        ci_branch: ci_branch(),
-        env_files: args.env_file.clone(),
-        process_env: process_env(),
-        counters: Some(Default::default()),
-    };
-    let opts = RunOptions {
-        push: pre_commit_push(&opts),
-        ..opts
+        ..args.inputs.options(repo.root.clone(), args.stage)
     };
     let report = {
         let _progress = crate::progress::Progress::start(&opts);
@@ -538,6 +612,35 @@ to accept it in .shipgate.yaml, add a waiver with a reason and an expiry date.\n
     ));
     ignore_broken_pipe(io::stdout().lock().write_all(s.as_bytes()))?;
     Ok(ExitStatus::Pass)
+}
+
+fn signoff(dir: &Path, args: &SignoffArgs, color: bool) -> Result<ExitStatus, Error> {
+    let (repo, config) = load(dir)?;
+    match &args.action {
+        Some(SignoffAction::Verify {
+            record,
+            artifact,
+            max_age,
+            at,
+        }) => crate::signoff::verify(
+            &repo,
+            record.as_deref(),
+            artifact,
+            max_age.as_deref(),
+            *at,
+            engine::time_zone(&config),
+        ),
+        None => {
+            let opts = crate::signoff::SignoffOptions {
+                run: args.inputs.options(repo.root.clone(), Stage::Release),
+                confirm_all: args.confirm_all.clone(),
+                signer: args.signer.clone(),
+                record: args.record.clone(),
+                color,
+            };
+            crate::signoff::signoff(&repo, &config, opts)
+        }
+    }
 }
 
 fn windows(dir: &Path, at: Option<jiff::Timestamp>, days: i64) -> Result<ExitStatus, Error> {

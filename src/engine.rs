@@ -22,8 +22,8 @@ use crate::kinds::deploy_window::{self, Policy};
 use crate::kinds::env::{self, EnvInput, Examples};
 use crate::kinds::git_state::branch_matches;
 use crate::kinds::{
-    artifact_content, artifact_files, git_commits, git_state, repo_content, repo_files, Outcome,
-    Spec,
+    artifact_content, artifact_files, command, git_commits, git_state, manual, repo_content,
+    repo_files, Outcome, Spec,
 };
 use crate::report::model::*;
 
@@ -53,6 +53,10 @@ pub struct RunOptions {
     pub env_files: Vec<PathBuf>,
     /// The process environment (at release, the deploy environment when no env file is given).
     pub process_env: Vec<(String, String)>,
+    /// `--confirm ID[=COMMENT]`: manual items confirmed for this run.
+    pub confirms: Vec<(String, Option<String>)>,
+    /// Whether a sign-off record for HEAD confirms manual items (not while signing off).
+    pub use_records: bool,
     /// Counters for a progress display (files walked, artifact entries read).
     pub counters: Option<std::sync::Arc<crate::progress::Counters>>,
 }
@@ -81,6 +85,8 @@ impl RunOptions {
             ci_branch: None,
             env_files: Vec::new(),
             process_env: Vec::new(),
+            confirms: Vec::new(),
+            use_records: true,
             counters: None,
         }
     }
@@ -112,6 +118,18 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                 },
                 id,
             ));
+        }
+    }
+    for (id, _) in &opts.confirms {
+        match config.get(id) {
+            None => return Err(config.unknown_id("--confirm", id)),
+            Some(c) if !matches!(c.spec, Spec::Manual(_)) => {
+                return Err(Error::Usage(format!(
+                    "--confirm {id}: `{id}` is a {} check, not a manual item; only manual items are confirmed",
+                    c.spec.kind()
+                )))
+            }
+            Some(_) => {}
         }
     }
     let mut overrides: HashMap<&str, &str> = HashMap::new();
@@ -367,6 +385,37 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
     let examples: Option<Result<Examples, String>> =
         env_runs.then(|| env::read_examples(&repo.root));
 
+    // Manual items: confirmed by flag, or by a valid sign-off record for HEAD.
+    let by_record = if opts.use_records && runs(Input::Operator) {
+        crate::signoff::confirmed_by_record(repo)
+    } else {
+        Default::default()
+    };
+    let confirmed = |id: &str| -> Option<manual::Confirmed> {
+        if let Some((_, c)) = opts.confirms.iter().find(|(i, _)| i == id) {
+            return Some(manual::Confirmed::Flag(c.clone()));
+        }
+        by_record
+            .get(id)
+            .map(|s| manual::Confirmed::Record(s.clone()))
+    };
+    // Secret patterns, to redact command output: the loaded ones, and the built-in ones even when
+    // a project turned the built-in checklist off.
+    let secrets: Vec<PatternDef> = if plan
+        .iter()
+        .any(|(i, p)| matches!(p, Plan::Run) && matches!(config.checks[*i].spec, Spec::Command(_)))
+    {
+        config
+            .checks
+            .iter()
+            .filter_map(|c| c.spec.content())
+            .flat_map(|p| p.patterns.iter().filter(|d| d.secret).cloned())
+            .chain(crate::config::builtin_secret_patterns())
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     let mut waiver_hits = vec![0u64; config.waivers.len()];
     let mut waiver_expired = vec![false; config.waivers.len()];
     let mut results = Vec::new();
@@ -452,6 +501,8 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
                     }
                 }
                 Spec::GitState(p) => git_state::evaluate(check, p, repo, opts.ci_branch.as_deref()),
+                Spec::Manual(p) => manual::evaluate(check, p, confirmed(&check.id).as_ref()),
+                Spec::Command(p) => command::evaluate(check, p, &repo.root, &secrets),
                 Spec::DeployWindow(p) => {
                     match Policy::new(p, &time_zone(config), &repo.root, now.date()) {
                         Ok(policy) => deploy_window::evaluate(check, &policy, &now),

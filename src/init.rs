@@ -45,6 +45,19 @@ pub fn init(dir: &Path) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::Pass)
 }
 
+/// The usual test command of the first detected ecosystem, as a YAML flow list.
+fn test_command(found: &[&str]) -> &'static str {
+    match found.first().copied() {
+        Some("Rust") => "cargo, test, --locked",
+        Some("JavaScript/TypeScript") => "npm, test",
+        Some("Python") => "python, -m, pytest",
+        Some("Go") => "go, test, ./...",
+        Some("Ruby") => "bundle, exec, rake, test",
+        Some("Java") => "mvn, -q, test",
+        _ => "make, test",
+    }
+}
+
 fn starter(found: &[&str]) -> String {
     let mut exclude = vec!["# - \"vendor/**\""];
     let mut hints = Vec::new();
@@ -94,6 +107,16 @@ checks: {{}}
 #    params:
 #      exclude: ["docs/**"]
 
+# Your test suite as a release item: a `command` check in a file under extra-checks, e.g.
+# .shipgate/checks/test-suite.yaml:
+#   id: test-suite
+#   title: The test suite passes
+#   severity: error
+#   stages: [release]
+#   command:
+#     run: [{test_cmd}]
+#     timeout: 15m
+
 # Accepted findings, each with a reason and an expiry date (an expired waiver stops waiving).
 waivers: []
 #  - check: static-paths
@@ -102,6 +125,7 @@ waivers: []
 #    expires: 2027-03-31
 "#,
         hints = hints.join("\n"),
+        test_cmd = test_command(found),
         exclude = exclude.join("\n  ")
     )
 }

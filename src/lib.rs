@@ -17,4 +17,5 @@ pub mod kinds;
 pub mod progress;
 pub mod report;
 pub mod schema;
+pub mod signoff;
 pub mod text;

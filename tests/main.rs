@@ -19,3 +19,5 @@ mod windows;
 mod env;
 // Output formats (SARIF, JUnit, GitHub, GitLab, Markdown) with hostile text; CI examples run.
 mod formats;
+// Sign-off: manual items, command checks, records in git notes, verify, the interactive flow.
+mod signoff;

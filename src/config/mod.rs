@@ -180,6 +180,17 @@ pub fn load_from(
     }
 }
 
+/// The secret patterns of the built-in checklist (for redaction wherever output is shown).
+pub fn builtin_secret_patterns() -> Vec<crate::kinds::content::PatternDef> {
+    let mut errors = Vec::new();
+    parse_checks(&builtin_sources(), &BTreeMap::new(), None, &mut errors)
+        .into_iter()
+        .filter_map(|c| c.spec.content().map(|p| p.patterns.clone()))
+        .flatten()
+        .filter(|d| d.secret)
+        .collect()
+}
+
 /// The embedded built-in checklist.
 pub fn builtin_sources() -> Vec<Source> {
     BUILTIN_CHECKS
@@ -355,6 +366,12 @@ fn validate_check(
     }
     if let Some(p) = raw.env {
         specs.push(("env", Spec::Env(p)));
+    }
+    if let Some(p) = raw.command {
+        specs.push(("command", Spec::Command(p)));
+    }
+    if let Some(p) = raw.manual {
+        specs.push(("manual", Spec::Manual(p)));
     }
     let spec = match specs.len() {
         1 => Some(specs.pop().unwrap().1),

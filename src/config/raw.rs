@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use crate::check::{GlobList, Severity, Stage};
 use crate::kinds::{
-    artifact_files, content::ContentParams, deploy_window, env, git_commits, git_state, repo_files,
+    artifact_files, command, content::ContentParams, deploy_window, env, git_commits, git_state,
+    manual, repo_files,
 };
 
 /// One check file.
@@ -55,6 +56,10 @@ pub struct RawCheck {
     pub deploy_window: Option<deploy_window::Params>,
     #[serde(default)]
     pub env: Option<env::Params>,
+    #[serde(default)]
+    pub command: Option<command::Params>,
+    #[serde(default)]
+    pub manual: Option<manual::Params>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]

@@ -153,7 +153,9 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 git_commits::evaluate(check, p, "sample", &commits, &Default::default(), &|_| true);
             Ok(o.findings.len())
         }
-        Spec::GitState(_) | Spec::DeployWindow(_) => Err("this kind has no samples".into()),
+        Spec::GitState(_) | Spec::DeployWindow(_) | Spec::Command(_) | Spec::Manual(_) => {
+            Err("this kind has no samples".into())
+        }
         Spec::Env(p) => {
             let line = match sample {
                 Sample::Text(t) => t.clone(),
@@ -183,7 +185,7 @@ pub fn supports_samples(spec: &Spec) -> bool {
         Spec::ArtifactFiles(p) => !p.wants_baseline(),
         Spec::GitCommits(p) => p.review.is_some() || !p.forbid_subjects.is_empty(),
         Spec::Env(p) => !p.values.is_empty() || p.public.is_some(),
-        Spec::GitState(_) | Spec::DeployWindow(_) => false,
+        Spec::GitState(_) | Spec::DeployWindow(_) | Spec::Command(_) | Spec::Manual(_) => false,
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod artifact_content;
 pub mod artifact_files;
+pub mod command;
 pub mod content;
 pub mod deploy_window;
 pub mod env;
 pub mod git_commits;
 pub mod git_state;
+pub mod manual;
 pub mod repo_content;
 pub mod repo_files;
 
@@ -26,6 +28,8 @@ pub enum Spec {
     GitState(git_state::Params),
     DeployWindow(deploy_window::Params),
     Env(env::Params),
+    Command(command::Params),
+    Manual(manual::Params),
 }
 
 /// Every kind key, in the order `list` shows them.
@@ -53,6 +57,8 @@ impl Spec {
             Spec::GitState(_) => "git-state",
             Spec::DeployWindow(_) => "deploy-window",
             Spec::Env(_) => "env",
+            Spec::Command(_) => "command",
+            Spec::Manual(_) => "manual",
         }
     }
 
@@ -64,6 +70,7 @@ impl Spec {
             Spec::GitCommits(_) | Spec::GitState(_) => Input::Git,
             Spec::DeployWindow(_) => Input::Clock,
             Spec::Env(_) => Input::Env,
+            Spec::Command(_) | Spec::Manual(_) => Input::Operator,
         }
     }
 
@@ -77,6 +84,8 @@ impl Spec {
             Spec::GitState(_) => git_state::FIELDS,
             Spec::DeployWindow(_) => deploy_window::FIELDS,
             Spec::Env(_) => env::FIELDS,
+            Spec::Command(_) => command::FIELDS,
+            Spec::Manual(_) => manual::FIELDS,
         }
     }
 
@@ -344,6 +353,22 @@ pub fn describe(spec: &Spec) -> String {
                     "no secrets in variables prefixed {}",
                     pb.prefixes.join(", ")
                 ));
+            }
+        }
+        Spec::Command(p) => {
+            lines.push(format!("runs: {} (passes on exit 0)", p.run.join(" ")));
+            if let Some(c) = &p.cwd {
+                lines.push(format!("in: {c}"));
+            }
+            lines.push(format!(
+                "time limit: {}s",
+                p.timeout.map_or(600, |t| t.0.as_secs())
+            ));
+        }
+        Spec::Manual(p) => {
+            lines.push(format!("a person confirms: {}", p.question));
+            if let Some(g) = &p.guidance {
+                lines.push(g.trim().to_string());
             }
         }
     }

@@ -1,0 +1,250 @@
+//! `command`: a release item that is a program — the test suite, a migration dry run, `npm audit`.
+//! It passes on exit 0. On failure the finding carries the exit status and the last lines of
+//! output, with secrets redacted. A program that cannot start, or runs past its time limit, is
+//! status `error` (the gate could not decide); a timed-out program is stopped with its whole
+//! process group. Output is kept only as a bounded tail, whatever the program prints.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::check::{Check, Input};
+use crate::kinds::content::PatternDef;
+use crate::kinds::Outcome;
+use crate::report::model::{Finding, Location};
+use crate::text::redact;
+
+pub const FIELDS: &[&str] = &["command", "status", "tail"];
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Params {
+    /// The program and its arguments (no shell: write `[sh, -c, "…"]` for one).
+    pub run: Vec<String>,
+    /// Working directory, relative to the repository root.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Variables added to the environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Time limit, e.g. `10m`, `90s`, `1h` (default 10m).
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    /// How many of the last output lines a failure shows (default 20).
+    #[serde(default)]
+    pub tail: Option<usize>,
+}
+
+/// A duration such as `90s`, `10m`, `1h30m`.
+#[derive(Debug, Clone, Copy, schemars::JsonSchema)]
+#[schemars(with = "String")]
+pub struct Timeout(pub Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s)
+            .map(Timeout)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `90s`, `10m`, `1h30m`, `2d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration `{s}`: use e.g. 90s, 10m, 1h30m, 7d");
+    let mut total = 0u64;
+    let mut num = String::new();
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+    }
+    if !num.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+const DEFAULT_TAIL: usize = 20;
+
+/// Runs the command. `secrets` are patterns whose matches are redacted in the output tail.
+pub fn evaluate(check: &Check, p: &Params, root: &Path, secrets: &[PatternDef]) -> Outcome {
+    let Some((program, args)) = p.run.split_first() else {
+        return Outcome::error("`run` is empty: give the program and its arguments");
+    };
+    let shown = p.run.join(" ");
+    let cwd = p
+        .cwd
+        .as_ref()
+        .map_or_else(|| root.to_path_buf(), |c| root.join(c));
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(&cwd)
+        .envs(&p.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Outcome::error(format!(
+                "`{shown}` could not start in {}: {e}",
+                cwd.display()
+            ))
+        }
+    };
+    let tail_len = p.tail.unwrap_or(DEFAULT_TAIL).max(1);
+    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(tail_len)));
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|stream| {
+        let tail = tail.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).split(b'\n').map_while(Result::ok) {
+                let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
+                if t.len() == tail_len {
+                    t.pop_front();
+                }
+                t.push_back(String::from_utf8_lossy(&line).into_owned());
+            }
+        })
+    })
+    .collect();
+    let limit = p.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Ok(s),
+            Ok(None) if started.elapsed() >= limit => {
+                kill_group(&mut child);
+                let _ = child.wait();
+                break Err(format!(
+                    "`{shown}` ran past its time limit of {}s and was stopped",
+                    limit.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("`{shown}`: {e}")),
+        }
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let lines: Vec<String> = tail
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|l| redact_line(l, secrets, &p.env))
+        .collect();
+    let status = match status {
+        Ok(s) => s,
+        Err(e) => return Outcome::error(e),
+    };
+    if status.success() {
+        return Outcome::default();
+    }
+    let code = match status.code() {
+        Some(c) => format!("exit status {c}"),
+        None => "killed by a signal".to_string(),
+    };
+    let tail_text = lines.join("\n");
+    let fields = [
+        ("command", shown.clone()),
+        ("status", code.clone()),
+        ("tail", tail_text.clone()),
+    ];
+    Outcome {
+        findings: vec![Finding {
+            message: check.render(|| format!("`{shown}` failed: {code}"), &fields),
+            location: Location {
+                path: p.cwd.clone(),
+                ..Location::new(Input::Repo)
+            },
+            evidence: (!tail_text.is_empty()).then_some(tail_text),
+        }],
+        ..Outcome::default()
+    }
+}
+
+#[cfg(unix)]
+fn kill_group(child: &mut std::process::Child) {
+    // The child leads its own process group: stop everything it started, not just it.
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: killpg only sends a signal; the group id is the child's own pid.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut std::process::Child) {
+    let _ = child.kill();
+}
+
+/// Redacts secret-pattern matches and the values of the check's own env additions.
+fn redact_line(line: &str, secrets: &[PatternDef], env: &BTreeMap<String, String>) -> String {
+    let mut out = line.to_string();
+    for d in secrets {
+        let found: Vec<String> = d
+            .regex
+            .0
+            .find_iter(out.as_bytes())
+            .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+            .collect();
+        for m in found {
+            out = out.replace(&m, &redact(&m));
+        }
+    }
+    for v in env.values().filter(|v| v.len() >= 6) {
+        out = out.replace(v.as_str(), &redact(v));
+    }
+    crate::text::excerpt(&out, 300)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+    }
+}
