@@ -176,13 +176,13 @@ pub fn read(
 }
 
 /// Counts and hashes the compressed bytes as they are read from the file.
-struct Source {
-    inner: BufReader<File>,
+struct Source<R> {
+    inner: R,
     hasher: Sha256,
     read: Arc<AtomicU64>,
 }
 
-impl Read for Source {
+impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
@@ -255,13 +255,61 @@ fn read_tar(
 ) -> Result<(), ReadError> {
     let file = File::open(path)
         .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let total_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    read_tar_from(
+        BufReader::with_capacity(256 << 10, file),
+        total_len,
+        format,
+        budgets,
+        visitor,
+        summary,
+    )
+}
+
+/// Reads an artifact held in memory (the fuzz targets' entry point); the format is recognised by
+/// its magic bytes, as for files.
+pub fn read_bytes(
+    data: &[u8],
+    budgets: &Budgets,
+    visitor: &mut dyn Visitor,
+) -> Result<Summary, ReadError> {
+    let mut summary = Summary::default();
+    let format = if data.starts_with(&[0x1f, 0x8b]) {
+        Format::TarGz
+    } else if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+        Format::Zip
+    } else {
+        Format::Tar
+    };
+    summary.format = Some(format);
+    match format {
+        Format::Zip => read_zip_from(io::Cursor::new(data), budgets, visitor, &mut summary)?,
+        _ => read_tar_from(
+            data,
+            data.len() as u64,
+            format,
+            budgets,
+            visitor,
+            &mut summary,
+        )?,
+    }
+    Ok(summary)
+}
+
+fn read_tar_from<R: Read>(
+    reader: R,
+    total_len: u64,
+    format: Format,
+    budgets: &Budgets,
+    visitor: &mut dyn Visitor,
+    summary: &mut Summary,
+) -> Result<(), ReadError> {
     let compressed = Arc::new(AtomicU64::new(0));
     let mut source = Source {
-        inner: BufReader::with_capacity(256 << 10, file),
+        inner: reader,
         hasher: Sha256::new(),
         read: compressed.clone(),
     };
-    let total_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     {
         let decoded: Box<dyn Read + '_> = match format {
             Format::TarGz => Box::new(flate2::read::MultiGzDecoder::new(&mut source)),
@@ -355,7 +403,7 @@ fn read_tar(
     }
     // Hash the rest of the file (trailing padding after the end-of-archive blocks).
     io::copy(&mut source, &mut io::sink())
-        .map_err(|e| ReadError::Io(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| ReadError::Io(format!("cannot read the archive's end: {e}")))?;
     summary.sha256 = hex(&source.hasher.finalize());
     Ok(())
 }
@@ -369,7 +417,16 @@ fn read_zip(
     let file = File::open(path)
         .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
     summary.sha256 = sha256_file(path)?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
+    read_zip_from(BufReader::new(file), budgets, visitor, summary)
+}
+
+fn read_zip_from<R: Read + Seek>(
+    reader: R,
+    budgets: &Budgets,
+    visitor: &mut dyn Visitor,
+    summary: &mut Summary,
+) -> Result<(), ReadError> {
+    let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| ReadError::Io(format!("corrupt zip archive: {e}")))?;
     let n = zip.len() as u64;
     if n > budgets.max_entries {

@@ -35,10 +35,15 @@ impl RepoHandle {
                     repo: Some(repo),
                 })
             }
-            Err(_) => Ok(RepoHandle {
-                root: dir,
-                repo: None,
-            }),
+            // Only "no repository here" means a plain tree; anything else (a repository owned by
+            // someone else, a damaged .git) must not silently lose what git knows.
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(RepoHandle { root: dir, repo: None }),
+            Err(e) if e.code() == git2::ErrorCode::Owner => Err(Error::Git(format!(
+                "{}: the repository is owned by another user; if you trust it: git config --global --add safe.directory {}",
+                dir.display(),
+                dir.display()
+            ))),
+            Err(e) => Err(Error::Git(format!("{}: {}", dir.display(), e.message()))),
         }
     }
 
