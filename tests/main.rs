@@ -21,3 +21,6 @@ mod env;
 mod formats;
 // Sign-off: manual items, command checks, records in git notes, verify, the interactive flow.
 mod signoff;
+// Hostile inputs: YAML bombs, regexes, FIFOs, sockets, loops, unreadable files, huge lines;
+// every input error fails closed.
+mod hostile;
