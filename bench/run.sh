@@ -14,7 +14,7 @@ work=bench/work
 mkdir -p "$work"
 cargo build --release --quiet
 sg="$PWD/target/release/shipgate"
-sections=("${@:-artifact repo history hook scaling}")
+sections=("${@:-repo artifact history hook scaling}")
 sections=(${sections[@]})
 
 peak() { # peak RSS in MiB of a command
@@ -22,6 +22,32 @@ peak() { # peak RSS in MiB of a command
 }
 
 want() { [[ " ${sections[*]} " == *" $1 "* ]]; }
+
+# The content patterns of the built-in repository checks that run in CI, one per line.
+patterns() {
+  python3 - "$@" <<'PY'
+import glob, sys, yaml
+for f in sorted(glob.glob("checks/*.yaml")):
+    c = yaml.safe_load(open(f))
+    rc = c.get("repo-content")
+    if rc and not c.get("off") and "ci" in c.get("stages", ["ci"]):
+        for p in rc.get("patterns", []):
+            print(p["regex"])
+PY
+}
+
+if want repo; then
+  [ -d "$work/repo/.git" ] || { python3 bench/corpus.py repo "$work/repo" --files 20000 --mb 580 \
+    && git -C "$work/repo" add -A && git -C "$work/repo" -c user.name=b -c user.email=b@x commit -qm corpus; }
+  args=(); while IFS= read -r p; do args+=(-e "$p"); done < <(patterns)
+  echo "== repo: the default checklist vs rg with the same ${#args[@]} / 2 patterns over the same files"
+  echo "   ($(git -C "$work/repo" ls-files | wc -l) files, $(du -sm --exclude=.git "$work/repo" | cut -f1) MB)"
+  rg_cmd=(rg --hidden -g '!.git' --max-filesize 2M --no-messages -c "${args[@]}" "$work/repo")
+  printf '%q ' "${rg_cmd[@]}" > "$work/rg.sh"
+  hyperfine -N -i -w 2 -r 10 --export-json "$work/repo.json" \
+    "$sg -C $work/repo run" "bash $work/rg.sh"
+  echo "peak memory: shipgate $(peak "$sg" -C "$work/repo" run), rg $(peak bash "$work/rg.sh")"
+fi
 
 if want artifact; then
   [ -f "$work/app.tgz" ] || python3 bench/corpus.py artifact "$work/app.tgz" --mb 200
@@ -43,4 +69,51 @@ if want history; then
   (cd "$work/history" && hyperfine -N -i -w 1 -r 5 \
     "$sg run --stage release --only unreviewed-commits" "git log --format=%B HEAD")
   echo "peak memory: shipgate $(cd "$work/history" && peak "$sg" run --stage release --only unreviewed-commits), git log $(cd "$work/history" && peak git log --format=%B HEAD)"
+fi
+
+if want hook; then
+  small="$work/small"
+  if [ ! -d "$small/.git" ]; then
+    git init -q -b main "$small"
+    printf 'fn main() {}\n' > "$small/main.rs"
+    git -C "$small" add -A && git -C "$small" -c user.name=b -c user.email=b@x commit -qm "init
+
+Reviewed-by: R <r@x>"
+  fi
+  head=$(git -C "$small" rev-parse HEAD)
+  printf 'refs/heads/feature %s refs/heads/feature %s\n' "$head" 0000000000000000000000000000000000000000 > "$work/push-feature"
+  printf 'refs/heads/main %s refs/heads/main %s\n' "$head" 0000000000000000000000000000000000000000 > "$work/push-main"
+  echo "== hook: the fixed cost of shipgate hook pre-push on a small repository vs true"
+  (cd "$small" && hyperfine -N -i -w 3 -r 30 --export-json "../hook.json" \
+    --input "../push-feature" -n "hook, feature branch" "$sg hook pre-push origin url" \
+    -n "hook, main (commits examined)" --input "../push-main" "$sg hook pre-push origin url" \
+    -n true "true")
+fi
+
+if want scaling; then
+  echo "== scaling: 50 content checks vs 5 (one pass, one matcher)"
+  for n in 5 50; do
+    d="$work/scaling-$n"; rm -rf "$d"; mkdir -p "$d/checks"
+    for i in $(seq 1 "$n"); do
+      cat > "$d/checks/c$i.yaml" <<YAML
+id: bench-$i
+title: bench $i
+severity: warning
+repo-content:
+  patterns:
+    - name: p$i
+      regex: '(?i)\b(?:legacy_api_$i|tmp_hack_$i)\s*\('
+    - name: q$i
+      regex: 'TODO\($i-[A-Z]{2,8}\)'
+YAML
+    done
+    printf 'builtins: false\nextra-checks: [%s/checks]\n' "$d" > "$d/shipgate.yaml"
+  done
+  cp "$work/repo/.shipgate.yaml" "$work/shipgate.yaml.saved" 2>/dev/null || true
+  run_n() { cp "$work/scaling-$1/shipgate.yaml" "$work/repo/.shipgate.yaml"; }
+  hyperfine -N -i -w 2 -r 10 --export-json "$work/scaling.json" \
+    --prepare "cp $work/scaling-5/shipgate.yaml $work/repo/.shipgate.yaml" -n "5 checks" "$sg -C $work/repo run" \
+    --prepare "cp $work/scaling-50/shipgate.yaml $work/repo/.shipgate.yaml" -n "50 checks" "$sg -C $work/repo run"
+  rm -f "$work/repo/.shipgate.yaml"
+  [ -f "$work/shipgate.yaml.saved" ] && mv "$work/shipgate.yaml.saved" "$work/repo/.shipgate.yaml" || true
 fi

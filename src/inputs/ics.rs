@@ -85,6 +85,9 @@ pub fn parse(
     Ok(out)
 }
 
+/// The longest all-day event taken as holidays.
+const MAX_EVENT_DAYS: i32 = 366;
+
 #[derive(Default)]
 struct Event {
     line: usize,
@@ -115,9 +118,15 @@ impl Event {
                 let end = date(e).ok_or_else(|| {
                     format!("{label}:{eline}: DTEND `{e}` is not a date (YYYYMMDD)")
                 })?;
-                let n = start.until(end).map(|s| s.get_days()).unwrap_or(1);
+                let n: i32 = start.until(end).map(|s| s.get_days()).unwrap_or(1);
                 if n < 1 {
                     return Err(format!("{label}:{eline}: DTEND is not after DTSTART"));
+                }
+                // Found by fuzzing: one event from year 1 to 9999 made 3.6 million holidays.
+                if n > MAX_EVENT_DAYS {
+                    return Err(format!(
+                        "{label}:{eline}: an all-day event of {n} days is not a holiday (at most {MAX_EVENT_DAYS}); use a freeze for long periods"
+                    ));
                 }
                 n
             }
@@ -177,10 +186,13 @@ impl Event {
         for s in starts {
             for k in 0..days {
                 if let Ok(d) = s.checked_add(jiff::Span::new().days(k)) {
-                    out.push(Holiday {
-                        date: d,
-                        name: name.clone(),
-                    });
+                    // Only the years a policy can be asked about are kept.
+                    if years.contains(&d.year()) {
+                        out.push(Holiday {
+                            date: d,
+                            name: name.clone(),
+                        });
+                    }
                 }
             }
         }
@@ -222,6 +234,18 @@ mod tests {
             ]
         );
         assert_eq!(h[1].name, "Christmas break");
+    }
+
+    /// Found by the `ics` fuzz target: an event spanning millennia expanded to millions of days.
+    #[test]
+    fn a_millennia_long_event_is_an_error_not_millions_of_days() {
+        let ics = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:00010101\nDTEND;VALUE=DATE:99991231\nEND:VEVENT\nEND:VCALENDAR\n";
+        assert!(parse(ics, "x.ics", 2026..=2027)
+            .unwrap_err()
+            .starts_with("x.ics:4: an all-day event of"));
+        // A yearly event from long ago keeps only the years asked about.
+        let yearly = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:00011225\nRRULE:FREQ=YEARLY\nEND:VEVENT\nEND:VCALENDAR\n";
+        assert_eq!(parse(yearly, "x.ics", 2026..=2027).unwrap().len(), 2);
     }
 
     #[test]
