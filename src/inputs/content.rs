@@ -44,8 +44,151 @@ pub struct RawMatch {
 
 pub struct ContentMatcher {
     rules: Vec<Rule>,
+    /// The fast "does anything match?" that most files answer with no.
+    any: AnyMatch,
+    /// Which patterns match, for the files that do.
     set: RegexSet,
     selections: Vec<(usize, Selection)>,
+}
+
+/// "Could any pattern match this file?", answered without running every pattern over it.
+///
+/// A union of many patterns defeats the regex crate's own prefilter: its literal extraction has a
+/// budget, and fifty case-insensitive words blow it (the lazy DFA then runs on every byte, 20
+/// times slower than with five patterns). Extracted pattern by pattern and deduplicated, the
+/// prefixes are few (fifty checks often share them), so one prefilter over them finds the only
+/// places a match can start, and an anchored search at each candidate confirms or rejects it
+/// quickly — what the regex engine does inside for a single pattern. A file without candidates is
+/// never searched. Patterns whose matches can start anywhere (no finite prefix literals) stay in
+/// a union that always runs.
+struct AnyMatch {
+    /// Prefix literals of the patterns that have them, and their union.
+    literal: Option<(
+        regex_automata::util::prefilter::Prefilter,
+        regex_automata::meta::Regex,
+    )>,
+    /// The union of the patterns without usable prefixes.
+    rest: Option<regex_automata::meta::Regex>,
+}
+
+impl AnyMatch {
+    fn new(patterns: &[&str]) -> Result<Self, String> {
+        let mut with = Vec::new();
+        let mut without = Vec::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        for p in patterns {
+            match prefix_literals(p) {
+                Some(l) => {
+                    literals.extend(l);
+                    with.push(*p);
+                }
+                None => without.push(*p),
+            }
+        }
+        // Worth it only when every pattern has prefixes: otherwise one full pass over each file is
+        // needed anyway, and the plain union (with the engine's own prefilter) is the cheapest.
+        let pre = if without.is_empty() {
+            fast_prefilter(literals)
+        } else {
+            None
+        };
+        match pre {
+            Some(pre) => Ok(AnyMatch {
+                literal: union(&with)?.map(|u| (pre, u)),
+                rest: None,
+            }),
+            None => Ok(AnyMatch {
+                literal: None,
+                rest: union(patterns)?,
+            }),
+        }
+    }
+
+    fn is_match(&self, data: &[u8]) -> bool {
+        use regex_automata::{Anchored, Input, Span};
+        if let Some((pre, union)) = &self.literal {
+            let mut at = 0;
+            while at < data.len() {
+                let Some(hit) = pre.find(data, Span::from(at..data.len())) else {
+                    break;
+                };
+                // Anchored at the candidate, with the whole haystack around it for `\b` and `^`.
+                let input = Input::new(data)
+                    .span(hit.start..data.len())
+                    .anchored(Anchored::Yes)
+                    .earliest(true);
+                if union.is_match(input) {
+                    return true;
+                }
+                at = hit.start + 1;
+            }
+        }
+        self.rest.as_ref().is_some_and(|r| r.is_match(data))
+    }
+}
+
+/// A SIMD prefilter (Teddy) over `literals`, shortened until few enough remain for it. A shorter
+/// prefix is still a prefix: it only adds candidates, which the anchored check rejects.
+fn fast_prefilter(
+    mut literals: Vec<Vec<u8>>,
+) -> Option<regex_automata::util::prefilter::Prefilter> {
+    use regex_automata::util::prefilter::Prefilter;
+    for len in [16, 8, 6, 5, 4, 3, 2] {
+        for l in literals.iter_mut() {
+            l.truncate(len);
+        }
+        literals.sort();
+        literals.dedup();
+        if literals.len() <= 64 {
+            if let Some(p) = Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &literals)
+                .filter(|p| p.is_fast())
+            {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// One regex of the patterns' alternation, without captures (their names would collide).
+fn union(patterns: &[&str]) -> Result<Option<regex_automata::meta::Regex>, String> {
+    use regex_automata::{meta, util::syntax};
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<String> = patterns
+        .iter()
+        .map(|p| without_captures(p).map(|p| format!("(?:{p})")))
+        .collect::<Result<_, _>>()?;
+    meta::Regex::builder()
+        .syntax(syntax::Config::new().multi_line(true).utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(64 << 20))
+                .hybrid_cache_capacity(64 << 20),
+        )
+        .build(&parts.join("|"))
+        .map(Some)
+        .map_err(|e| format!("the combined content patterns are too large: {e}"))
+}
+
+/// The literals every match of `pattern` starts with, if there are few enough to be useful.
+fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .multi_line(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 /// What one scan of one file found.
@@ -73,8 +216,11 @@ impl ContentMatcher {
             .dfa_size_limit(64 << 20)
             .build()
             .map_err(|e| format!("the combined content patterns are too large: {e}"))?;
+        let sources: Vec<&str> = rules.iter().map(|r| r.def.regex.as_str()).collect();
+        let any = AnyMatch::new(&sources)?;
         Ok(ContentMatcher {
             rules,
+            any,
             set,
             selections,
         })
@@ -102,6 +248,9 @@ impl ContentMatcher {
     ) -> ScanOutcome {
         let mut out = ScanOutcome::default();
         if owners.is_empty() {
+            return out;
+        }
+        if !self.any.is_match(data) {
             return out;
         }
         let hits = self.set.matches(data);
@@ -162,6 +311,37 @@ impl ContentMatcher {
         }
         out
     }
+}
+
+/// `pattern` with every capture group made non-capturing (names would collide in a union).
+fn without_captures(pattern: &str) -> Result<String, String> {
+    use regex_syntax::ast::{self, Ast, GroupKind};
+    fn strip(a: &mut Ast) {
+        match a {
+            Ast::Group(g) => {
+                if !matches!(g.kind, GroupKind::NonCapturing(_)) {
+                    g.kind = GroupKind::NonCapturing(ast::Flags {
+                        span: g.span,
+                        items: Vec::new(),
+                    });
+                }
+                strip(&mut g.ast);
+            }
+            Ast::Repetition(r) => strip(&mut r.ast),
+            Ast::Alternation(x) => x.asts.iter_mut().for_each(strip),
+            Ast::Concat(x) => x.asts.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut parsed = ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| format!("invalid regex `{pattern}`: {e}"))?;
+    strip(&mut parsed);
+    let mut out = String::new();
+    ast::print::Printer::new()
+        .print(&parsed, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -227,6 +407,77 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path answers exactly as running every pattern would.
+    #[test]
+    fn any_match_agrees_with_every_pattern() {
+        let with_prefixes: Vec<String> = (1..=60)
+            .flat_map(|i| {
+                [
+                    format!(r"(?i)\b(?:legacy_api_{i}|hack_{i})\s*\("),
+                    format!(r"TODO\({i}-[A-Z]{{2,8}}\)"),
+                ]
+            })
+            .chain([
+                r"(?m)^(?:<{7}|>{7})(?:[ \t].*)?$".to_string(),
+                r"(?P<match>/home/[a-z]+/)".to_string(),
+            ])
+            .collect();
+        let mut all = with_prefixes.clone();
+        all.extend([
+            r"(?:^|[\s=])(?P<match>/Users/[a-z]+/)".to_string(),
+            r"[0-9]+x".to_string(),
+        ]);
+        for (patterns, prefiltered) in [(&with_prefixes, true), (&all, false)] {
+            check_agreement(patterns, prefiltered);
+        }
+    }
+
+    fn check_agreement(patterns: &[String], prefiltered: bool) {
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let any = AnyMatch::new(&refs).unwrap();
+        assert_eq!(any.literal.is_some(), prefiltered);
+        let each: Vec<regex::bytes::Regex> = refs
+            .iter()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p)
+                    .multi_line(true)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let hay = [
+            "nothing here at all",
+            "x = Legacy_API_7 (1)",
+            "x = legacy_api_7(1)",
+            "xlegacy_api_7(1)",
+            "HAC\u{212A}_3 (",
+            "a TODO(12-AB) b",
+            "TODO(12-a)",
+            "line\n<<<<<<< HEAD\n",
+            "<<<<<<<< eight",
+            "P=/home/alice/x",
+            "P=x/home/alice/x",
+            "P=/Users/bob/x",
+            "P=x/Users/bob/x",
+            "abc 123x",
+            "hack_9(",
+            "zzzz hack_9(",
+        ];
+        for h in hay {
+            let expected = each.iter().any(|r| r.is_match(h.as_bytes()));
+            assert_eq!(any.is_match(h.as_bytes()), expected, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn captures_are_stripped_for_the_union() {
+        assert_eq!(
+            without_captures("(?P<match>a(b)(?:c))(?i)x").unwrap(),
+            "(?:a(?:b)(?:c))(?i)x"
+        );
+        assert_eq!(without_captures(r"\(?P<not>").unwrap(), r"\(?P<not>");
+    }
 
     #[test]
     fn allow_comment_forms() {
