@@ -211,24 +211,10 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         .collect();
     if runs(Input::Repo) || !env_code.is_empty() {
         let t = Instant::now();
-        let mut content: Vec<(usize, Selection, Vec<_>)> = plan
-            .iter()
-            .filter(|(_, p)| matches!(p, Plan::Run))
-            .filter_map(|(i, _)| {
-                let c = &config.checks[*i];
-                match &c.spec {
-                    Spec::RepoContent(p) => Some((
-                        *i,
-                        Selection {
-                            include: p.include.clone(),
-                            exclude: p.exclude.clone(),
-                        },
-                        p.patterns.clone(),
-                    )),
-                    _ => None,
-                }
-            })
-            .collect();
+        let mut content = content_rules(&plan, config, |s| match s {
+            Spec::RepoContent(p) => Some(p),
+            _ => None,
+        });
         for i in &env_code {
             let Spec::Env(e) = &config.checks[*i].spec else {
                 unreachable!()
@@ -274,20 +260,10 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
     if runs(Input::Artifact) && !opts.artifacts.is_empty() {
         let t = Instant::now();
         let selected = |i: &usize| plan.iter().any(|(j, p)| j == i && matches!(p, Plan::Run));
-        let content: Vec<(usize, Selection, Vec<_>)> = (0..config.checks.len())
-            .filter(selected)
-            .filter_map(|i| match &config.checks[i].spec {
-                Spec::ArtifactContent(p) => Some((
-                    i,
-                    Selection {
-                        include: p.include.clone(),
-                        exclude: p.exclude.clone(),
-                    },
-                    p.patterns.clone(),
-                )),
-                _ => None,
-            })
-            .collect();
+        let content = content_rules(&plan, config, |s| match s {
+            Spec::ArtifactContent(p) => Some(p),
+            _ => None,
+        });
         let matcher = if content.is_empty() {
             None
         } else {
@@ -637,6 +613,26 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
         notes,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The content rules of the checks this run runs whose kind `pick` selects: one matcher per input.
+fn content_rules(
+    plan: &[(usize, Plan)],
+    config: &Config,
+    pick: impl Fn(&Spec) -> Option<&crate::kinds::content::ContentParams>,
+) -> Vec<(usize, Selection, Vec<PatternDef>)> {
+    plan.iter()
+        .filter(|(_, p)| matches!(p, Plan::Run))
+        .filter_map(|(i, _)| {
+            pick(&config.checks[*i].spec).map(|p| {
+                let sel = Selection {
+                    include: p.include.clone(),
+                    exclude: p.exclude.clone(),
+                };
+                (*i, sel, p.patterns.clone())
+            })
+        })
+        .collect()
 }
 
 /// The env code-reference patterns as content patterns. Shell/compose names assigned in the same

@@ -112,8 +112,7 @@ pub fn detect(path: &Path) -> Result<Format, ReadError> {
         return Ok(Format::Dir);
     }
     let mut head = [0u8; 512];
-    let mut f = File::open(path)
-        .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let mut f = open(path)?;
     let n = read_up_to(&mut f, &mut head).map_err(|e| ReadError::Io(e.to_string()))?;
     let head = &head[..n];
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -140,6 +139,10 @@ supported: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, a folder",
             shown.join(" ")
         }
     )))
+}
+
+fn open(path: &Path) -> Result<File, ReadError> {
+    File::open(path).map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -253,8 +256,7 @@ fn read_tar(
     visitor: &mut dyn Visitor,
     summary: &mut Summary,
 ) -> Result<(), ReadError> {
-    let file = File::open(path)
-        .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let file = open(path)?;
     let total_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     read_tar_from(
         BufReader::with_capacity(256 << 10, file),
@@ -414,8 +416,7 @@ fn read_zip(
     visitor: &mut dyn Visitor,
     summary: &mut Summary,
 ) -> Result<(), ReadError> {
-    let file = File::open(path)
-        .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let file = open(path)?;
     summary.sha256 = sha256_file(path)?;
     read_zip_from(BufReader::new(file), budgets, visitor, summary)
 }
@@ -587,8 +588,7 @@ impl io::Write for HashWriter<'_> {
 }
 
 pub fn sha256_file(path: &Path) -> Result<String, ReadError> {
-    let mut f = File::open(path)
-        .map_err(|e| ReadError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let mut f = open(path)?;
     let mut h = Sha256::new();
     io::copy(&mut f, &mut HashWriter(&mut h))
         .map_err(|e| ReadError::Io(format!("cannot read {}: {e}", path.display())))?;
