@@ -732,6 +732,10 @@ fn validate(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
         config::parse_checks(&sources, &Default::default(), None, &mut errors)
     };
     for c in &checks {
+        // Patterns are compiled on first use when running; validating compiles them all.
+        if let Err(e) = crate::check::Pattern::compile_all(c.spec.patterns()) {
+            errors.push(ConfigError::new(&c.source, e).check(&c.id));
+        }
         errors.extend(config::samples::verify(c));
     }
     if !errors.is_empty() {

@@ -90,6 +90,18 @@ fn regexes_the_engine_cannot_run_are_rejected_and_nested_quantifiers_are_linear(
             "{name}: {err}"
         );
     }
+    // Patterns are compiled when first used by `run`: one too large still ends the run in exit 2.
+    let t2 = TestRepo::new();
+    t2.write(".shipgate.yaml", "extra-checks: [checks/]\n");
+    t2.write("checks/huge.yaml", "id: huge\ntitle: t\nseverity: error\nrepo-content:\n  patterns:\n    - name: p\n      regex: \"\\\\w{1000}{1000}\"\n");
+    t2.write("src/a.txt", "hello\n");
+    let (code, _, err) = t2.run(&["run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("too large") || err.contains("size limit"),
+        "{err}"
+    );
+
     // (a+)+$ backtracks exponentially in other engines; here it is linear.
     let t = TestRepo::new();
     t.write(

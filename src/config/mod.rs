@@ -425,7 +425,7 @@ fn validate_check(
     }
     if let Some(p) = spec.as_ref().and_then(Spec::content) {
         for d in &p.patterns {
-            if d.regex.0.is_match(b"") {
+            if d.regex.matches_empty() {
                 errs.push(
                     err(format!(
                         "pattern `{}` matches the empty string, so it would match every file",

@@ -38,6 +38,8 @@ struct Collect<'a> {
     suppressed: Vec<usize>,
     not_scanned: Vec<NotScanned>,
     not_scanned_total: u64,
+    /// A pattern that could not be compiled: the content checks cannot be decided.
+    pattern_error: Option<String>,
 }
 
 impl Visitor for Collect<'_> {
@@ -82,6 +84,9 @@ impl Visitor for Collect<'_> {
                         if !owners.is_empty() && !sniff.contains(&0) {
                             let out = m.scan(&owners, data, self.opts.ids);
                             self.suppressed.extend(out.suppressed);
+                            if let Some((_, e)) = out.errors.into_iter().next() {
+                                self.pattern_error.get_or_insert(e);
+                            }
                             self.matches
                                 .extend(out.matches.into_iter().map(|m| (path.to_string(), m)));
                         }
@@ -118,11 +123,13 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         suppressed: Vec::new(),
         not_scanned: Vec::new(),
         not_scanned_total: 0,
+        pattern_error: None,
     };
     let (summary, error) = match artifact::read(path, &opts.budgets, &mut c) {
         Ok(s) => (s, None),
         Err((s, e)) => (s, Some(format!("{display}: {e}"))),
     };
+    let error = error.or(c.pattern_error.take());
     ArtifactScan {
         info: ArtifactInfo {
             path: display.clone(),

@@ -5,7 +5,7 @@
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
-use crate::check::GlobList;
+use crate::check::{GlobList, Pattern};
 use crate::kinds::content::PatternDef;
 
 /// A content rule: one pattern of one check.
@@ -46,8 +46,8 @@ pub struct ContentMatcher {
     rules: Vec<Rule>,
     /// The fast "does anything match?" that most files answer with no.
     any: AnyMatch,
-    /// Which patterns match, for the files that do.
-    set: RegexSet,
+    /// Which patterns match, for the files that do; built the first time a file does.
+    set: std::sync::OnceLock<Result<RegexSet, String>>,
     selections: Vec<(usize, Selection)>,
 }
 
@@ -197,6 +197,9 @@ pub struct ScanOutcome {
     pub matches: Vec<RawMatch>,
     /// (owner, count) of findings silenced by `shipgate:allow`.
     pub suppressed: Vec<usize>,
+    /// (owner, message): a pattern of that check could not be compiled, so the file could not be
+    /// searched for it. The check ends in `error`.
+    pub errors: Vec<(usize, String)>,
 }
 
 impl ContentMatcher {
@@ -210,24 +213,32 @@ impl ContentMatcher {
                 rules.push(Rule { owner, def });
             }
         }
-        let set = RegexSetBuilder::new(rules.iter().map(|r| r.def.regex.as_str()))
-            .multi_line(true)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .map_err(|e| format!("the combined content patterns are too large: {e}"))?;
         let sources: Vec<&str> = rules.iter().map(|r| r.def.regex.as_str()).collect();
         let any = AnyMatch::new(&sources)?;
         Ok(ContentMatcher {
             rules,
             any,
-            set,
+            set: std::sync::OnceLock::new(),
             selections,
         })
     }
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    fn set(&self) -> Result<&RegexSet, String> {
+        self.set
+            .get_or_init(|| {
+                RegexSetBuilder::new(self.rules.iter().map(|r| r.def.regex.as_str()))
+                    .multi_line(true)
+                    .size_limit(crate::check::PATTERN_SIZE_LIMIT)
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .map_err(|e| format!("the combined content patterns are too large: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The owners whose selection includes `path`.
@@ -253,7 +264,14 @@ impl ContentMatcher {
         if !self.any.is_match(data) {
             return out;
         }
-        let hits = self.set.matches(data);
+        let set = match self.set() {
+            Ok(s) => s,
+            Err(e) => {
+                out.errors.extend(owners.iter().map(|o| (*o, e.clone())));
+                return out;
+            }
+        };
+        let hits = set.matches(data);
         if !hits.matched_any() {
             return out;
         }
@@ -263,22 +281,36 @@ impl ContentMatcher {
             if !owners.contains(&rule.owner) {
                 continue;
             }
-            let defined: Option<Vec<Vec<u8>>> = rule.def.unless_defined_by.as_ref().map(|p| {
-                p.0.captures_iter(data)
+            let compiled = (
+                rule.def.regex.compiled(),
+                rule.def.allow.as_ref().map(Pattern::compiled).transpose(),
+                rule.def
+                    .unless_defined_by
+                    .as_ref()
+                    .map(Pattern::compiled)
+                    .transpose(),
+            );
+            let (regex, allow, defined_by) = match compiled {
+                (Ok(r), Ok(a), Ok(d)) => (r, a, d),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    out.errors.push((rule.owner, e));
+                    continue;
+                }
+            };
+            let defined: Option<Vec<Vec<u8>>> = defined_by.map(|p| {
+                p.captures_iter(data)
                     .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_ascii_lowercase()))
                     .collect()
             });
-            for caps in rule.def.regex.0.captures_iter(data) {
+            for caps in regex.captures_iter(data) {
                 let whole = caps.get(0).unwrap();
                 if whole.is_empty() {
                     continue;
                 }
                 // A `match` group narrows what is reported (the path, not its delimiter).
                 let m = caps.name("match").unwrap_or(whole);
-                if let Some(allow) = &rule.def.allow {
-                    if allow.0.is_match(m.as_bytes()) {
-                        continue;
-                    }
+                if allow.is_some_and(|a| a.is_match(m.as_bytes())) {
+                    continue;
                 }
                 let name = caps.name("name").map(|n| n.as_bytes());
                 if let (Some(defined), Some(name)) = (&defined, name) {

@@ -265,6 +265,13 @@ impl Visitor<'_, '_> {
                 let out = matcher.scan(owners, &self.buf, self.opts.ids);
                 self.local.suppressed.extend(out.suppressed);
                 self.local
+                    .errors
+                    .extend(out.errors.into_iter().map(|(owner, message)| ReadError {
+                        path: rel.to_string(),
+                        message,
+                        owners: Some(vec![owner]),
+                    }));
+                self.local
                     .matches
                     .extend(out.matches.into_iter().map(|m| (rel.to_string(), m)));
             }

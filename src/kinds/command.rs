@@ -220,9 +220,11 @@ fn kill_group(child: &mut std::process::Child) {
 fn redact_line(line: &str, secrets: &[PatternDef], env: &BTreeMap<String, String>) -> String {
     let mut out = line.to_string();
     for d in secrets {
-        let found: Vec<String> = d
-            .regex
-            .0
+        let Ok(regex) = d.regex.compiled() else {
+            // Never show what a secret pattern could not be checked against.
+            return "[line withheld: a secret pattern could not be compiled]".into();
+        };
+        let found: Vec<String> = regex
             .find_iter(out.as_bytes())
             .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
             .collect();

@@ -86,6 +86,22 @@ impl Params {
             .find(|r| r.from_code)
     }
 
+    /// Compiles the check's value patterns (they are compiled on first use).
+    pub fn compile(&self) -> Result<(), String> {
+        let values = self
+            .values
+            .iter()
+            .flat_map(|d| std::iter::once(&d.regex).chain(&d.allow));
+        let public = self.public.iter().flat_map(|pb| {
+            pb.secret_names.iter().chain(
+                pb.patterns
+                    .iter()
+                    .flat_map(|d| std::iter::once(&d.regex).chain(&d.allow)),
+            )
+        });
+        Pattern::compile_all(values.chain(public))
+    }
+
     /// Whether the check compares against a deploy env file (and needs one).
     pub fn needs_env_file(&self) -> bool {
         self.parity
@@ -355,6 +371,9 @@ pub fn evaluate(
     examples: &Examples,
     code: &[(String, RawMatch)],
 ) -> Outcome {
+    if let Err(e) = p.compile() {
+        return Outcome::error(e);
+    }
     let mut findings = Vec::new();
     let mut push = |loc: Location, fields: Vec<(&str, String)>, default: String| {
         findings.push(Finding {
@@ -436,11 +455,7 @@ pub fn evaluate(
     }
     for (name, (value, _, _)) in &env.vars {
         let line = format!("{name}={value}");
-        if let Some(d) = p
-            .values
-            .iter()
-            .find(|d| d.regex.0.is_match(line.as_bytes()))
-        {
+        if let Some(d) = p.values.iter().find(|d| d.regex.hit(line.as_bytes())) {
             push(
                 env.location(name),
                 vec![
@@ -462,13 +477,10 @@ pub fn evaluate(
             let by_name = pb
                 .secret_names
                 .as_ref()
-                .is_some_and(|r| r.0.is_match(name.as_bytes()));
+                .is_some_and(|r| r.hit(name.as_bytes()));
             let by_value = pb.patterns.iter().find(|d| {
-                d.regex.0.is_match(value.as_bytes())
-                    && !d
-                        .allow
-                        .as_ref()
-                        .is_some_and(|a| a.0.is_match(value.as_bytes()))
+                d.regex.hit(value.as_bytes())
+                    && !d.allow.as_ref().is_some_and(|a| a.hit(value.as_bytes()))
             });
             let why = match (by_name, by_value) {
                 (true, _) => "its name says it is secret".to_string(),

@@ -126,6 +126,15 @@ impl<'de> Deserialize<'de> for IdentGlobs {
 }
 
 impl Params {
+    /// Compiles the check's subject patterns (they are compiled on first use).
+    pub fn compile(&self) -> Result<(), String> {
+        let review = self
+            .review
+            .iter()
+            .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects));
+        Pattern::compile_all(review.chain(self.forbid_subjects.iter().map(|s| &s.regex)))
+    }
+
     /// Whether evaluation needs each PR merge's brought-in commits (a repository walk).
     pub fn needs_merges(&self) -> bool {
         self.review.is_some()
@@ -138,7 +147,7 @@ impl Review {
             && self
                 .merge_subjects
                 .iter()
-                .any(|p| p.0.is_match(c.message.as_bytes()))
+                .any(|p| p.hit(c.message.as_bytes()))
     }
 
     fn evidence(&self, c: &CommitInfo) -> bool {
@@ -146,7 +155,7 @@ impl Review {
         if self
             .squash_subjects
             .iter()
-            .any(|p| p.0.is_match(subject.as_bytes()))
+            .any(|p| p.hit(subject.as_bytes()))
         {
             return true;
         }
@@ -211,6 +220,9 @@ pub fn evaluate(
     reviewed: &HashSet<Oid>,
     signed: &dyn Fn(Oid) -> bool,
 ) -> Outcome {
+    if let Err(e) = p.compile() {
+        return Outcome::error(e);
+    }
     let mut findings = Vec::new();
     let looked_for = p.review.as_ref().map(Review::looked_for);
     for c in commits {
@@ -233,7 +245,7 @@ pub fn evaluate(
             }
         }
         for sp in &p.forbid_subjects {
-            if sp.regex.0.is_match(c.subject().as_bytes()) {
+            if sp.regex.hit(c.subject().as_bytes()) {
                 problems.push((sp.name.clone(), format!("{} commit", sp.name), None));
             }
         }

@@ -89,6 +89,37 @@ impl Spec {
         }
     }
 
+    /// Every regex of the check (compiled on first use; `shipgate validate` compiles them all).
+    pub fn patterns(&self) -> Vec<&crate::check::Pattern> {
+        fn defs(ds: &[content::PatternDef]) -> Vec<&crate::check::Pattern> {
+            ds.iter()
+                .flat_map(|d| {
+                    std::iter::once(&d.regex)
+                        .chain(&d.allow)
+                        .chain(&d.unless_defined_by)
+                })
+                .collect()
+        }
+        match self {
+            Spec::RepoContent(p) | Spec::ArtifactContent(p) => defs(&p.patterns),
+            Spec::GitCommits(p) => p
+                .review
+                .iter()
+                .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects))
+                .chain(p.forbid_subjects.iter().map(|s| &s.regex))
+                .collect(),
+            Spec::Env(p) => {
+                let mut v = defs(&p.values);
+                if let Some(pb) = &p.public {
+                    v.extend(&pb.secret_names);
+                    v.extend(defs(&pb.patterns));
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The content patterns, for kinds that have them (`patterns-from` reads these).
     pub fn content(&self) -> Option<&content::ContentParams> {
         match self {
