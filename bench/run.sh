@@ -42,13 +42,17 @@ if want repo; then
   [ -d "$work/repo/.git" ] || { python3 bench/corpus.py repo "$work/repo" --files 20000 --mb 580 \
     && git -C "$work/repo" add -A && git -C "$work/repo" -c user.name=b -c user.email=b@x commit -qm corpus; }
   args=(); while IFS= read -r p; do args+=(-e "$p"); done < <(patterns)
-  echo "== repo: the default checklist vs rg with the same $(( ${#args[@]} / 2 )) patterns over the same files"
-  echo "   ($(git -C "$work/repo" ls-files | wc -l) files, $(du -sm --exclude=.git "$work/repo" | cut -f1) MB)"
-  rg_cmd=(rg --hidden -g '!.git' --max-filesize 2M --no-messages -c "${args[@]}" "$work/repo")
-  printf '%q ' "${rg_cmd[@]}" > "$work/rg.sh"
-  hyperfine -N -i -w 2 -r 10 --export-json "$work/repo.json" \
-    "$sg -C $work/repo run" "bash $work/rg.sh"
-  echo "peak memory: shipgate $(peak "$sg" -C "$work/repo" run), rg $(peak bash "$work/rg.sh")"
+  targets=("$work/repo")
+  [ -n "${SHIPGATE_BENCH_REPO:-}" ] && targets+=("$SHIPGATE_BENCH_REPO")
+  for target in "${targets[@]}"; do
+    echo "== repo: the default checklist vs rg with the same $(( ${#args[@]} / 2 )) patterns over the same files"
+    echo "   $target ($(git -C "$target" ls-files | wc -l) files, $(du -sm --exclude=.git "$target" | cut -f1) MB)"
+    rg_cmd=(rg --hidden -g '!.git' --max-filesize 2M --no-messages -c "${args[@]}" "$target")
+    printf '%q ' "${rg_cmd[@]}" > "$work/rg.sh"
+    hyperfine -N -i -w 2 -r 10 --export-json "$work/repo-$(basename "$target").json" \
+      "$sg -C $target run" "bash $work/rg.sh"
+    echo "peak memory: shipgate $(peak "$sg" -C "$target" run), rg $(peak bash "$work/rg.sh")"
+  done
 fi
 
 if want artifact; then
