@@ -488,9 +488,9 @@ mod tests {
             "TODO(12-a)",
             "line\n<<<<<<< HEAD\n",
             "<<<<<<<< eight",
-            "P=/home/alice/x",
+            "P=/home/alice/x", // shipgate:allow static-paths
             "P=x/home/alice/x",
-            "P=/Users/bob/x",
+            "P=/Users/bob/x", // shipgate:allow static-paths
             "P=x/Users/bob/x",
             "abc 123x",
             "hack_9(",
