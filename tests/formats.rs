@@ -71,6 +71,10 @@ fn sarif_is_valid_for_code_scanning() {
     let s: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(s["version"], "2.1.0");
     assert!(s["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    assert!(
+        s["runs"][0]["originalUriBaseIds"].is_null(),
+        "the consumer binds %SRCROOT% to its checkout"
+    );
     let run = &s["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
@@ -191,6 +195,10 @@ fn junit_is_valid_xml_whatever_the_messages_hold() {
         .descendants()
         .find(|n| n.has_tag_name("testsuite"))
         .unwrap();
+    assert_eq!(
+        suite.attribute("timestamp"),
+        Some("2026-11-18T10:00:00+00:00")
+    );
     assert_eq!(suite.attribute("tests"), Some("5"));
     assert_eq!(suite.attribute("failures"), Some("3"));
     // Characters XML 1.0 cannot carry are replaced, never emitted raw.

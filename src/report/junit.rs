@@ -30,7 +30,8 @@ pub fn render(r: &Report) -> String {
         count(Status::Error),
         count(Status::Skip),
         secs(r.elapsed_ms),
-        esc(&r.at)
+        // ISO 8601, without the `[Zone]` name JUnit readers do not expect.
+        esc(r.at.split('[').next().unwrap_or(&r.at))
     );
     for c in &r.checks {
         let _ = write!(

@@ -2,7 +2,8 @@
 //! help), one result per finding with level, message, location and a stable fingerprint. Findings
 //! in the work tree get physical locations relative to the repository root; findings inside an
 //! artifact point at the artifact with the entry as a logical location; commit, environment and
-//! clock findings carry logical locations only. Checks that could not be evaluated become tool
+//! clock findings carry logical locations only. Paths are relative to `%SRCROOT%`, which the
+//! consumer binds to its checkout (GitHub does). Checks that could not be evaluated become tool
 //! notifications.
 
 use serde_json::{json, Value};
@@ -78,7 +79,6 @@ pub fn render(r: &Report) -> Value {
                 "executionSuccessful": !r.has_errors(),
                 "toolExecutionNotifications": notifications,
             }],
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///"}},
             "results": results,
             "properties": {"stage": r.stage, "verdict": r.verdict, "at": r.at},
         }],
