@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::Stage;
 use crate::cli::{write_atomic, ExitStatus};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::engine::{self, RunOptions};
 use crate::error::Error;
 use crate::inputs::git::RepoHandle;
@@ -577,13 +577,6 @@ fn human_age(secs: i64) -> String {
         (0, h, m) => format!("{h}h {m}m"),
         (d, h, _) => format!("{d}d {h}h"),
     }
-}
-
-/// Loads everything `signoff` needs; used by the CLI.
-pub fn load(dir: &Path) -> Result<(RepoHandle, Config), Error> {
-    let repo = RepoHandle::open(dir)?;
-    let config = config::load(&repo.root)?;
-    Ok((repo, config))
 }
 
 #[cfg(test)]

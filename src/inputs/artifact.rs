@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -667,16 +667,6 @@ fn escapes(p: &str) -> bool {
         }
     }
     false
-}
-
-/// The artifact path as given on the command line, for reports.
-pub fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
-/// Resolves an artifact path: relative paths are taken from the current directory.
-pub fn resolve(path: &Path) -> PathBuf {
-    path.to_path_buf()
 }
 
 #[cfg(test)]
