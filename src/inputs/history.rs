@@ -277,14 +277,16 @@ fn no_hash_verification_on_read() {
     ONCE.call_once(|| git2::opts::strict_hash_verification(false));
 }
 
-/// The commits a merge brought in: reachable from its other parents, not from its first.
+/// The commits a merge brought in: reachable from its other parents, not from its first. The same
+/// cached walk as the range's, so commits the range already read are not read again.
 pub fn brought_in(repo: &Repository, merge: &CommitInfo) -> Result<Vec<Oid>, String> {
-    let mut walk = repo.revwalk().map_err(msg)?;
-    for p in &merge.parents[1..] {
-        walk.push(*p).map_err(msg)?;
-    }
-    walk.hide(merge.parents[0]).map_err(msg)?;
-    walk.map(|r| r.map_err(msg)).collect()
+    let Some((first, others)) = merge.parents.split_first() else {
+        return Ok(Vec::new());
+    };
+    Ok(reachable(repo, others, &[*first], &mut |_| false)?
+        .iter()
+        .map(|c| c.id())
+        .collect())
 }
 
 fn head_commit(repo: &Repository) -> Result<Oid, String> {
