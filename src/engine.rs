@@ -376,23 +376,20 @@ pub fn run(config: &Config, repo: &RepoHandle, opts: &RunOptions) -> Result<Repo
             .map(|s| manual::Confirmed::Record(s.clone()))
     };
     // Secret patterns, to redact command output: the loaded ones, and the built-in ones even when
-    // a project turned the built-in checklist off (read again only then).
+    // a project turned the built-in checklist off or replaced their patterns. Each once: a pattern
+    // borrowed with patterns-from, or both loaded and built in, redacts a line once.
     let secrets: Vec<PatternDef> = if plan
         .iter()
         .any(|(i, p)| matches!(p, Plan::Run) && matches!(config.checks[*i].spec, Spec::Command(_)))
     {
-        let builtins_loaded = config.checks.iter().any(|c| c.builtin);
+        let mut seen = HashSet::new();
         config
             .checks
             .iter()
             .filter_map(|c| c.spec.content())
             .flat_map(|p| p.patterns.iter().filter(|d| d.secret).cloned())
-            .chain(
-                (!builtins_loaded)
-                    .then(crate::config::builtin_secret_patterns)
-                    .into_iter()
-                    .flatten(),
-            )
+            .chain(crate::config::builtin_secret_patterns())
+            .filter(|d| seen.insert(d.regex.as_str().to_string()))
             .collect()
     } else {
         Vec::new()
