@@ -79,6 +79,25 @@ pub enum Sample {
     Full(SampleSpec),
 }
 
+impl Sample {
+    /// The sample's text: the string itself, or its `content` (`missing` says what it should be).
+    pub fn text(&self, missing: &str) -> Result<String, String> {
+        match self {
+            Sample::Text(t) => Ok(t.clone()),
+            Sample::Full(f) => f.content.clone().ok_or_else(|| missing.to_string()),
+        }
+    }
+
+    /// The files a file-kind sample stands for: the string, `paths`, or `path`.
+    pub fn paths(&self) -> Vec<String> {
+        match self {
+            Sample::Text(t) => vec![t.clone()],
+            Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
+            Sample::Full(f) => f.path.clone().into_iter().collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SampleSpec {

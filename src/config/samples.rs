@@ -67,14 +67,10 @@ fn describe(s: &Sample) -> String {
 fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
     match &check.spec {
         Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
-            let (path, content) = match sample {
-                Sample::Text(t) => (None, t.clone()),
-                Sample::Full(f) => (
-                    f.path.clone(),
-                    f.content
-                        .clone()
-                        .ok_or("a content sample needs `content`")?,
-                ),
+            let content = sample.text("a content sample needs `content`")?;
+            let path = match sample {
+                Sample::Text(_) => None,
+                Sample::Full(f) => f.path.clone(),
             };
             let path = match path {
                 Some(p) => p,
@@ -98,12 +94,8 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 .len())
         }
         Spec::RepoFiles(p) => {
-            let paths = match sample {
-                Sample::Text(t) => vec![t.clone()],
-                Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
-                Sample::Full(f) => f.path.clone().into_iter().collect(),
-            };
-            let files: Vec<RepoFile> = paths
+            let files: Vec<RepoFile> = sample
+                .paths()
                 .into_iter()
                 .map(|path| RepoFile {
                     path,
@@ -113,11 +105,7 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
             Ok(repo_files::evaluate(check, p, &files).findings.len())
         }
         Spec::ArtifactFiles(p) => {
-            let paths = match sample {
-                Sample::Text(t) => vec![t.clone()],
-                Sample::Full(f) if !f.paths.is_empty() => f.paths.clone(),
-                Sample::Full(f) => f.path.clone().into_iter().collect(),
-            };
+            let paths = sample.paths();
             let data = artifact_files::ArtifactData {
                 display: "sample".into(),
                 entries: paths
@@ -141,13 +129,7 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
                 .len())
         }
         Spec::GitCommits(p) => {
-            let message = match sample {
-                Sample::Text(t) => t.clone(),
-                Sample::Full(f) => f
-                    .content
-                    .clone()
-                    .ok_or("a commit sample is the commit message")?,
-            };
+            let message = sample.text("a commit sample is the commit message")?;
             let commits = [git_commits::sample_commit(&message)];
             let o =
                 git_commits::evaluate(check, p, "sample", &commits, &Default::default(), &|_| true);
@@ -157,10 +139,7 @@ fn count(check: &Check, sample: &Sample) -> Result<usize, String> {
             Err("this kind has no samples".into())
         }
         Spec::Env(p) => {
-            let line = match sample {
-                Sample::Text(t) => t.clone(),
-                Sample::Full(f) => f.content.clone().ok_or("an env sample is `NAME=value`")?,
-            };
+            let line = sample.text("an env sample is `NAME=value`")?;
             let (name, value) = line
                 .split_once('=')
                 .ok_or("an env sample is `NAME=value`")?;
