@@ -1,12 +1,7 @@
-//! `shipgate init`: a starter `.shipgate.yaml` for the ecosystem detected in the repository.
-//! It never overwrites an existing file.
+//! A starter `.shipgate.yaml` for the ecosystems detected in a repository (`shipgate init`,
+//! which never overwrites an existing file).
 
 use std::path::Path;
-
-use crate::cli::{write_atomic, ExitStatus};
-use crate::config::PROJECT_FILE;
-use crate::error::Error;
-use crate::inputs::git::RepoHandle;
 
 /// Ecosystems recognised by their manifest at the repository root.
 const ECOSYSTEMS: &[(&str, &str)] = &[
@@ -19,30 +14,13 @@ const ECOSYSTEMS: &[(&str, &str)] = &[
     ("pom.xml", "Java"),
 ];
 
-pub fn init(dir: &Path) -> Result<ExitStatus, Error> {
-    let repo = RepoHandle::open(dir)?;
-    let path = repo.root.join(PROJECT_FILE);
-    if path.exists() {
-        return Err(Error::Usage(format!(
-            "{} already exists; shipgate init never overwrites it (edit it, or delete it first)",
-            path.display()
-        )));
-    }
-    let found: Vec<&str> = ECOSYSTEMS
+/// The ecosystems whose manifest is at `root`.
+pub fn detect(root: &Path) -> Vec<&'static str> {
+    ECOSYSTEMS
         .iter()
-        .filter(|(f, _)| repo.root.join(f).exists())
+        .filter(|(f, _)| root.join(f).exists())
         .map(|(_, e)| *e)
-        .collect();
-    let text = starter(&found);
-    write_atomic(&path, text.as_bytes())?;
-    let what = if found.is_empty() {
-        "no known ecosystem detected".to_string()
-    } else {
-        format!("detected: {}", found.join(", "))
-    };
-    println!("wrote {} ({what})", path.display());
-    println!("next: `shipgate run` to see the report, `shipgate list` for every check");
-    Ok(ExitStatus::Pass)
+        .collect()
 }
 
 /// The usual test command of the first detected ecosystem, as a YAML flow list.
@@ -58,7 +36,7 @@ fn test_command(found: &[&str]) -> &'static str {
     }
 }
 
-fn starter(found: &[&str]) -> String {
+pub fn starter(found: &[&str]) -> String {
     let mut exclude = vec!["# - \"vendor/**\""];
     let mut hints = Vec::new();
     for e in found {

@@ -1,11 +1,13 @@
-//! The `shipgate` binary: parse the command line, run, map the outcome to an exit status
-//! (0 pass, 1 fail, 2 could not decide).
+//! The `shipgate` binary: parse the command line, capture the environment, run the command, map
+//! the outcome to an exit status (0 pass, 1 fail, 2 could not decide).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use shipgate::cli::{execute, Cli, ExitStatus};
+use shipgate::cli::Cli;
+use shipgate::edge::Environment;
 use shipgate::error::Error;
+use shipgate::exit::ExitStatus;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -20,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match execute(cli) {
+    match shipgate::commands::execute(cli, &Environment::capture()) {
         Ok(status) => ExitCode::from(status.code()),
         Err(e) => {
             match &e {

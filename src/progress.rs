@@ -2,12 +2,9 @@
 //! engine never prints; it counts (files walked, artifact entries read) into shared counters that a
 //! small thread here shows after a short delay.
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-use crate::engine::RunOptions;
 
 /// Counters the engine bumps as it reads.
 #[derive(Debug, Default)]
@@ -22,10 +19,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts the display if stderr is a terminal and this is not CI.
-    pub fn start(opts: &RunOptions) -> Option<Progress> {
-        let counters = opts.counters.clone()?;
-        if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+    /// Starts the display when `show` (stderr is a terminal and this is not CI).
+    pub fn start(counters: Option<&Arc<Counters>>, show: bool) -> Option<Progress> {
+        let counters = counters?.clone();
+        if !show {
             return None;
         }
         let done = Arc::new(AtomicBool::new(false));

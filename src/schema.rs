@@ -43,12 +43,12 @@ macro_rules! strings_schema {
 }
 
 string_schema!(
-    crate::check::Pattern,
+    crate::types::Pattern,
     "Regex",
     "A regular expression (Rust regex syntax, linear time; ^ and $ match at line boundaries)."
 );
 strings_schema!(
-    crate::check::GlobList,
+    crate::types::GlobList,
     "Globs",
     "Globs; a glob without `/` matches at any depth, `dir/` is everything under dir."
 );
@@ -57,7 +57,7 @@ strings_schema!(
     "IdentityGlobs",
     "Globs over `Name <email>`, case-insensitive."
 );
-string_schema!(crate::config::raw::Day, "Date", "A date, YYYY-MM-DD.");
+string_schema!(crate::types::Day, "Date", "A date, YYYY-MM-DD.");
 string_schema!(
     crate::kinds::deploy_window::Zone,
     "TimeZone",
@@ -89,7 +89,7 @@ impl JsonSchema for crate::kinds::deploy_window::WeekDay {
     }
 }
 
-impl JsonSchema for crate::config::raw::ByteSize {
+impl JsonSchema for crate::types::ByteSize {
     fn inline_schema() -> bool {
         true
     }

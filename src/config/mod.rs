@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use crate::check::{Check, GlobList, Stage, Template};
+use crate::check::{Check, Meta};
 use crate::error::{ConfigError, Error};
-use crate::kinds::{Spec, KIND_KEYS};
+use crate::kinds::KIND_KEYS;
 use crate::text::did_you_mean;
+use crate::types::{GlobList, PatternDef, Stage, Template};
 use raw::{RawChange, RawCheck, RawProject};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_checks.rs"));
@@ -181,7 +182,7 @@ pub fn load_from(
 }
 
 /// The secret patterns of the built-in checklist (for redaction wherever output is shown).
-pub fn builtin_secret_patterns() -> Vec<crate::kinds::content::PatternDef> {
+pub fn builtin_secret_patterns() -> Vec<PatternDef> {
     let mut errors = Vec::new();
     parse_checks(&builtin_sources(), &BTreeMap::new(), None, &mut errors)
         .into_iter()
@@ -323,58 +324,23 @@ fn merge_params(text: &str, params: &yaml_serde::Mapping) -> Result<RawCheck, St
 }
 
 fn validate_check(
-    raw: RawCheck,
+    mut raw: RawCheck,
     src: &Source,
     change: Option<&RawChange>,
 ) -> Result<Check, Vec<ConfigError>> {
     let mut errs = Vec::new();
-    let err = |msg: String| ConfigError::new(&src.label, msg).check(&raw.id);
-    let id_ok = !raw.id.is_empty()
-        && raw.id.split('-').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-    if !id_ok {
+    let id = raw.id.clone();
+    let err = |msg: String| ConfigError::new(&src.label, msg).check(&id);
+    if !is_kebab_case(&raw.id) {
         errs.push(
             err(format!("id `{}` is not kebab-case", raw.id))
                 .at(find_line(Some(&src.text), "id:"), Some(1))
                 .help("use lowercase letters, digits and single dashes, e.g. `no-debug-flags`"),
         );
     }
-    let mut specs: Vec<(&str, Spec)> = Vec::new();
-    if let Some(p) = raw.repo_files {
-        specs.push(("repo-files", Spec::RepoFiles(p)));
-    }
-    if let Some(p) = raw.repo_content {
-        specs.push(("repo-content", Spec::RepoContent(p)));
-    }
-    if let Some(p) = raw.artifact_files {
-        specs.push(("artifact-files", Spec::ArtifactFiles(p)));
-    }
-    if let Some(p) = raw.artifact_content {
-        specs.push(("artifact-content", Spec::ArtifactContent(p)));
-    }
-    if let Some(p) = raw.git_commits {
-        specs.push(("git-commits", Spec::GitCommits(p)));
-    }
-    if let Some(p) = raw.git_state {
-        specs.push(("git-state", Spec::GitState(p)));
-    }
-    if let Some(p) = raw.deploy_window {
-        specs.push(("deploy-window", Spec::DeployWindow(p)));
-    }
-    if let Some(p) = raw.env {
-        specs.push(("env", Spec::Env(p)));
-    }
-    if let Some(p) = raw.command {
-        specs.push(("command", Spec::Command(p)));
-    }
-    if let Some(p) = raw.manual {
-        specs.push(("manual", Spec::Manual(p)));
-    }
+    let mut specs = raw.take_kinds();
     let spec = match specs.len() {
-        1 => Some(specs.pop().unwrap().1),
+        1 => specs.pop().map(|s| s.1),
         0 => {
             errs.push(
                 err("no kind: a check needs exactly one kind key".into())
@@ -398,7 +364,9 @@ fn validate_check(
             None
         }
     };
-    let message = change.and_then(|c| c.message.clone()).or(raw.message);
+    let message = change
+        .and_then(|c| c.message.clone())
+        .or(raw.message.take());
     let message = match message.map(|m| Template::parse(&m)) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
@@ -410,60 +378,65 @@ fn validate_check(
     if let (Some(spec), Some(t)) = (&spec, &message) {
         for f in t.fields() {
             if !spec.fields().contains(&f) {
-                let mut e = err(format!(
+                let e = err(format!(
                     "message uses `{{{f}}}`, which a {} check does not have",
                     spec.kind()
                 ))
                 .at(find_line(Some(&src.text), "message:"), Some(1));
-                e = e.help(match did_you_mean(f, spec.fields().iter().copied()) {
-                    Some(s) => s,
-                    None => format!("available: {}", spec.fields().join(", ")),
-                });
-                errs.push(e);
-            }
-        }
-    }
-    if let Some(p) = spec.as_ref().and_then(Spec::content) {
-        for d in &p.patterns {
-            if d.regex.matches_empty() {
                 errs.push(
-                    err(format!(
-                        "pattern `{}` matches the empty string, so it would match every file",
-                        d.name
-                    ))
-                    .help("make the pattern require at least one character"),
+                    e.help(match did_you_mean(f, spec.fields().iter().copied()) {
+                        Some(s) => s,
+                        None => format!("available: {}", spec.fields().join(", ")),
+                    }),
                 );
             }
         }
     }
-    if !errs.is_empty() {
-        return Err(errs);
+    if let Some(spec) = &spec {
+        for problem in spec.validate() {
+            errs.push(err(problem).help("make the pattern require at least one character"));
+        }
     }
+    let Some(spec) = spec.filter(|_| errs.is_empty()) else {
+        return Err(errs);
+    };
     let stages = change
         .and_then(|c| c.stages.clone())
         .or(raw.stages)
         .unwrap_or_else(|| Stage::ALL.to_vec());
     Ok(Check {
-        id: raw.id,
-        title: raw.title,
-        severity: change.and_then(|c| c.severity).unwrap_or(raw.severity),
-        stages,
-        message,
-        help: change.and_then(|c| c.help.clone()).or(raw.help),
-        why: raw.why,
-        off: change.and_then(|c| c.off).unwrap_or(raw.off),
-        source: src.label.clone(),
-        builtin: src.builtin,
-        spec: spec.unwrap(),
+        meta: Meta {
+            id: raw.id,
+            title: raw.title,
+            severity: change.and_then(|c| c.severity).unwrap_or(raw.severity),
+            stages,
+            message,
+            help: change.and_then(|c| c.help.clone()).or(raw.help),
+            why: raw.why,
+            off: change.and_then(|c| c.off).unwrap_or(raw.off),
+            source: src.label.clone(),
+            builtin: src.builtin,
+        },
+        spec,
         samples: raw.samples,
     })
+}
+
+/// Lowercase letters and digits in dash-separated parts.
+pub fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// Copies the patterns named by `patterns-from` into each content check.
 pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
     let ids: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
     for i in 0..checks.len() {
-        let Some((refs, _)) = checks[i].spec.borrowing() else {
+        let Some(refs) = checks[i].spec.borrowing().map(|b| b.from) else {
             continue;
         };
         let mut borrowed = Vec::new();
@@ -517,10 +490,9 @@ pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<Confi
             }
         }
         let c = &mut checks[i];
-        let is_content = c.spec.content().is_some();
-        if let Some((_, target)) = c.spec.borrowing() {
-            target.extend(borrowed);
-            if is_content && target.is_empty() {
+        if let Some(target) = c.spec.borrowing() {
+            target.into.extend(borrowed);
+            if target.required && target.into.is_empty() {
                 errors.push(
                     ConfigError::new(
                         &c.source,

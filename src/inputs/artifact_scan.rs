@@ -6,11 +6,60 @@ use std::path::Path;
 
 use crate::inputs::artifact::{self, Budgets, Entry, EntryKind, Visitor};
 use crate::inputs::content::{ContentMatcher, RawMatch};
-use crate::kinds::artifact_files::{inspect_map, ArtifactData, EntryMeta, MapInfo};
 use crate::report::model::{ArtifactInfo, NotScanned};
+use serde::Deserialize;
 
 const MAX_NOT_SCANNED_LISTED: usize = 50;
 const BINARY_SNIFF: usize = 8192;
+
+/// What a source map exposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapInfo {
+    /// `sources` count, and how many of them have their content embedded.
+    Parsed {
+        sources: u64,
+        with_content: u64,
+    },
+    TooLarge,
+    Unreadable,
+}
+
+/// One entry as kept after the pass (no content).
+#[derive(Debug, Clone)]
+pub struct EntryMeta {
+    pub path: String,
+    /// The path without the artifact's common top folder (npm's `package/`), if it has one.
+    pub rel: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub map: Option<MapInfo>,
+}
+
+/// Everything the pass kept about one artifact.
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactData {
+    pub display: String,
+    pub entries: Vec<EntryMeta>,
+    pub bytes: u64,
+}
+
+/// Reads what a source map exposes.
+pub fn inspect_map(content: &[u8]) -> MapInfo {
+    #[derive(Deserialize)]
+    struct Map {
+        #[serde(default)]
+        sources: Vec<serde::de::IgnoredAny>,
+        #[serde(default, rename = "sourcesContent")]
+        sources_content: Vec<Option<serde::de::IgnoredAny>>,
+    }
+    match serde_json::from_slice::<Map>(content) {
+        Ok(m) => MapInfo::Parsed {
+            sources: m.sources.len() as u64,
+            with_content: m.sources_content.iter().filter(|c| c.is_some()).count() as u64,
+        },
+        Err(_) => MapInfo::Unreadable,
+    }
+}
 
 pub struct ArtifactScan {
     pub data: ArtifactData,
@@ -82,7 +131,7 @@ impl Visitor for Collect<'_> {
                         }
                         let sniff = &data[..data.len().min(BINARY_SNIFF)];
                         if !owners.is_empty() && !sniff.contains(&0) {
-                            let out = m.scan(&owners, data, self.opts.ids);
+                            let out = m.scan(&[path, &rel], &owners, data, self.opts.ids);
                             self.suppressed.extend(out.suppressed);
                             if let Some((_, e)) = out.errors.into_iter().next() {
                                 self.pattern_error.get_or_insert(e);

@@ -5,8 +5,7 @@
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
-use crate::check::{GlobList, Pattern};
-use crate::kinds::content::PatternDef;
+use crate::types::{GlobList, Pattern, PatternDef};
 
 /// A content rule: one pattern of one check.
 struct Rule {
@@ -14,7 +13,14 @@ struct Rule {
     def: PatternDef,
 }
 
+/// A check's content patterns and the files they are searched in.
+pub struct ContentRule {
+    pub selection: Selection,
+    pub patterns: Vec<PatternDef>,
+}
+
 /// A check's file selection.
+#[derive(Clone)]
 pub struct Selection {
     pub include: Option<GlobList>,
     pub exclude: GlobList,
@@ -203,13 +209,13 @@ pub struct ScanOutcome {
 }
 
 impl ContentMatcher {
-    /// `checks`: (owner index, selection, patterns).
-    pub fn new(checks: Vec<(usize, Selection, Vec<PatternDef>)>) -> Result<Self, String> {
+    /// `checks`: (owner index, its rule).
+    pub fn new(checks: Vec<(usize, ContentRule)>) -> Result<Self, String> {
         let mut rules = Vec::new();
         let mut selections = Vec::new();
-        for (owner, sel, defs) in checks {
-            selections.push((owner, sel));
-            for def in defs {
+        for (owner, rule) in checks {
+            selections.push((owner, rule.selection));
+            for def in rule.patterns {
                 rules.push(Rule { owner, def });
             }
         }
@@ -232,7 +238,7 @@ impl ContentMatcher {
             .get_or_init(|| {
                 RegexSetBuilder::new(self.rules.iter().map(|r| r.def.regex.as_str()))
                     .multi_line(true)
-                    .size_limit(crate::check::PATTERN_SIZE_LIMIT)
+                    .size_limit(crate::types::PATTERN_SIZE_LIMIT)
                     .dfa_size_limit(64 << 20)
                     .build()
                     .map_err(|e| format!("the combined content patterns are too large: {e}"))
@@ -250,9 +256,11 @@ impl ContentMatcher {
             .collect()
     }
 
-    /// Searches `data` (the contents of `path`) for the patterns of `owners`.
+    /// Searches `data` (the contents of the file named `paths`: its path, and in an artifact its
+    /// path without the top folder) for the patterns of `owners`.
     pub fn scan(
         &self,
+        paths: &[&str],
         owners: &[usize],
         data: &[u8],
         ids: &dyn Fn(usize) -> String,
@@ -280,6 +288,11 @@ impl ContentMatcher {
             let rule = &self.rules[i];
             if !owners.contains(&rule.owner) {
                 continue;
+            }
+            if let Some(only) = &rule.def.paths {
+                if !paths.iter().any(|p| only.is_match(p)) {
+                    continue;
+                }
             }
             let compiled = (
                 rule.def.regex.compiled(),

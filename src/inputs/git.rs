@@ -86,3 +86,17 @@ impl RepoHandle {
         ))
     }
 }
+
+/// Whether `branch` matches one of the branch globs (`release/*`).
+pub fn branch_matches(globs: &[String], branch: &str) -> bool {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        if let Ok(g) = globset::GlobBuilder::new(g)
+            .literal_separator(false)
+            .build()
+        {
+            b.add(g);
+        }
+    }
+    b.build().map(|s| s.is_match(branch)).unwrap_or(false)
+}

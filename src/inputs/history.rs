@@ -35,6 +35,11 @@ impl CommitInfo {
     pub fn committer_ident(&self) -> String {
         format!("{} <{}>", self.committer, self.committer_email)
     }
+
+    /// Whether this is a merge commit whose message matches one of `subjects`.
+    pub fn is_merge_by(&self, subjects: &[crate::types::Pattern]) -> bool {
+        self.parents.len() > 1 && subjects.iter().any(|p| p.hit(self.message.as_bytes()))
+    }
 }
 
 /// Where a range starts and ends.
@@ -78,6 +83,26 @@ impl RangeSpec {
 pub struct Range {
     pub label: String,
     pub commits: Vec<CommitInfo>,
+}
+
+/// Why a check has no range to examine: it does not apply (a push to a feature branch), or the
+/// range cannot be worked out (the remote has commits that are not here).
+#[derive(Debug, Clone)]
+pub enum RangeProblem {
+    Skip(String),
+    Error(String),
+}
+
+/// The commit pass: each distinct range walked once, shared by every check that asks for it.
+#[derive(Default)]
+pub struct CommitsPass {
+    pub ranges: std::collections::HashMap<RangeSpec, Result<Range, String>>,
+    /// Per range: the commits that pull-request merges in it brought in (reviewed with them).
+    pub reviewed: std::collections::HashMap<RangeSpec, HashSet<Oid>>,
+    /// The ranges in the order they were first asked for (the report lists them so).
+    pub order: Vec<RangeSpec>,
+    /// Per check (by index): the ranges it examines, or why it examines none.
+    pub per_check: std::collections::HashMap<usize, Result<Vec<RangeSpec>, RangeProblem>>,
 }
 
 /// How to fetch enough history, for shallow-clone errors.

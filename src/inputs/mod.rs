@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod artifact_scan;
 pub mod content;
 pub mod dotenv;
+pub mod env;
 pub mod git;
 pub mod history;
 pub mod ics;

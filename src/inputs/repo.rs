@@ -11,9 +11,9 @@ use std::sync::Mutex;
 
 use ignore::{ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::check::GlobList;
 use crate::inputs::content::{ContentMatcher, RawMatch};
 use crate::report::model::{NotScanned, ScanStats};
+use crate::types::GlobList;
 
 /// How many bytes are inspected to decide that a file is binary (as git and ripgrep do: a NUL).
 const BINARY_SNIFF: usize = 8192;
@@ -262,7 +262,7 @@ impl Visitor<'_, '_> {
                     return;
                 }
                 self.local.stats.scanned += 1;
-                let out = matcher.scan(owners, &self.buf, self.opts.ids);
+                let out = matcher.scan(&[rel], owners, &self.buf, self.opts.ids);
                 self.local.suppressed.extend(out.suppressed);
                 self.local
                     .errors

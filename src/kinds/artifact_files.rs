@@ -8,19 +8,17 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::check::Input;
-use crate::check::{compile_glob, Check, GlobList};
-use crate::config::raw::ByteSize;
+use crate::check::Meta;
 use crate::inputs::artifact::{unsafe_reason, EntryKind};
-use crate::kinds::Outcome;
+use crate::inputs::artifact_scan::{ArtifactData, EntryMeta, MapInfo};
+use crate::kinds::{BaselineWant, Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::text::{human_bytes, thousands};
-
-pub const FIELDS: &[&str] = &["path", "artifact", "glob", "size", "detail"];
+use crate::types::{compile_glob, ByteSize, GlobList, Input, Sample};
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct ArtifactFiles {
     /// Entries that must not ship. A glob ending in `/` names a folder, reported once.
     #[serde(default)]
     pub forbid: GlobList,
@@ -60,217 +58,333 @@ pub struct Params {
     pub max_growth_percent: Option<f64>,
 }
 
-impl Params {
+impl ArtifactFiles {
     /// Whether the check compares against a baseline (and is skipped without one).
     pub fn wants_baseline(&self) -> bool {
         self.new_entries.is_some() || self.max_growth_percent.is_some()
     }
 }
 
-/// What a source map exposes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MapInfo {
-    /// `sources` count, and how many of them have their content embedded.
-    Parsed {
-        sources: u64,
-        with_content: u64,
-    },
-    TooLarge,
-    Unreadable,
-}
+impl Kind for ArtifactFiles {
+    const KEY: &'static str = "artifact-files";
+    const INPUT: Input = Input::Artifact;
+    const FIELDS: &'static [&'static str] = &["path", "artifact", "glob", "size", "detail"];
 
-/// One entry as kept after the pass (no content).
-#[derive(Debug, Clone)]
-pub struct EntryMeta {
-    pub path: String,
-    /// The path without the artifact's common top folder (npm's `package/`), if it has one.
-    pub rel: String,
-    pub kind: EntryKind,
-    pub size: u64,
-    pub map: Option<MapInfo>,
-}
+    fn describe(&self) -> Vec<String> {
+        let globs = |g: &GlobList| g.sources.join(", ");
+        let mut lines = Vec::new();
+        let mut line = |cond: bool, s: String| {
+            if cond {
+                lines.push(s)
+            }
+        };
+        line(
+            !self.forbid.is_empty(),
+            format!("forbidden entries: {}", globs(&self.forbid)),
+        );
+        line(
+            !self.allow.is_empty(),
+            format!("allowed anyway: {}", globs(&self.allow)),
+        );
+        line(
+            !self.require.is_empty(),
+            format!("required entries: {}", globs(&self.require)),
+        );
+        if let Some(only) = &self.only {
+            line(true, format!("only these may ship: {}", globs(only)));
+        }
+        line(
+            self.unsafe_paths,
+            "entries with `..`, absolute paths, links outside the artifact, devices, FIFOs".into(),
+        );
+        line(
+            self.inspect_source_maps,
+            "source maps: whether they embed sourcesContent, and how many files they expose".into(),
+        );
+        if let Some(n) = self.max_entries {
+            line(true, format!("at most {n} entries"));
+        }
+        if let Some(s) = self.max_total_size {
+            line(true, format!("at most {} in total", human_bytes(s.0)));
+        }
+        if let Some(s) = self.max_entry_size {
+            line(true, format!("at most {} per entry", human_bytes(s.0)));
+        }
+        if let Some(g) = &self.new_entries {
+            line(
+                true,
+                format!("entries new since the baseline artifact: {}", globs(g)),
+            );
+        }
+        if let Some(pct) = self.max_growth_percent {
+            line(
+                true,
+                format!("growth since the baseline artifact: at most {pct}%"),
+            );
+        }
+        lines
+    }
 
-/// Everything the pass kept about one artifact.
-#[derive(Debug, Clone, Default)]
-pub struct ArtifactData {
-    pub display: String,
-    pub entries: Vec<EntryMeta>,
-    pub bytes: u64,
+    fn wants(&self) -> Wants {
+        Wants {
+            source_maps: self.inspect_source_maps,
+            baseline: self.wants_baseline().then(|| BaselineWant {
+                param: self.baseline.clone(),
+            }),
+            ..Wants::default()
+        }
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        let baseline = if self.wants_baseline() {
+            let path = view
+                .baseline_arg
+                .map(|p| p.to_path_buf())
+                .or_else(|| self.baseline.as_ref().map(|b| view.repo.root.join(b)));
+            match path.map(|p| &view.baselines[&p]) {
+                None => {
+                    return Outcome::skip(
+                        "needs a baseline artifact: --baseline PATH, or `baseline` in the check's params",
+                    )
+                }
+                Some(Err(e)) => return Outcome::error(e.clone()),
+                Some(Ok(b)) => Some(b),
+            }
+        } else {
+            None
+        };
+        view.per_artifact(|a| Outcome::findings(evaluate(check, self, &a.data, baseline)))
+    }
+
+    fn has_samples(&self) -> bool {
+        !self.wants_baseline()
+    }
+
+    fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        let data = ArtifactData {
+            display: "sample".into(),
+            entries: sample
+                .paths()
+                .into_iter()
+                .map(|path| EntryMeta {
+                    rel: path.clone(),
+                    kind: if path.ends_with('/') {
+                        EntryKind::Dir
+                    } else {
+                        EntryKind::File
+                    },
+                    path,
+                    size: 0,
+                    map: None,
+                })
+                .collect(),
+            bytes: 0,
+        };
+        Ok(evaluate(check, self, &data, None).len())
+    }
 }
 
 fn matches(g: &GlobList, e: &EntryMeta) -> bool {
     g.is_match(&e.path) || g.is_match(&e.rel)
 }
 
-pub fn evaluate(
-    check: &Check,
-    p: &Params,
-    a: &ArtifactData,
-    baseline: Option<&ArtifactData>,
-) -> Outcome {
-    let mut findings = Vec::new();
-    let loc = |path: Option<&str>| Location {
-        path: path.map(str::to_string),
-        artifact: Some(a.display.clone()),
-        ..Location::new(Input::Artifact)
-    };
-    let mut push = |path: Option<&str>, fields: Vec<(&str, String)>, default: String| {
-        findings.push(Finding {
-            message: check.render(|| default, &fields),
-            location: loc(path),
+/// Collects one artifact's findings.
+struct Out<'a> {
+    check: &'a Meta,
+    artifact: &'a str,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, path: Option<&str>, fields: Vec<(&str, String)>, default: String) {
+        self.findings.push(Finding {
+            message: self.check.render(|| default, &fields),
+            location: Location {
+                path: path.map(str::to_string),
+                artifact: Some(self.artifact.to_string()),
+                ..Location::new(Input::Artifact)
+            },
             evidence: None,
         });
+    }
+}
+
+fn evaluate(
+    check: &Meta,
+    p: &ArtifactFiles,
+    a: &ArtifactData,
+    baseline: Option<&ArtifactData>,
+) -> Vec<Finding> {
+    let mut out = Out {
+        check,
+        artifact: &a.display,
+        findings: Vec::new(),
     };
     let entries: Vec<&EntryMeta> = a
         .entries
         .iter()
         .filter(|e| !matches(&p.exclude, e))
         .collect();
-
     if p.unsafe_paths {
-        for e in &entries {
-            let entry = crate::inputs::artifact::Entry {
-                path: e.path.clone(),
-                kind: e.kind.clone(),
-                size: e.size,
-            };
-            if let Some(reason) = unsafe_reason(&entry) {
-                push(
-                    Some(&e.path),
-                    vec![("path", e.path.clone()), ("detail", reason.clone())],
-                    format!("unsafe entry: {reason}"),
-                );
-            }
-        }
+        unsafe_entries(&mut out, &entries);
     }
-
     if !p.forbid.is_empty() {
-        // Folder globs (`.git/`) are reported once per folder, with the count of entries in it.
-        let folder_globs: Vec<(usize, globset::GlobMatcher)> = p
-            .forbid
-            .sources
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.ends_with('/'))
-            .filter_map(|(i, s)| {
-                let last = s.trim_end_matches('/').rsplit('/').next()?;
-                compile_glob(last).ok().map(|_| {
-                    let g = globset::GlobBuilder::new(last)
-                        .literal_separator(true)
-                        .build()
-                        .unwrap();
-                    (i, g.compile_matcher())
-                })
-            })
-            .collect();
-        let mut folders: BTreeMap<String, (String, u64)> = BTreeMap::new();
-        for e in &entries {
-            if matches!(e.kind, EntryKind::Dir) && folder_globs.is_empty() {
-                continue;
-            }
-            let mut hits = p.forbid.matches(&e.path);
-            hits.extend(p.forbid.matches(&e.rel));
-            if hits.is_empty() || matches(&p.allow, e) {
-                continue;
-            }
-            if let Some((gi, m)) = folder_globs.iter().find(|(gi, _)| hits.contains(gi)) {
-                // The folder: the path up to the first component the folder glob matches.
-                let comps: Vec<&str> = e.path.split('/').collect();
-                if let Some(k) = comps.iter().position(|c| m.is_match(c)) {
-                    let folder = format!("{}/", comps[..=k].join("/"));
-                    let entry = folders
-                        .entry(folder)
-                        .or_insert((p.forbid.sources[*gi].clone(), 0));
-                    if !matches!(e.kind, EntryKind::Dir) {
-                        entry.1 += 1;
-                    }
-                    continue;
-                }
-            }
-            if matches!(e.kind, EntryKind::Dir) {
-                continue;
-            }
-            let glob = p.forbid.sources[hits[0]].clone();
-            let detail = match (&e.map, p.inspect_source_maps) {
-                (Some(m), true) => map_detail(m),
-                _ => String::new(),
-            };
-            let default = if detail.is_empty() {
-                format!("{} ships (matches `{glob}`)", e.path)
-            } else {
-                format!("{} ships: {detail}", e.path)
-            };
-            push(
-                Some(&e.path),
-                vec![
-                    ("path", e.path.clone()),
-                    ("glob", glob),
-                    ("size", human_bytes(e.size)),
-                    ("detail", detail),
-                ],
-                default,
-            );
-        }
-        for (folder, (glob, n)) in folders {
-            push(
-                Some(&folder),
-                vec![
-                    ("path", folder.clone()),
-                    ("glob", glob.clone()),
-                    ("detail", format!("{n} files")),
-                ],
-                format!(
-                    "{folder} ships ({} file{} inside, matches `{glob}`)",
-                    thousands(n),
-                    if n == 1 { "" } else { "s" }
-                ),
-            );
-        }
+        forbidden(&mut out, p, &entries);
     }
-
     if let Some(only) = &p.only {
         for e in &entries {
             if matches!(e.kind, EntryKind::Dir) || matches(only, e) {
                 continue;
             }
-            push(
+            out.push(
                 Some(&e.path),
                 vec![("path", e.path.clone())],
                 format!("{} is not in the allowlist of what may ship", e.path),
             );
         }
     }
-
     if !p.require.is_empty() {
-        let mut seen = vec![false; p.require.sources.len()];
-        for e in &entries {
-            for i in p
-                .require
-                .matches(&e.path)
-                .into_iter()
-                .chain(p.require.matches(&e.rel))
-            {
-                seen[i] = true;
-            }
-        }
-        for (i, glob) in p.require.sources.iter().enumerate() {
-            if !seen[i] {
-                push(
-                    None,
-                    vec![("glob", glob.clone())],
-                    format!("no entry matches `{glob}`: it is missing from the artifact"),
-                );
-            }
+        required(&mut out, p, &entries);
+    }
+    budgets(&mut out, p, &entries);
+    if let Some(base) = baseline {
+        against_baseline(&mut out, p, a, &entries, base);
+    }
+    out.findings
+}
+
+fn unsafe_entries(out: &mut Out<'_>, entries: &[&EntryMeta]) {
+    for e in entries {
+        let entry = crate::inputs::artifact::Entry {
+            path: e.path.clone(),
+            kind: e.kind.clone(),
+            size: e.size,
+        };
+        if let Some(reason) = unsafe_reason(&entry) {
+            out.push(
+                Some(&e.path),
+                vec![("path", e.path.clone()), ("detail", reason.clone())],
+                format!("unsafe entry: {reason}"),
+            );
         }
     }
+}
 
+fn forbidden(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
+    // Folder globs (`.git/`) are reported once per folder, with the count of entries in it.
+    let folder_globs: Vec<(usize, globset::GlobMatcher)> = p
+        .forbid
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.ends_with('/'))
+        .filter_map(|(i, s)| {
+            let last = s.trim_end_matches('/').rsplit('/').next()?;
+            compile_glob(last).ok().map(|_| {
+                let g = globset::GlobBuilder::new(last)
+                    .literal_separator(true)
+                    .build()
+                    .unwrap();
+                (i, g.compile_matcher())
+            })
+        })
+        .collect();
+    let mut folders: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for e in entries {
+        if matches!(e.kind, EntryKind::Dir) && folder_globs.is_empty() {
+            continue;
+        }
+        let mut hits = p.forbid.matches(&e.path);
+        hits.extend(p.forbid.matches(&e.rel));
+        if hits.is_empty() || matches(&p.allow, e) {
+            continue;
+        }
+        if let Some((gi, m)) = folder_globs.iter().find(|(gi, _)| hits.contains(gi)) {
+            // The folder: the path up to the first component the folder glob matches.
+            let comps: Vec<&str> = e.path.split('/').collect();
+            if let Some(k) = comps.iter().position(|c| m.is_match(c)) {
+                let folder = format!("{}/", comps[..=k].join("/"));
+                let entry = folders
+                    .entry(folder)
+                    .or_insert((p.forbid.sources[*gi].clone(), 0));
+                if !matches!(e.kind, EntryKind::Dir) {
+                    entry.1 += 1;
+                }
+                continue;
+            }
+        }
+        if matches!(e.kind, EntryKind::Dir) {
+            continue;
+        }
+        let glob = p.forbid.sources[hits[0]].clone();
+        let detail = match (&e.map, p.inspect_source_maps) {
+            (Some(m), true) => map_detail(m),
+            _ => String::new(),
+        };
+        let default = if detail.is_empty() {
+            format!("{} ships (matches `{glob}`)", e.path)
+        } else {
+            format!("{} ships: {detail}", e.path)
+        };
+        out.push(
+            Some(&e.path),
+            vec![
+                ("path", e.path.clone()),
+                ("glob", glob),
+                ("size", human_bytes(e.size)),
+                ("detail", detail),
+            ],
+            default,
+        );
+    }
+    for (folder, (glob, n)) in folders {
+        out.push(
+            Some(&folder),
+            vec![
+                ("path", folder.clone()),
+                ("glob", glob.clone()),
+                ("detail", format!("{n} files")),
+            ],
+            format!(
+                "{folder} ships ({} file{} inside, matches `{glob}`)",
+                thousands(n),
+                if n == 1 { "" } else { "s" }
+            ),
+        );
+    }
+}
+
+fn required(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
+    let mut seen = vec![false; p.require.sources.len()];
+    for e in entries {
+        for i in p
+            .require
+            .matches(&e.path)
+            .into_iter()
+            .chain(p.require.matches(&e.rel))
+        {
+            seen[i] = true;
+        }
+    }
+    for (i, glob) in p.require.sources.iter().enumerate() {
+        if !seen[i] {
+            out.push(
+                None,
+                vec![("glob", glob.clone())],
+                format!("no entry matches `{glob}`: it is missing from the artifact"),
+            );
+        }
+    }
+}
+
+fn budgets(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
     let files = entries
         .iter()
         .filter(|e| !matches!(e.kind, EntryKind::Dir))
         .count() as u64;
     if let Some(max) = p.max_entries {
         if files > max {
-            push(
+            out.push(
                 None,
                 vec![("detail", format!("{files} entries"))],
                 format!(
@@ -284,7 +398,7 @@ pub fn evaluate(
     let total: u64 = entries.iter().map(|e| e.size).sum();
     if let Some(max) = p.max_total_size {
         if total > max.0 {
-            push(
+            out.push(
                 None,
                 vec![("size", human_bytes(total))],
                 format!(
@@ -297,7 +411,7 @@ pub fn evaluate(
     }
     if let Some(max) = p.max_entry_size {
         for e in entries.iter().filter(|e| e.size > max.0) {
-            push(
+            out.push(
                 Some(&e.path),
                 vec![("path", e.path.clone()), ("size", human_bytes(e.size))],
                 format!(
@@ -309,47 +423,48 @@ pub fn evaluate(
             );
         }
     }
+}
 
-    if let Some(base) = baseline {
-        if let Some(globs) = &p.new_entries {
-            let before: HashSet<&str> = base.entries.iter().map(|e| e.rel.as_str()).collect();
-            for e in &entries {
-                if matches!(e.kind, EntryKind::Dir)
-                    || before.contains(e.rel.as_str())
-                    || !matches(globs, e)
-                {
-                    continue;
-                }
-                push(
-                    Some(&e.path),
-                    vec![("path", e.path.clone()), ("size", human_bytes(e.size))],
-                    format!("{} is new since the baseline {}", e.path, base.display),
-                );
+fn against_baseline(
+    out: &mut Out<'_>,
+    p: &ArtifactFiles,
+    a: &ArtifactData,
+    entries: &[&EntryMeta],
+    base: &ArtifactData,
+) {
+    if let Some(globs) = &p.new_entries {
+        let before: HashSet<&str> = base.entries.iter().map(|e| e.rel.as_str()).collect();
+        for e in entries {
+            if matches!(e.kind, EntryKind::Dir)
+                || before.contains(e.rel.as_str())
+                || !matches(globs, e)
+            {
+                continue;
             }
-        }
-        if let Some(pct) = p.max_growth_percent {
-            let b = base.bytes.max(1) as f64;
-            let growth = (a.bytes as f64 - b) / b * 100.0;
-            if growth > pct {
-                push(
-                    None,
-                    vec![
-                        ("size", human_bytes(a.bytes)),
-                        ("detail", format!("{growth:.1}%")),
-                    ],
-                    format!(
-                        "grew {growth:.1}% since the baseline ({} → {}), over the limit of {pct}%",
-                        human_bytes(base.bytes),
-                        human_bytes(a.bytes)
-                    ),
-                );
-            }
+            out.push(
+                Some(&e.path),
+                vec![("path", e.path.clone()), ("size", human_bytes(e.size))],
+                format!("{} is new since the baseline {}", e.path, base.display),
+            );
         }
     }
-
-    Outcome {
-        findings,
-        ..Outcome::default()
+    if let Some(pct) = p.max_growth_percent {
+        let b = base.bytes.max(1) as f64;
+        let growth = (a.bytes as f64 - b) / b * 100.0;
+        if growth > pct {
+            out.push(
+                None,
+                vec![
+                    ("size", human_bytes(a.bytes)),
+                    ("detail", format!("{growth:.1}%")),
+                ],
+                format!(
+                    "grew {growth:.1}% since the baseline ({} → {}), over the limit of {pct}%",
+                    human_bytes(base.bytes),
+                    human_bytes(a.bytes)
+                ),
+            );
+        }
     }
 }
 
@@ -370,23 +485,5 @@ fn map_detail(m: &MapInfo) -> String {
         ),
         MapInfo::TooLarge => "source map (too large to inspect)".into(),
         MapInfo::Unreadable => "source map (not valid JSON)".into(),
-    }
-}
-
-/// Reads what a source map exposes.
-pub fn inspect_map(content: &[u8]) -> MapInfo {
-    #[derive(Deserialize)]
-    struct Map {
-        #[serde(default)]
-        sources: Vec<serde::de::IgnoredAny>,
-        #[serde(default, rename = "sourcesContent")]
-        sources_content: Vec<Option<serde::de::IgnoredAny>>,
-    }
-    match serde_json::from_slice::<Map>(content) {
-        Ok(m) => MapInfo::Parsed {
-            sources: m.sources.len() as u64,
-            with_content: m.sources_content.iter().filter(|c| c.is_some()).count() as u64,
-        },
-        Err(_) => MapInfo::Unreadable,
     }
 }

@@ -7,23 +7,21 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::check::{Check, Input};
-use crate::kinds::content::PatternDef;
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::kinds::{Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::text::redact;
-
-pub const FIELDS: &[&str] = &["command", "status", "tail"];
+use crate::types::{Input, PatternDef, Timeout};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct Command {
     /// The program and its arguments (no shell: write `[sh, -c, "…"]` for one).
     pub run: Vec<String>,
     /// Working directory, relative to the repository root.
@@ -40,55 +38,40 @@ pub struct Params {
     pub tail: Option<usize>,
 }
 
-/// A duration such as `90s`, `10m`, `1h30m`.
-#[derive(Debug, Clone, Copy, schemars::JsonSchema)]
-#[schemars(with = "String")]
-pub struct Timeout(pub Duration);
-
-impl<'de> Deserialize<'de> for Timeout {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s)
-            .map(Timeout)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-/// `90s`, `10m`, `1h30m`, `2d`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration `{s}`: use e.g. 90s, 10m, 1h30m, 7d");
-    let mut total = 0u64;
-    let mut num = String::new();
-    let t = s.trim();
-    if t.is_empty() {
-        return Err(bad());
-    }
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().map_err(|_| bad())?;
-        num.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(bad()),
-        };
-    }
-    if !num.is_empty() {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
-}
-
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 const DEFAULT_TAIL: usize = 20;
 
+impl Kind for Command {
+    const KEY: &'static str = "command";
+    const INPUT: Input = Input::Operator;
+    const FIELDS: &'static [&'static str] = &["command", "status", "tail"];
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!("runs: {} (passes on exit 0)", self.run.join(" "))];
+        if let Some(c) = &self.cwd {
+            lines.push(format!("in: {c}"));
+        }
+        lines.push(format!(
+            "time limit: {}s",
+            self.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0).as_secs()
+        ));
+        lines
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            secrets: true,
+            ..Wants::default()
+        }
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        evaluate(check, self, &view.repo.root, view.secrets)
+    }
+}
+
 /// Runs the command. `secrets` are patterns whose matches are redacted in the output tail.
-pub fn evaluate(check: &Check, p: &Params, root: &Path, secrets: &[PatternDef]) -> Outcome {
+fn evaluate(check: &Meta, p: &Command, root: &Path, secrets: &[PatternDef]) -> Outcome {
     let Some((program, args)) = p.run.split_first() else {
         return Outcome::error("`run` is empty: give the program and its arguments");
     };
@@ -97,7 +80,7 @@ pub fn evaluate(check: &Check, p: &Params, root: &Path, secrets: &[PatternDef]) 
         .cwd
         .as_ref()
         .map_or_else(|| root.to_path_buf(), |c| root.join(c));
-    let mut cmd = Command::new(program);
+    let mut cmd = std::process::Command::new(program);
     cmd.args(args)
         .current_dir(&cwd)
         .envs(&p.env)
@@ -176,7 +159,7 @@ pub fn evaluate(check: &Check, p: &Params, root: &Path, secrets: &[PatternDef]) 
         Err(e) => return Outcome::error(e),
     };
     if status.success() {
-        return Outcome::default();
+        return Outcome::pass();
     }
     let code = match status.code() {
         Some(c) => format!("exit status {c}"),
@@ -188,17 +171,14 @@ pub fn evaluate(check: &Check, p: &Params, root: &Path, secrets: &[PatternDef]) 
         ("status", code.clone()),
         ("tail", tail_text.clone()),
     ];
-    Outcome {
-        findings: vec![Finding {
-            message: check.render(|| format!("`{shown}` failed: {code}"), &fields),
-            location: Location {
-                path: p.cwd.clone(),
-                ..Location::new(Input::Repo)
-            },
-            evidence: (!tail_text.is_empty()).then_some(tail_text),
-        }],
-        ..Outcome::default()
-    }
+    Outcome::findings(vec![Finding {
+        message: check.render(|| format!("`{shown}` failed: {code}"), &fields),
+        location: Location {
+            path: p.cwd.clone(),
+            ..Location::new(Input::Repo)
+        },
+        evidence: (!tail_text.is_empty()).then_some(tail_text),
+    }])
 }
 
 #[cfg(unix)]
@@ -236,17 +216,4 @@ fn redact_line(line: &str, secrets: &[PatternDef], env: &BTreeMap<String, String
         out = out.replace(v.as_str(), &redact(v));
     }
     crate::text::excerpt(&out, 300)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert!(parse_duration("10").is_err());
-        assert!(parse_duration("5 weeks").is_err());
-    }
 }

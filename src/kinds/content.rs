@@ -4,10 +4,12 @@
 
 use serde::Deserialize;
 
-use crate::check::{Check, GlobList, Pattern};
-use crate::inputs::content::RawMatch;
+use crate::check::Meta;
+use crate::inputs::content::{ContentMatcher, ContentRule, RawMatch, Selection};
+use crate::kinds::Borrowing;
 use crate::report::model::{Finding, Location};
 use crate::text::{excerpt, redact};
+use crate::types::{GlobList, Pattern, PatternDef, Sample};
 
 /// Fields a content check's `message` may use.
 pub const FIELDS: &[&str] = &["path", "line", "column", "match", "pattern", "artifact"];
@@ -29,23 +31,97 @@ pub struct ContentParams {
     pub patterns_from: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PatternDef {
-    /// A short name shown in findings, e.g. `aws-access-key-id`.
-    pub name: String,
-    /// The regular expression (Rust `regex` syntax; `^`/`$` match at line boundaries).
-    pub regex: Pattern,
-    /// The match is a secret: it is shown redacted (first 4 characters, then `…`) everywhere.
-    #[serde(default)]
-    pub secret: bool,
-    /// A match that this regex also matches is not a finding (documented example values…).
-    #[serde(default)]
-    pub allow: Option<Pattern>,
-    /// A match whose `name` capture equals the first capture of this regex anywhere in the same
-    /// file is not a finding (e.g. a Dockerfile `FROM build` naming an earlier `AS build` stage).
-    #[serde(default)]
-    pub unless_defined_by: Option<Pattern>,
+impl ContentParams {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+        }
+    }
+
+    pub fn rule(&self) -> ContentRule {
+        ContentRule {
+            selection: self.selection(),
+            patterns: self.patterns.clone(),
+        }
+    }
+
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "files: {}",
+            self.include
+                .as_ref()
+                .map_or("every text file".to_string(), |g| g.sources.join(", "))
+        )];
+        if !self.exclude.is_empty() {
+            lines.push(format!("not searched: {}", self.exclude.sources.join(", ")));
+        }
+        for d in &self.patterns {
+            lines.push(format!(
+                "pattern {}{}: {}",
+                d.name,
+                if d.secret { " (secret, redacted)" } else { "" },
+                d.regex.as_str()
+            ));
+        }
+        lines
+    }
+
+    pub fn validate(&self) -> Vec<String> {
+        self.patterns
+            .iter()
+            .filter(|d| d.regex.matches_empty())
+            .map(|d| {
+                format!(
+                    "pattern `{}` matches the empty string, so it would match every file",
+                    d.name
+                )
+            })
+            .collect()
+    }
+
+    pub fn borrowing(&mut self) -> Borrowing<'_> {
+        Borrowing {
+            from: self.patterns_from.clone(),
+            into: &mut self.patterns,
+            required: true,
+        }
+    }
+
+    /// How many findings these patterns make on a sample file.
+    pub fn run_sample(&self, id: &str, sample: &Sample) -> Result<usize, String> {
+        let content = sample.text("a content sample needs `content`")?;
+        let path = match sample {
+            Sample::Text(_) => None,
+            Sample::Full(f) => f.path.clone(),
+        };
+        let path = match path {
+            Some(p) => p,
+            None if self.include.is_none() => "src/sample".to_string(),
+            None => {
+                return Err(
+                    "this check selects files with `include`, so its samples need a `path`".into(),
+                )
+            }
+        };
+        let m = ContentMatcher::new(vec![(0, self.rule())])?;
+        let owners = m.owners_for(&path);
+        let id = id.to_string();
+        Ok(m.scan(&[path.as_str()], &owners, content.as_bytes(), &|_| {
+            id.clone()
+        })
+        .matches
+        .len())
+    }
+}
+
+/// Every regex of a list of pattern definitions.
+pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
+    defs.iter().flat_map(|d| {
+        std::iter::once(&d.regex)
+            .chain(&d.allow)
+            .chain(&d.unless_defined_by)
+    })
 }
 
 /// The shown form of a match: redacted when secret.
@@ -80,7 +156,7 @@ pub fn redact_url_passwords(line: &str) -> String {
 
 /// Turns the raw matches of one check into findings at `location(path)`.
 pub fn findings(
-    check: &Check,
+    check: &Meta,
     matches: &[(String, RawMatch)],
     location: impl Fn(&str) -> Location,
 ) -> Vec<Finding> {

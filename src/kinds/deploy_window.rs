@@ -18,19 +18,18 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{Timestamp, Zoned};
 use serde::Deserialize;
 
-use crate::check::{Check, Input};
-use crate::config::raw::Day;
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::kinds::{CalendarCx, Kind, Outcome, PassView};
+use crate::report::calendar::{Period, Schedule};
 use crate::report::model::{Finding, Location};
-
-pub const FIELDS: &[&str] = &["reason", "next", "wait", "timezone", "now"];
+use crate::types::{Day, Input};
 
 /// How far ahead to look for the next open moment (a year-end freeze plus holidays fit).
 const HORIZON_DAYS: i64 = 400;
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct DeployWindow {
     /// IANA time zone of this policy (default: `settings.timezone`, else the machine's).
     #[serde(default)]
     pub timezone: Option<Zone>,
@@ -200,7 +199,7 @@ pub struct Holidays {
     pub ics: Vec<String>,
 }
 
-impl Params {
+impl DeployWindow {
     pub fn is_empty(&self) -> bool {
         self.deny.is_empty()
             && self.allow.is_empty()
@@ -212,7 +211,7 @@ impl Params {
 
 /// A policy ready to evaluate: the zone resolved and the holiday calendars read.
 pub struct Policy<'p> {
-    pub params: &'p Params,
+    pub params: &'p DeployWindow,
     pub tz: TimeZone,
     pub tz_name: String,
     pub holidays: BTreeMap<Date, String>,
@@ -221,7 +220,7 @@ pub struct Policy<'p> {
 impl<'p> Policy<'p> {
     /// Resolves the zone (check, then settings, then the machine's) and reads `.ics` files from `root`.
     pub fn new(
-        params: &'p Params,
+        params: &'p DeployWindow,
         fallback: &TimeZone,
         root: &std::path::Path,
         around: Date,
@@ -462,10 +461,84 @@ pub fn local(z: &Zoned) -> String {
     z.strftime("%a %Y-%m-%d %H:%M").to_string()
 }
 
-pub fn evaluate(check: &Check, policy: &Policy<'_>, now: &Zoned) -> Outcome {
+impl Kind for DeployWindow {
+    const KEY: &'static str = "deploy-window";
+    const INPUT: Input = Input::Clock;
+    const FIELDS: &'static [&'static str] = &["reason", "next", "wait", "timezone", "now"];
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(z) = &self.timezone {
+            lines.push(format!("time zone: {}", z.name));
+        }
+        for w in &self.deny {
+            lines.push(format!("denied: {}", describe(w)));
+        }
+        for w in &self.allow {
+            lines.push(format!("allowed only: {}", describe(w)));
+        }
+        for f in &self.freezes {
+            lines.push(format!("freeze: {}", f.reason));
+        }
+        if !self.holidays.dates.is_empty() || !self.holidays.ics.is_empty() {
+            lines.push(format!(
+                "holidays: {} date(s){}",
+                self.holidays.dates.len(),
+                if self.holidays.ics.is_empty() {
+                    String::new()
+                } else {
+                    format!(", calendars {}", self.holidays.ics.join(", "))
+                }
+            ));
+        }
+        if self.is_empty() {
+            lines.push(
+                "no rules yet: add deny/allow windows, freezes or holidays in .shipgate.yaml"
+                    .into(),
+            );
+        }
+        lines
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        match Policy::new(self, view.tz, &view.repo.root, view.now.date()) {
+            Ok(policy) => evaluate(check, &policy, view.now),
+            Err(e) => Outcome::error(e),
+        }
+    }
+
+    fn calendar(&self, cx: &CalendarCx<'_>) -> Option<Result<Schedule, String>> {
+        let policy = match Policy::new(self, cx.fallback, cx.root, cx.now.date()) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let here = cx.now.with_time_zone(policy.tz.clone());
+        let periods = if self.is_empty() {
+            Vec::new()
+        } else {
+            policy
+                .periods(&here, cx.days)
+                .into_iter()
+                .map(|(start, end, why)| Period {
+                    start: local(&start),
+                    end: local(&end),
+                    length: wait(&start, &end),
+                    closed: why,
+                })
+                .collect()
+        };
+        Some(Ok(Schedule {
+            timezone: policy.tz_name.clone(),
+            always_open: self.is_empty(),
+            periods,
+        }))
+    }
+}
+
+fn evaluate(check: &Meta, policy: &Policy<'_>, now: &Zoned) -> Outcome {
     let here = now.with_time_zone(policy.tz.clone());
     let Some(reason) = policy.denial_at(here.timestamp()) else {
-        return Outcome::default();
+        return Outcome::pass();
     };
     let (next, wait_s) = match policy.next_allowed(&here) {
         Some(n) => (
@@ -489,15 +562,12 @@ pub fn evaluate(check: &Check, policy: &Policy<'_>, now: &Zoned) -> Outcome {
     } else {
         format!("{reason} — {next}, in {wait_s}")
     };
-    Outcome {
-        findings: vec![Finding {
-            message: check.render(|| default, &fields),
-            location: Location {
-                name: Some(policy.tz_name.clone()),
-                ..Location::new(Input::Clock)
-            },
-            evidence: Some(format!("now: {} {}", local(&here), policy.tz_name)),
-        }],
-        ..Outcome::default()
-    }
+    Outcome::findings(vec![Finding {
+        message: check.render(|| default, &fields),
+        location: Location {
+            name: Some(policy.tz_name.clone()),
+            ..Location::new(Input::Clock)
+        },
+        evidence: Some(format!("now: {} {}", local(&here), policy.tz_name)),
+    }])
 }

@@ -1,29 +1,26 @@
 //! `env`: is the environment a deploy will run with fit for it? Required names come from a list,
 //! from example files (`.env.example` …), and from the code: references in JavaScript/TypeScript,
 //! Python, Rust, Go, Ruby, shell and docker-compose are found during the one repository pass (their
-//! patterns join its content matcher). A reference with a default is optional.
+//! patterns, a table of data in `env_refs.yaml`, join its content matcher). A reference with a
+//! default is optional.
 //!
 //! Values are secrets: no finding, message or evidence ever contains one; findings name variables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::check::{Check, GlobList, Input, Pattern};
-use crate::inputs::content::RawMatch;
-use crate::inputs::dotenv::EnvVar;
-use crate::kinds::content::PatternDef;
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::inputs::content::{ContentRule, RawMatch, Selection};
+use crate::inputs::env::{EnvInput, Examples, EXAMPLE_FILES};
+use crate::kinds::{content, Borrowing, Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
-
-pub const FIELDS: &[&str] = &["name", "path", "line", "source", "pattern"];
-
-/// Example files whose names a deploy needs, at the repository root.
-pub const EXAMPLE_FILES: &[&str] = &[".env.example", ".env.sample", ".env.template"];
+use crate::types::{GlobList, Input, Pattern, PatternDef, Sample};
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct Env {
     /// Report required names that are unset.
     #[serde(default)]
     pub missing: Option<Required>,
@@ -77,7 +74,7 @@ pub struct Public {
     pub patterns_from: Vec<String>,
 }
 
-impl Params {
+impl Env {
     /// The required-name settings that read code, if any.
     pub fn code_refs(&self) -> Option<&Required> {
         [self.missing.as_ref(), self.empty.as_ref()]
@@ -126,116 +123,175 @@ pub fn default_code_exclude() -> GlobList {
     .expect("valid globs")
 }
 
-/// The code-reference patterns: each has a `name` group, and a `default` group that takes part
-/// when the reference carries a default (so the name is optional).
-pub fn code_patterns() -> Vec<(&'static str, &'static [&'static str], &'static str)> {
-    const JS: &[&str] = &[
-        "*.js", "*.mjs", "*.cjs", "*.jsx", "*.ts", "*.mts", "*.cts", "*.tsx", "*.vue", "*.svelte",
-        "*.astro",
-    ];
-    const PY: &[&str] = &["*.py"];
-    const RS: &[&str] = &["*.rs"];
-    const GO: &[&str] = &["*.go"];
-    const RB: &[&str] = &["*.rb", "*.rake", "Rakefile", "Gemfile"];
-    const SH: &[&str] = &[
-        "*.sh",
-        "*.bash",
-        "docker-compose*.yml",
-        "docker-compose*.yaml",
-        "compose*.yml",
-        "compose*.yaml",
-    ];
-    vec![
-        (
-            "js-process-env",
-            JS,
-            r#"process\.env\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<default>\s*(?:\|\||\?\?))?"#,
-        ),
-        (
-            "js-process-env-index",
-            JS,
-            r#"process\.env\[\s*["'`](?P<name>[A-Za-z_][A-Za-z0-9_]*)["'`]\s*\](?P<default>\s*(?:\|\||\?\?))?"#,
-        ),
-        (
-            "js-import-meta-env",
-            JS,
-            r#"import\.meta\.env\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<default>\s*(?:\|\||\?\?))?"#,
-        ),
-        (
-            "python-environ-index",
-            PY,
-            r#"os\.environ\[\s*["'](?P<name>[A-Za-z_][A-Za-z0-9_]*)["']\s*\]"#,
-        ),
-        (
-            "python-environ-get",
-            PY,
-            r#"os\.environ\.get\(\s*["'](?P<name>[A-Za-z_][A-Za-z0-9_]*)["'](?P<default>\s*,)?"#,
-        ),
-        (
-            "python-getenv",
-            PY,
-            r#"os\.getenv\(\s*["'](?P<name>[A-Za-z_][A-Za-z0-9_]*)["'](?P<default>\s*,)?"#,
-        ),
-        (
-            "rust-env-var",
-            RS,
-            r#"env::var(?:_os)?\(\s*"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*\)(?P<default>\s*\.\s*(?:unwrap_or|ok\(\)|is_ok|is_err|map_or))?"#,
-        ),
-        (
-            "rust-env-macro",
-            RS,
-            r#"\benv!\(\s*"(?P<name>[A-Za-z_][A-Za-z0-9_]*)""#,
-        ),
-        (
-            "go-getenv",
-            GO,
-            r#"os\.(?:Getenv|LookupEnv)\(\s*"(?P<name>[A-Za-z_][A-Za-z0-9_]*)"\s*\)"#,
-        ),
-        (
-            "ruby-env-index",
-            RB,
-            r#"\bENV\[\s*["'](?P<name>[A-Za-z_][A-Za-z0-9_]*)["']\s*\](?P<default>\s*\|\|)?"#,
-        ),
-        (
-            "ruby-env-fetch",
-            RB,
-            r#"\bENV\.fetch\(\s*["'](?P<name>[A-Za-z_][A-Za-z0-9_]*)["'](?P<default>\s*,|\s*\)\s*\{)?"#,
-        ),
-        (
-            "shell-braced",
-            SH,
-            r#"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?P<default>:?[-=+])?"#,
-        ),
-    ]
+/// One way a language reads a variable (an entry of `env_refs.yaml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RefForm {
+    pub form: String,
+    pub files: Vec<String>,
+    pub regex: String,
+    #[serde(default)]
+    pub unless_defined_by: Option<String>,
+    #[serde(default)]
+    pub ignore_names: Vec<String>,
+    #[serde(default)]
+    pub samples: RefSamples,
 }
 
-/// Names a shell or compose file uses that the platform sets, never the deploy.
-const SHELL_BUILTINS: &[&str] = &[
-    "HOME",
-    "PATH",
-    "PWD",
-    "OLDPWD",
-    "USER",
-    "SHELL",
-    "TERM",
-    "LANG",
-    "LC_ALL",
-    "TMPDIR",
-    "HOSTNAME",
-    "UID",
-    "GID",
-    "IFS",
-    "RANDOM",
-    "SECONDS",
-    "LINENO",
-    "BASH_SOURCE",
-    "FUNCNAME",
-    "OSTYPE",
-    "EUID",
-    "PPID",
-    "CI",
-    "NODE_ENV",
-];
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefSamples {
+    #[serde(default)]
+    pub required: Vec<String>,
+    #[serde(default)]
+    pub optional: Vec<String>,
+    #[serde(default)]
+    pub ignored: Vec<String>,
+}
+
+/// The code-reference forms, from `env_refs.yaml` (embedded; a unit test runs their samples).
+pub fn ref_forms() -> &'static [RefForm] {
+    static FORMS: OnceLock<Vec<RefForm>> = OnceLock::new();
+    FORMS.get_or_init(|| {
+        yaml_serde::from_str(include_str!("env_refs.yaml")).expect("env_refs.yaml is valid")
+    })
+}
+
+/// The code-reference forms as content patterns, each searched only in its language's files.
+pub fn ref_patterns() -> Vec<PatternDef> {
+    ref_forms()
+        .iter()
+        .map(|f| PatternDef {
+            unless_defined_by: f
+                .unless_defined_by
+                .as_deref()
+                .map(|p| Pattern::new(p).expect("valid built-in pattern")),
+            paths: Some(GlobList::new(&f.files).expect("valid built-in globs")),
+            ..PatternDef::new(
+                &f.form,
+                Pattern::new(&f.regex).expect("valid built-in pattern"),
+            )
+        })
+        .collect()
+}
+
+impl Kind for Env {
+    const KEY: &'static str = "env";
+    const INPUT: Input = Input::Env;
+    const FIELDS: &'static [&'static str] = &["name", "path", "line", "source", "pattern"];
+
+    fn describe(&self) -> Vec<String> {
+        let sources = |r: &Required| {
+            let mut v = Vec::new();
+            if !r.names.is_empty() {
+                v.push(r.names.join(", "));
+            }
+            if r.from_examples {
+                v.push(EXAMPLE_FILES.join(", "));
+            }
+            if r.from_code {
+                v.push("names the code reads without a default".into());
+            }
+            v.join("; ")
+        };
+        let mut lines = Vec::new();
+        if let Some(r) = &self.missing {
+            lines.push(format!("set: {}", sources(r)));
+        }
+        if let Some(r) = &self.empty {
+            lines.push(format!("not empty: {}", sources(r)));
+        }
+        if self.parity {
+            lines.push("the deploy env file and the example file name the same variables".into());
+        }
+        for d in &self.values {
+            lines.push(format!(
+                "development value {}: {}",
+                d.name,
+                d.regex.as_str()
+            ));
+        }
+        if let Some(pb) = &self.public {
+            lines.push(format!(
+                "no secrets in variables prefixed {}",
+                pb.prefixes.join(", ")
+            ));
+        }
+        lines
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            repo_content: self.code_refs().map(|r| ContentRule {
+                selection: Selection {
+                    include: None,
+                    exclude: r.code_exclude.clone().unwrap_or_else(default_code_exclude),
+                },
+                patterns: ref_patterns(),
+            }),
+            ..Wants::default()
+        }
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        let Some(pass) = view.env else {
+            return Outcome::skip("the environment was not read");
+        };
+        match (&pass.input, &pass.examples) {
+            (Ok(e), _) if self.needs_env_file() && !e.from_files => {
+                Outcome::skip("needs the deploy env file: --env-file FILE")
+            }
+            (Err(e), _) | (_, Err(e)) => Outcome::error(e.clone()),
+            (Ok(env), Ok(examples)) => {
+                let code = if self.code_refs().is_some() {
+                    view.repo_matches()
+                } else {
+                    Vec::new()
+                };
+                match self.compile() {
+                    Err(e) => Outcome::error(e),
+                    Ok(()) => Outcome::findings(evaluate(check, self, env, examples, &code)),
+                }
+            }
+        }
+    }
+
+    fn patterns(&self) -> Vec<&Pattern> {
+        let mut v: Vec<&Pattern> = content::regexes(&self.values).collect();
+        if let Some(pb) = &self.public {
+            v.extend(&pb.secret_names);
+            v.extend(content::regexes(&pb.patterns));
+        }
+        v
+    }
+
+    fn borrowing(&mut self) -> Option<Borrowing<'_>> {
+        let pb = self.public.as_mut()?;
+        Some(Borrowing {
+            from: pb.patterns_from.clone(),
+            into: &mut pb.patterns,
+            required: false,
+        })
+    }
+
+    fn has_samples(&self) -> bool {
+        !self.values.is_empty() || self.public.is_some()
+    }
+
+    fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        let line = sample.text("an env sample is `NAME=value`")?;
+        let (name, value) = line
+            .split_once('=')
+            .ok_or("an env sample is `NAME=value`")?;
+        let env = EnvInput::from_process(&[(name.to_string(), value.to_string())]);
+        let only_values = Env {
+            values: self.values.clone(),
+            public: self.public.clone(),
+            ..Default::default()
+        };
+        Ok(evaluate(check, &only_values, &env, &Vec::new(), &[]).len())
+    }
+}
 
 /// A name required somewhere: the first place that requires it.
 #[derive(Debug, Clone)]
@@ -243,67 +299,6 @@ pub struct Need {
     pub source: String,
     pub line: Option<u64>,
 }
-
-/// The environment being checked.
-#[derive(Debug, Clone, Default)]
-pub struct EnvInput {
-    /// Variables with the file (label) and line they came from (None for the process env).
-    pub vars: BTreeMap<String, (String, Option<String>, Option<u64>)>,
-    /// What was read: env file labels, or "the process environment".
-    pub description: String,
-    pub from_files: bool,
-}
-
-impl EnvInput {
-    /// Later files win, as with `--env-file a --env-file b`.
-    pub fn from_files(files: &[(String, Vec<EnvVar>)]) -> Self {
-        let mut vars = BTreeMap::new();
-        for (label, vs) in files {
-            for v in vs {
-                vars.insert(
-                    v.name.clone(),
-                    (v.value.clone(), Some(label.clone()), Some(v.line)),
-                );
-            }
-        }
-        EnvInput {
-            vars,
-            description: files
-                .iter()
-                .map(|f| f.0.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-            from_files: true,
-        }
-    }
-
-    pub fn from_process(vars: &[(String, String)]) -> Self {
-        EnvInput {
-            vars: vars
-                .iter()
-                .map(|(k, v)| (k.clone(), (v.clone(), None, None)))
-                .collect(),
-            description: "the process environment".into(),
-            from_files: false,
-        }
-    }
-
-    fn location(&self, name: &str) -> Location {
-        let (path, line) = match self.vars.get(name) {
-            Some((_, p, l)) => (p.clone(), *l),
-            None => (None, None),
-        };
-        Location {
-            path,
-            line,
-            name: Some(name.to_string()),
-            ..Location::new(Input::Env)
-        }
-    }
-}
-
-/// The example files found at the root: (label, variables).
-pub type Examples = Vec<(String, Vec<EnvVar>)>;
 
 /// Everything a required-names rule requires, with where.
 fn required(
@@ -340,7 +335,10 @@ fn required(
             if m.has_default || optional.contains(name.as_str()) {
                 continue;
             }
-            if m.pattern == "shell-braced" && SHELL_BUILTINS.contains(&name.as_str()) {
+            let ignored = ref_forms()
+                .iter()
+                .any(|f| f.form == m.pattern && f.ignore_names.iter().any(|n| n == name));
+            if ignored {
                 continue;
             }
             out.entry(name.clone()).or_insert(Need {
@@ -364,23 +362,32 @@ fn need_location(name: &str, need: &Need) -> Location {
     }
 }
 
-pub fn evaluate(
-    check: &Check,
-    p: &Params,
-    env: &EnvInput,
-    examples: &Examples,
-    code: &[(String, RawMatch)],
-) -> Outcome {
-    if let Err(e) = p.compile() {
-        return Outcome::error(e);
-    }
-    let mut findings = Vec::new();
-    let mut push = |loc: Location, fields: Vec<(&str, String)>, default: String| {
-        findings.push(Finding {
-            message: check.render(|| default, &fields),
+/// Collects findings about variables.
+struct Out<'a> {
+    check: &'a Meta,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, loc: Location, fields: Vec<(&str, String)>, default: String) {
+        self.findings.push(Finding {
+            message: self.check.render(|| default, &fields),
             location: loc,
             evidence: None,
         });
+    }
+}
+
+fn evaluate(
+    check: &Meta,
+    p: &Env,
+    env: &EnvInput,
+    examples: &Examples,
+    code: &[(String, RawMatch)],
+) -> Vec<Finding> {
+    let mut out = Out {
+        check,
+        findings: Vec::new(),
     };
     let src = &env.description;
     if let Some(r) = &p.missing {
@@ -390,7 +397,7 @@ pub fn evaluate(
                     Some(l) => format!("{}:{l}", need.source),
                     None => need.source.clone(),
                 };
-                push(
+                out.push(
                     need_location(&name, &need),
                     vec![
                         ("name", name.clone()),
@@ -409,7 +416,7 @@ pub fn evaluate(
                 .get(&name)
                 .is_some_and(|(v, _, _)| v.trim().is_empty())
             {
-                push(
+                out.push(
                     env.location(&name),
                     vec![("name", name.clone()), ("source", src.clone())],
                     format!("{name} is set but empty in {src}"),
@@ -418,45 +425,58 @@ pub fn evaluate(
         }
     }
     if p.parity {
-        let example_names: BTreeMap<&str, (&str, u64)> = examples
-            .iter()
-            .flat_map(|(l, vs)| {
-                vs.iter()
-                    .map(move |v| (v.name.as_str(), (l.as_str(), v.line)))
-            })
-            .collect();
-        let labels: Vec<&str> = examples.iter().map(|e| e.0.as_str()).collect();
-        for (name, (label, line)) in &example_names {
-            if !env.vars.contains_key(*name) {
-                push(
-                    Location {
-                        path: Some(label.to_string()),
-                        line: Some(*line),
-                        name: Some(name.to_string()),
-                        ..Location::new(Input::Env)
-                    },
-                    vec![("name", name.to_string()), ("source", src.clone())],
-                    format!("{name} is in {label} but not in {src}"),
-                );
-            }
-        }
-        for name in env.vars.keys() {
-            if !example_names.contains_key(name.as_str()) {
-                push(
-                    env.location(name),
-                    vec![("name", name.clone()), ("source", src.clone())],
-                    format!(
-                        "{name} is in {src} but not in {}: document it there",
-                        labels.join(", ")
-                    ),
-                );
-            }
+        parity(&mut out, env, examples);
+    }
+    values(&mut out, p, env);
+    out.findings
+}
+
+/// The example files and the deploy env file name the same variables, both ways.
+fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
+    let src = &env.description;
+    let example_names: BTreeMap<&str, (&str, u64)> = examples
+        .iter()
+        .flat_map(|(l, vs)| {
+            vs.iter()
+                .map(move |v| (v.name.as_str(), (l.as_str(), v.line)))
+        })
+        .collect();
+    let labels: Vec<&str> = examples.iter().map(|e| e.0.as_str()).collect();
+    for (name, (label, line)) in &example_names {
+        if !env.vars.contains_key(*name) {
+            out.push(
+                Location {
+                    path: Some(label.to_string()),
+                    line: Some(*line),
+                    name: Some(name.to_string()),
+                    ..Location::new(Input::Env)
+                },
+                vec![("name", name.to_string()), ("source", src.clone())],
+                format!("{name} is in {label} but not in {src}"),
+            );
         }
     }
+    for name in env.vars.keys() {
+        if !example_names.contains_key(name.as_str()) {
+            out.push(
+                env.location(name),
+                vec![("name", name.clone()), ("source", src.clone())],
+                format!(
+                    "{name} is in {src} but not in {}: document it there",
+                    labels.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Development values, and secrets in variables shipped to browsers.
+fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
+    let src = &env.description;
     for (name, (value, _, _)) in &env.vars {
         let line = format!("{name}={value}");
         if let Some(d) = p.values.iter().find(|d| d.regex.hit(line.as_bytes())) {
-            push(
+            out.push(
                 env.location(name),
                 vec![
                     ("name", name.clone()),
@@ -466,54 +486,102 @@ pub fn evaluate(
                 format!("{name} has a development value ({}) in {src}", d.name),
             );
         }
-        if let Some(pb) = &p.public {
-            let Some(prefix) = pb
-                .prefixes
-                .iter()
-                .find(|pre| name.starts_with(pre.as_str()))
-            else {
-                continue;
-            };
-            let by_name = pb
-                .secret_names
-                .as_ref()
-                .is_some_and(|r| r.hit(name.as_bytes()));
-            let by_value = pb.patterns.iter().find(|d| {
-                d.regex.hit(value.as_bytes())
-                    && !d.allow.as_ref().is_some_and(|a| a.hit(value.as_bytes()))
-            });
-            let why = match (by_name, by_value) {
-                (true, _) => "its name says it is secret".to_string(),
-                (false, Some(d)) => format!("its value looks like a {}", d.name),
-                _ => continue,
-            };
-            push(
-                env.location(name),
-                vec![
-                    ("name", name.clone()),
-                    ("pattern", prefix.clone()),
-                    ("source", src.clone()),
-                ],
-                format!("{name} is shipped to browsers (the {prefix} prefix) and {why}"),
-            );
-        }
-    }
-    Outcome {
-        findings,
-        ..Outcome::default()
+        let Some(pb) = &p.public else { continue };
+        let Some(prefix) = pb
+            .prefixes
+            .iter()
+            .find(|pre| name.starts_with(pre.as_str()))
+        else {
+            continue;
+        };
+        let by_name = pb
+            .secret_names
+            .as_ref()
+            .is_some_and(|r| r.hit(name.as_bytes()));
+        let by_value = pb.patterns.iter().find(|d| {
+            d.regex.hit(value.as_bytes())
+                && !d.allow.as_ref().is_some_and(|a| a.hit(value.as_bytes()))
+        });
+        let why = match (by_name, by_value) {
+            (true, _) => "its name says it is secret".to_string(),
+            (false, Some(d)) => format!("its value looks like a {}", d.name),
+            _ => continue,
+        };
+        out.push(
+            env.location(name),
+            vec![
+                ("name", name.clone()),
+                ("pattern", prefix.clone()),
+                ("source", src.clone()),
+            ],
+            format!("{name} is shipped to browsers (the {prefix} prefix) and {why}"),
+        );
     }
 }
 
-/// Reads the example files at `root`.
-pub fn read_examples(root: &std::path::Path) -> Result<Examples, String> {
-    let mut out = Vec::new();
-    for f in EXAMPLE_FILES {
-        let path = root.join(f);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => out.push((f.to_string(), crate::inputs::dotenv::parse(&text, f)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot read {f}: {e}")),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::content::ContentMatcher;
+
+    /// Every form of `env_refs.yaml` finds its required samples as requirements, its optional
+    /// samples as reads with a default, and nothing in its ignored samples.
+    #[test]
+    fn reference_forms_hold_their_samples() {
+        let r = Required {
+            from_code: true,
+            ..Required::default()
+        };
+        for (i, f) in ref_forms().iter().enumerate() {
+            let path = f.files[0].trim_start_matches("*.").replace('*', "x");
+            let path = if f.files[0].starts_with("*.") {
+                format!("src/app.{path}")
+            } else {
+                path
+            };
+            let m = ContentMatcher::new(vec![(
+                0,
+                ContentRule {
+                    selection: Selection {
+                        include: None,
+                        exclude: GlobList::default(),
+                    },
+                    patterns: vec![ref_patterns().remove(i)],
+                },
+            )])
+            .unwrap();
+            let run = |text: &str| -> Vec<(String, RawMatch)> {
+                m.scan(&[path.as_str()], &[0], text.as_bytes(), &|_| "env".into())
+                    .matches
+                    .into_iter()
+                    .map(|x| (path.clone(), x))
+                    .collect()
+            };
+            for s in &f.samples.required {
+                let found = run(s);
+                assert!(
+                    !required(&r, &Vec::new(), &found).is_empty(),
+                    "{}: `{s}` should be a requirement",
+                    f.form
+                );
+            }
+            for s in &f.samples.optional {
+                let found = run(s);
+                assert!(!found.is_empty(), "{}: `{s}` should be found", f.form);
+                assert!(
+                    required(&r, &Vec::new(), &found).is_empty(),
+                    "{}: `{s}` should be optional",
+                    f.form
+                );
+            }
+            for s in &f.samples.ignored {
+                let found = run(s);
+                assert!(
+                    required(&r, &Vec::new(), &found).is_empty(),
+                    "{}: `{s}` should not be a requirement",
+                    f.form
+                );
+            }
         }
     }
-    Ok(out)
 }

@@ -8,17 +8,16 @@ use git2::Oid;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::check::{Check, Input, Pattern};
-use crate::inputs::history::CommitInfo;
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::inputs::history::{CommitInfo, RangeProblem};
+use crate::kinds::{CommitsWant, Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::text::{excerpt, sanitize};
-
-pub const FIELDS: &[&str] = &["commit", "subject", "author", "range", "pattern"];
+use crate::types::{Input, Pattern, Sample};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct GitCommits {
     /// Which commits, when neither `--range` nor a push says: `since-last-tag` (default),
     /// `upstream`, or a revision range `A..B`.
     #[serde(default)]
@@ -125,7 +124,7 @@ impl<'de> Deserialize<'de> for IdentGlobs {
     }
 }
 
-impl Params {
+impl GitCommits {
     /// Compiles the check's subject patterns (they are compiled on first use).
     pub fn compile(&self) -> Result<(), String> {
         let review = self
@@ -134,20 +133,11 @@ impl Params {
             .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects));
         Pattern::compile_all(review.chain(self.forbid_subjects.iter().map(|s| &s.regex)))
     }
-
-    /// Whether evaluation needs each PR merge's brought-in commits (a repository walk).
-    pub fn needs_merges(&self) -> bool {
-        self.review.is_some()
-    }
 }
 
 impl Review {
     pub fn is_pr_merge(&self, c: &CommitInfo) -> bool {
-        c.parents.len() > 1
-            && self
-                .merge_subjects
-                .iter()
-                .any(|p| p.hit(c.message.as_bytes()))
+        c.is_merge_by(&self.merge_subjects)
     }
 
     fn evidence(&self, c: &CommitInfo) -> bool {
@@ -165,11 +155,7 @@ impl Review {
         has_trailer(&c.message, &self.trailers)
     }
 
-    pub fn looked_for_public(&self) -> String {
-        self.looked_for()
-    }
-
-    fn looked_for(&self) -> String {
+    pub fn looked_for(&self) -> String {
         let mut parts = Vec::new();
         if !self.trailers.is_empty() {
             parts.push(format!("a {} trailer", self.trailers.join("/")));
@@ -210,19 +196,130 @@ fn has_trailer(message: &str, names: &[String]) -> bool {
     false
 }
 
+impl Kind for GitCommits {
+    const KEY: &'static str = "git-commits";
+    const INPUT: Input = Input::Git;
+    const FIELDS: &'static [&'static str] = &["commit", "subject", "author", "range", "pattern"];
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "commits: {} (unless --range or a push says otherwise)",
+            self.range.as_deref().unwrap_or("since-last-tag")
+        )];
+        if let Some(r) = &self.review {
+            lines.push(format!("each needs review evidence: {}", r.looked_for()));
+        }
+        for s in &self.forbid_subjects {
+            lines.push(format!(
+                "forbidden subject {}: {}",
+                s.name,
+                s.regex.as_str()
+            ));
+        }
+        if self.require_signature {
+            lines.push("each commit carries a GPG or SSH signature".into());
+        }
+        if !self.exempt_authors.sources.is_empty() {
+            lines.push(format!(
+                "not examined: commits by {}",
+                self.exempt_authors.sources.join(", ")
+            ));
+        }
+        lines
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            commits: Some(CommitsWant {
+                default_range: self
+                    .range
+                    .clone()
+                    .unwrap_or_else(|| "since-last-tag".into()),
+                pr_merges: self.review.as_ref().map(|r| r.merge_subjects.clone()),
+            }),
+            ..Wants::default()
+        }
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        if let Err(e) = self.compile() {
+            return Outcome::error(e);
+        }
+        let (Some(pass), Some(git)) = (view.commits, view.repo.repo.as_ref()) else {
+            return Outcome::skip("not a git repository");
+        };
+        let specs = match pass.per_check.get(&view.owner) {
+            None => return Outcome::error("no commit range was planned"),
+            Some(Err(RangeProblem::Skip(r))) => return Outcome::skip(r.clone()),
+            Some(Err(RangeProblem::Error(e))) => return Outcome::error(e.clone()),
+            Some(Ok(specs)) => specs,
+        };
+        let signed = |id: git2::Oid| git.extract_signature(&id, None).is_ok();
+        let mut out = Outcome::pass();
+        let empty = HashSet::new();
+        for spec in specs {
+            match &pass.ranges[spec] {
+                Err(e) => {
+                    let finding = Finding {
+                        message: e.clone(),
+                        location: Location::new(Input::Git),
+                        evidence: None,
+                    };
+                    out = out.fail_with(e.clone(), vec![finding]);
+                }
+                Ok(range) => {
+                    let rev = pass.reviewed.get(spec).unwrap_or(&empty);
+                    out.extend(evaluate(
+                        check,
+                        self,
+                        &range.label,
+                        &range.commits,
+                        rev,
+                        &signed,
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn patterns(&self) -> Vec<&Pattern> {
+        self.review
+            .iter()
+            .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects))
+            .chain(self.forbid_subjects.iter().map(|s| &s.regex))
+            .collect()
+    }
+
+    fn has_samples(&self) -> bool {
+        self.review.is_some() || !self.forbid_subjects.is_empty()
+    }
+
+    fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        let message = sample.text("a commit sample is the commit message")?;
+        let commits = [sample_commit(&message)];
+        Ok(evaluate(
+            check,
+            self,
+            "sample",
+            &commits,
+            &Default::default(),
+            &|_| true,
+        )
+        .len())
+    }
+}
+
 /// Evaluates the commits of one range. `reviewed` holds commits known reviewed through a PR merge;
 /// `signed` says whether a commit carries a signature.
-pub fn evaluate(
-    check: &Check,
-    p: &Params,
+fn evaluate(
+    check: &Meta,
+    p: &GitCommits,
     range: &str,
     commits: &[CommitInfo],
     reviewed: &HashSet<Oid>,
     signed: &dyn Fn(Oid) -> bool,
-) -> Outcome {
-    if let Err(e) = p.compile() {
-        return Outcome::error(e);
-    }
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let looked_for = p.review.as_ref().map(Review::looked_for);
     for c in commits {
@@ -271,10 +368,7 @@ pub fn evaluate(
             });
         }
     }
-    Outcome {
-        findings,
-        ..Outcome::default()
-    }
+    findings
 }
 
 /// A commit made of `message` alone, for samples.

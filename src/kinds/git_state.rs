@@ -3,19 +3,17 @@
 
 use std::path::Path;
 
-use globset::{GlobBuilder, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::check::{Check, Input};
-use crate::inputs::git::RepoHandle;
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::inputs::git::{branch_matches, RepoHandle};
+use crate::kinds::{Kind, Outcome, PassView};
 use crate::report::model::{Finding, Location};
-
-pub const FIELDS: &[&str] = &["path", "branch", "version", "tag", "detail"];
+use crate::types::Input;
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct GitState {
     /// No uncommitted changes to tracked files.
     #[serde(default)]
     pub clean_worktree: bool,
@@ -36,7 +34,37 @@ pub struct Params {
 /// At most this many dirty files are named.
 const MAX_DIRTY: usize = 50;
 
-pub fn evaluate(check: &Check, p: &Params, repo: &RepoHandle, ci_branch: Option<&str>) -> Outcome {
+impl Kind for GitState {
+    const KEY: &'static str = "git-state";
+    const INPUT: Input = Input::Git;
+    const FIELDS: &'static [&'static str] = &["path", "branch", "version", "tag", "detail"];
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.clean_worktree {
+            lines.push("no uncommitted changes to tracked files".into());
+        }
+        if let Some(b) = &self.branches {
+            lines.push(format!("HEAD on one of: {}", b.join(", ")));
+        }
+        if self.version_tag {
+            lines.push(format!(
+                "HEAD tagged {} with the manifest's version",
+                self.tag_format.as_deref().unwrap_or("v{version}")
+            ));
+        }
+        if self.up_to_date {
+            lines.push("the branch is not behind its upstream".into());
+        }
+        lines
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        evaluate(check, self, view.repo, view.ci_branch)
+    }
+}
+
+fn evaluate(check: &Meta, p: &GitState, repo: &RepoHandle, ci_branch: Option<&str>) -> Outcome {
     let Some(git) = &repo.repo else {
         return Outcome::skip("not a git repository");
     };
@@ -153,10 +181,7 @@ pub fn evaluate(check: &Check, p: &Params, repo: &RepoHandle, ci_branch: Option<
         }
     }
 
-    Outcome {
-        findings,
-        ..Outcome::default()
-    }
+    Outcome::findings(findings)
 }
 
 fn describe_status(s: git2::Status) -> &'static str {
@@ -174,16 +199,6 @@ fn describe_status(s: git2::Status) -> &'static str {
     } else {
         "modified"
     }
-}
-
-pub fn branch_matches(globs: &[String], branch: &str) -> bool {
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        if let Ok(g) = GlobBuilder::new(g).literal_separator(false).build() {
-            b.add(g);
-        }
-    }
-    b.build().map(|s| s.is_match(branch)).unwrap_or(false)
 }
 
 /// Tags pointing at `head` (lightweight or annotated).

@@ -1,18 +1,18 @@
-//! `manual`: an item a person confirms ("the rollback plan is written"). In `shipgate run` it passes
-//! when it is confirmed for this commit: with `--confirm ID[=COMMENT]`, or by a valid sign-off
-//! record for HEAD (`shipgate signoff`). Unconfirmed, it fails and says how to confirm it.
+//! `manual`: an item a person confirms ("the rollback plan is written"). Unconfirmed, it fails and
+//! says how to confirm it. Confirmations are the operator's input, applied in the sink: with
+//! `--confirm ID[=COMMENT]`, by a valid sign-off record for HEAD, or answered at the prompt of
+//! `shipgate signoff`; a confirmed item passes.
 
 use serde::Deserialize;
 
-use crate::check::{Check, Input};
-use crate::kinds::Outcome;
+use crate::check::Meta;
+use crate::kinds::{Kind, Outcome, PassView, Prompt};
 use crate::report::model::{Finding, Location};
-
-pub const FIELDS: &[&str] = &["question"];
+use crate::types::Input;
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct Manual {
     /// What the person confirms, as a yes/no question.
     pub question: String,
     /// What a good answer means, shown when asking.
@@ -20,27 +20,27 @@ pub struct Params {
     pub guidance: Option<String>,
 }
 
-/// How an item was confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmed {
-    /// `--confirm ID[=COMMENT]`.
-    Flag(Option<String>),
-    /// A sign-off record for HEAD, by its signer.
-    Record(String),
-}
+impl Kind for Manual {
+    const KEY: &'static str = "manual";
+    const INPUT: Input = Input::Operator;
+    const FIELDS: &'static [&'static str] = &["question"];
 
-pub fn evaluate(check: &Check, p: &Params, confirmed: Option<&Confirmed>) -> Outcome {
-    if confirmed.is_some() {
-        return Outcome::default();
+    fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!("a person confirms: {}", self.question)];
+        if let Some(g) = &self.guidance {
+            lines.push(g.trim().to_string());
+        }
+        lines
     }
-    let fields = [("question", p.question.clone())];
-    Outcome {
-        findings: vec![Finding {
+
+    fn evaluate(&self, check: &Meta, _view: &PassView<'_>) -> Outcome {
+        let fields = [("question", self.question.clone())];
+        Outcome::findings(vec![Finding {
             message: check.render(
                 || {
                     format!(
                         "not confirmed: {} — confirm with `shipgate signoff`, or `--confirm {}=\"comment\"`",
-                        p.question, check.id
+                        self.question, check.id
                     )
                 },
                 &fields,
@@ -50,7 +50,13 @@ pub fn evaluate(check: &Check, p: &Params, confirmed: Option<&Confirmed>) -> Out
                 ..Location::new(Input::Operator)
             },
             evidence: None,
-        }],
-        ..Outcome::default()
+        }])
+    }
+
+    fn prompt(&self) -> Option<Prompt<'_>> {
+        Some(Prompt {
+            question: &self.question,
+            guidance: self.guidance.as_deref(),
+        })
     }
 }

@@ -1,6 +1,13 @@
-//! Check kinds: the engine's primitives. Each kind is one module holding its YAML parameters and its
-//! evaluation; `Spec` is the closed set of them. A kind key in a check file (`repo-content:`) names
-//! the kind, and the parameters under it are the module's `Params`.
+//! Check kinds: the engine's primitives. A kind is one module holding one type that implements
+//! [`Kind`] — its key, the input it reads, its message fields, its YAML parameters, what it asks of
+//! the passes, how it runs samples and how it evaluates — and one line in [`for_each_kind!`]. That
+//! line is the only list of kinds: the closed set ([`Spec`]), the key list, the raw check fields
+//! (`config::raw::RawCheck`), the raw → `Spec` conversion, the schema and the dispatch of samples and
+//! evaluation are all generated from it.
+//!
+//! Adding a kind: write `src/kinds/<name>.rs` with `pub struct <Name>` and `impl Kind for <Name>`,
+//! add `pub mod <name>;` and one line to `for_each_kind!` below. A key that does not match the
+//! field name fails to compile; a kind module without its line fails `tests/architecture.rs`.
 
 pub mod artifact_content;
 pub mod artifact_files;
@@ -14,394 +21,467 @@ pub mod manual;
 pub mod repo_content;
 pub mod repo_files;
 
-use crate::check::Input;
-use crate::report::model::Finding;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-/// A check's kind and its validated parameters.
-#[derive(Debug, Clone)]
-pub enum Spec {
-    RepoFiles(repo_files::Params),
-    RepoContent(content::ContentParams),
-    ArtifactFiles(artifact_files::Params),
-    ArtifactContent(content::ContentParams),
-    GitCommits(git_commits::Params),
-    GitState(git_state::Params),
-    DeployWindow(deploy_window::Params),
-    Env(env::Params),
-    Command(command::Params),
-    Manual(manual::Params),
-}
+use jiff::tz::TimeZone;
+use jiff::Zoned;
 
-/// Every kind key, in the order `list` shows them.
-pub const KIND_KEYS: &[&str] = &[
-    "repo-files",
-    "repo-content",
-    "artifact-files",
-    "artifact-content",
-    "env",
-    "deploy-window",
-    "git-commits",
-    "git-state",
-    "command",
-    "manual",
-];
+use crate::check::Meta;
+use crate::inputs::artifact_scan::{ArtifactData, ArtifactScan};
+pub use crate::inputs::content::ContentRule;
+use crate::inputs::content::RawMatch;
+use crate::inputs::env::EnvPass;
+use crate::inputs::git::RepoHandle;
+use crate::inputs::history::CommitsPass;
+use crate::inputs::repo::RepoScan;
+use crate::report::model::{Finding, Location};
+use crate::types::{Input, Pattern, PatternDef, Sample, Stage};
 
-impl Spec {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Spec::RepoFiles(_) => "repo-files",
-            Spec::RepoContent(_) => "repo-content",
-            Spec::ArtifactFiles(_) => "artifact-files",
-            Spec::ArtifactContent(_) => "artifact-content",
-            Spec::GitCommits(_) => "git-commits",
-            Spec::GitState(_) => "git-state",
-            Spec::DeployWindow(_) => "deploy-window",
-            Spec::Env(_) => "env",
-            Spec::Command(_) => "command",
-            Spec::Manual(_) => "manual",
-        }
+/// One check kind: its parameters (the type itself, deserialized from the YAML under its key) and
+/// its behaviour. Everything but `KEY`, `INPUT`, `FIELDS`, `describe` and `evaluate` has a default.
+pub trait Kind:
+    Sized + Clone + std::fmt::Debug + serde::de::DeserializeOwned + schemars::JsonSchema
+{
+    /// The key naming the kind in a check file (`repo-content`).
+    const KEY: &'static str;
+    /// The input the kind reads: the plan skips the check, with the reason, when it is not given.
+    const INPUT: Input;
+    /// The fields a `message` template may use.
+    const FIELDS: &'static [&'static str];
+
+    /// What a check of this kind looks for, in words, one line each (`shipgate explain`).
+    fn describe(&self) -> Vec<String>;
+
+    /// Turns what the passes produced into this check's outcome.
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome;
+
+    /// What the passes must produce for this check beyond its input (content patterns, ranges…).
+    fn wants(&self) -> Wants {
+        Wants::default()
     }
 
-    /// The input the check reads (the engine opens only inputs some selected check needs).
-    pub fn needs(&self) -> Input {
-        match self {
-            Spec::RepoFiles(_) | Spec::RepoContent(_) => Input::Repo,
-            Spec::ArtifactFiles(_) | Spec::ArtifactContent(_) => Input::Artifact,
-            Spec::GitCommits(_) | Spec::GitState(_) => Input::Git,
-            Spec::DeployWindow(_) => Input::Clock,
-            Spec::Env(_) => Input::Env,
-            Spec::Command(_) | Spec::Manual(_) => Input::Operator,
-        }
-    }
-
-    /// The fields a `message` template may use for this kind.
-    pub fn fields(&self) -> &'static [&'static str] {
-        match self {
-            Spec::RepoFiles(_) => repo_files::FIELDS,
-            Spec::RepoContent(_) | Spec::ArtifactContent(_) => content::FIELDS,
-            Spec::ArtifactFiles(_) => artifact_files::FIELDS,
-            Spec::GitCommits(_) => git_commits::FIELDS,
-            Spec::GitState(_) => git_state::FIELDS,
-            Spec::DeployWindow(_) => deploy_window::FIELDS,
-            Spec::Env(_) => env::FIELDS,
-            Spec::Command(_) => command::FIELDS,
-            Spec::Manual(_) => manual::FIELDS,
-        }
+    /// Problems in the parameters that serde cannot see (a pattern matching the empty string…).
+    fn validate(&self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Every regex of the check (compiled on first use; `shipgate validate` compiles them all).
-    pub fn patterns(&self) -> Vec<&crate::check::Pattern> {
-        fn defs(ds: &[content::PatternDef]) -> Vec<&crate::check::Pattern> {
-            ds.iter()
-                .flat_map(|d| {
-                    std::iter::once(&d.regex)
-                        .chain(&d.allow)
-                        .chain(&d.unless_defined_by)
-                })
-                .collect()
-        }
-        match self {
-            Spec::RepoContent(p) | Spec::ArtifactContent(p) => defs(&p.patterns),
-            Spec::GitCommits(p) => p
-                .review
-                .iter()
-                .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects))
-                .chain(p.forbid_subjects.iter().map(|s| &s.regex))
-                .collect(),
-            Spec::Env(p) => {
-                let mut v = defs(&p.values);
-                if let Some(pb) = &p.public {
-                    v.extend(&pb.secret_names);
-                    v.extend(defs(&pb.patterns));
-                }
-                v
-            }
-            _ => Vec::new(),
-        }
+    fn patterns(&self) -> Vec<&Pattern> {
+        Vec::new()
     }
 
-    /// The content patterns, for kinds that have them (`patterns-from` reads these).
-    pub fn content(&self) -> Option<&content::ContentParams> {
-        match self {
-            Spec::RepoContent(p) | Spec::ArtifactContent(p) => Some(p),
-            _ => None,
-        }
+    /// The content patterns, for kinds that have them (`patterns-from` borrows these).
+    fn content(&self) -> Option<&content::ContentParams> {
+        None
     }
 
-    /// Checks whose patterns this check borrows (`patterns-from`), and where they go.
-    pub fn borrowing(&mut self) -> Option<(Vec<String>, &mut Vec<content::PatternDef>)> {
-        match self {
-            Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
-                Some((p.patterns_from.clone(), &mut p.patterns))
-            }
-            Spec::Env(env::Params {
-                public: Some(pb), ..
-            }) => Some((pb.patterns_from.clone(), &mut pb.patterns)),
-            _ => None,
-        }
+    /// The checks whose patterns this check borrows (`patterns-from`), and where they go.
+    fn borrowing(&mut self) -> Option<Borrowing<'_>> {
+        None
     }
 
-    pub fn content_mut(&mut self) -> Option<&mut content::ContentParams> {
-        match self {
-            Spec::RepoContent(p) | Spec::ArtifactContent(p) => Some(p),
-            _ => None,
-        }
+    /// Whether `samples` can be run for this check (`shipgate validate` runs them).
+    fn has_samples(&self) -> bool {
+        false
+    }
+
+    /// How many findings the check makes on one sample.
+    fn run_sample(&self, _check: &Meta, _sample: &Sample) -> Result<usize, String> {
+        Err(format!("a {} check has no samples", Self::KEY))
+    }
+
+    /// For checks a person confirms: the question and what a good answer means.
+    fn prompt(&self) -> Option<Prompt<'_>> {
+        None
+    }
+
+    /// For checks about the clock: the open and closed periods from `now` (`shipgate windows`).
+    fn calendar(
+        &self,
+        _cx: &CalendarCx<'_>,
+    ) -> Option<Result<crate::report::calendar::Schedule, String>> {
+        None
     }
 }
 
-/// What evaluating one check produced, before waivers, severity and overrides are applied.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    /// The check could not be evaluated (its input could not be read): status `error`.
-    pub error: Option<String>,
-    /// The check did not apply (its input was not given): status `skip`, with this reason.
-    pub skip: Option<String>,
-    /// Findings silenced by `shipgate:allow` comments.
-    pub suppressed: u64,
+/// Where borrowed patterns go: the ids named by `patterns-from`, and the pattern list they join.
+pub struct Borrowing<'a> {
+    pub from: Vec<String>,
+    pub into: &'a mut Vec<PatternDef>,
+    /// Whether the check needs at least one pattern once the borrowed ones are in.
+    pub required: bool,
+}
+
+/// A manual item's question.
+pub struct Prompt<'a> {
+    pub question: &'a str,
+    pub guidance: Option<&'a str>,
+}
+
+/// What `shipgate windows` gives a clock kind.
+pub struct CalendarCx<'a> {
+    pub fallback: &'a TimeZone,
+    pub root: &'a Path,
+    pub now: &'a Zoned,
+    pub days: i64,
+}
+
+/// What a check asks of the passes beyond reading its input.
+#[derive(Default)]
+pub struct Wants {
+    /// Content patterns for the one repository pass (repository checks, and env checks that read
+    /// the code): the pass runs whenever some check wants it.
+    pub repo_content: Option<ContentRule>,
+    /// Content patterns for the one pass over each artifact.
+    pub artifact_content: Option<ContentRule>,
+    /// What each `*.map` entry exposes.
+    pub source_maps: bool,
+    /// A previous release's artifact to compare with.
+    pub baseline: Option<BaselineWant>,
+    /// A commit range: the default when neither `--range` nor a push says, and whether the
+    /// commits that pull-request merges brought in are needed.
+    pub commits: Option<CommitsWant>,
+    /// The secret patterns of every loaded and built-in check, to redact what it shows.
+    pub secrets: bool,
+}
+
+/// A baseline artifact: `--baseline`, else `param` (relative to the repository root).
+pub struct BaselineWant {
+    pub param: Option<String>,
+}
+
+pub struct CommitsWant {
+    pub default_range: String,
+    /// Subjects of pull-request merge commits, when the commits such merges brought in are needed.
+    pub pr_merges: Option<Vec<Pattern>>,
+}
+
+/// What evaluating one check produced, before waivers, severity, overrides and confirmations are
+/// applied in the sink.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Evaluated: its findings (none is a pass) and how many `shipgate:allow` comments silenced.
+    Done {
+        findings: Vec<Finding>,
+        suppressed: u64,
+    },
+    /// The check did not apply (its input was not given): status `skip`, with the reason.
+    Skip(String),
+    /// The check could not be evaluated (its input could not be read): status `error`. The
+    /// findings name what could not be read.
+    Error {
+        reason: String,
+        findings: Vec<Finding>,
+    },
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome::pass()
+    }
 }
 
 impl Outcome {
-    pub fn error(msg: impl Into<String>) -> Self {
-        Outcome {
-            error: Some(msg.into()),
-            ..Outcome::default()
+    pub fn pass() -> Self {
+        Outcome::findings(Vec::new())
+    }
+
+    pub fn findings(findings: Vec<Finding>) -> Self {
+        Outcome::Done {
+            findings,
+            suppressed: 0,
         }
     }
 
-    pub fn skip(msg: impl Into<String>) -> Self {
-        Outcome {
-            skip: Some(msg.into()),
-            ..Outcome::default()
+    pub fn skip(reason: impl Into<String>) -> Self {
+        Outcome::Skip(reason.into())
+    }
+
+    pub fn error(reason: impl Into<String>) -> Self {
+        Outcome::Error {
+            reason: reason.into(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Adds findings (to a skip, they are dropped: nothing was evaluated).
+    pub fn extend(&mut self, more: impl IntoIterator<Item = Finding>) {
+        match self {
+            Outcome::Done { findings, .. } | Outcome::Error { findings, .. } => {
+                findings.extend(more)
+            }
+            Outcome::Skip(_) => {}
+        }
+    }
+
+    /// The check could not be decided: what was read may not be all there is. The findings made so
+    /// far are kept, `more` names what failed. A skip stays a skip.
+    pub fn fail_with(self, reason: String, more: Vec<Finding>) -> Self {
+        match self {
+            Outcome::Done { mut findings, .. } | Outcome::Error { mut findings, .. } => {
+                findings.extend(more);
+                Outcome::Error { reason, findings }
+            }
+            skip => skip,
+        }
+    }
+
+    pub fn with_suppressed(mut self, n: u64) -> Self {
+        if let Outcome::Done { suppressed, .. } = &mut self {
+            *suppressed += n;
+        }
+        self
+    }
+}
+
+/// Previous releases' artifacts, read for their entry lists, by path.
+pub type Baselines = HashMap<PathBuf, Result<ArtifactData, String>>;
+
+/// One check's view of what the passes produced: the evaluation of a kind reads only this.
+pub struct PassView<'a> {
+    /// The check's index in the configuration: matches of the shared passes are routed by it.
+    pub owner: usize,
+    pub repo: &'a RepoHandle,
+    pub stage: Stage,
+    /// The branch CI says it builds (for a detached HEAD).
+    pub ci_branch: Option<&'a str>,
+    pub now: &'a Zoned,
+    /// The run's time zone (`settings.timezone`, else the machine's).
+    pub tz: &'a TimeZone,
+    /// The repository pass, when it ran.
+    pub tree: Option<&'a RepoScan>,
+    pub artifacts: &'a [ArtifactScan],
+    pub baselines: &'a Baselines,
+    /// `--baseline`.
+    pub baseline_arg: Option<&'a Path>,
+    pub commits: Option<&'a CommitsPass>,
+    pub env: Option<&'a EnvPass>,
+    /// Secret patterns, for checks whose `wants().secrets`.
+    pub secrets: &'a [PatternDef],
+}
+
+impl PassView<'_> {
+    /// The repository pass's matches of this check's patterns.
+    pub fn repo_matches(&self) -> Vec<(String, RawMatch)> {
+        self.tree
+            .map(|t| {
+                t.matches
+                    .iter()
+                    .filter(|(_, m)| m.owner == self.owner)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Evaluates on the repository pass, with its read errors applied: a file list that is
+    /// incomplete fails every repository check; an unreadable file fails the content checks that
+    /// wanted it. Findings silenced inline are counted.
+    pub fn on_tree(&self, eval: impl FnOnce(&RepoScan) -> Outcome) -> Outcome {
+        let Some(scan) = self.tree else {
+            return Outcome::error("the repository was not read");
+        };
+        let mine: Vec<_> = scan
+            .errors
+            .iter()
+            .filter(|e| e.owners.as_ref().is_none_or(|o| o.contains(&self.owner)))
+            .collect();
+        let suppressed = scan.suppressed.iter().filter(|o| **o == self.owner).count() as u64;
+        let outcome = eval(scan).with_suppressed(suppressed);
+        if mine.is_empty() {
+            return outcome;
+        }
+        outcome.fail_with(
+            format!(
+                "{} path(s) could not be read, so the result would be incomplete",
+                mine.len()
+            ),
+            mine.iter()
+                .map(|e| Finding {
+                    message: e.message.clone(),
+                    location: Location::repo(e.path.clone()),
+                    evidence: None,
+                })
+                .collect(),
+        )
+    }
+
+    /// The artifact pass's matches of this check's patterns in one artifact.
+    pub fn artifact_matches(&self, a: &ArtifactScan) -> Vec<(String, RawMatch)> {
+        a.matches
+            .iter()
+            .filter(|(_, m)| m.owner == self.owner)
+            .cloned()
+            .collect()
+    }
+
+    /// Evaluates on every artifact and merges the outcomes. An artifact that could not be read to
+    /// the end makes the check `error`: what was read may not be all there is.
+    pub fn per_artifact(&self, eval: impl Fn(&ArtifactScan) -> Outcome) -> Outcome {
+        let mut findings = Vec::new();
+        let mut suppressed = 0;
+        let mut errors = Vec::new();
+        for a in self.artifacts {
+            match eval(a) {
+                Outcome::Done {
+                    findings: f,
+                    suppressed: s,
+                } => {
+                    findings.extend(f);
+                    suppressed += s;
+                }
+                Outcome::Skip(r) => return Outcome::Skip(r),
+                Outcome::Error {
+                    reason,
+                    findings: f,
+                } => {
+                    findings.extend(f);
+                    errors.push(reason);
+                }
+            }
+            suppressed += a.suppressed.iter().filter(|o| **o == self.owner).count() as u64;
+            if let Some(e) = &a.error {
+                errors.push(format!("the artifact could not be read to the end: {e}"));
+                findings.push(Finding {
+                    message: e.clone(),
+                    location: Location {
+                        artifact: Some(a.data.display.clone()),
+                        ..Location::new(Input::Artifact)
+                    },
+                    evidence: None,
+                });
+            }
+        }
+        if errors.is_empty() {
+            Outcome::Done {
+                findings,
+                suppressed,
+            }
+        } else {
+            Outcome::Error {
+                reason: errors.join("; "),
+                findings,
+            }
         }
     }
 }
 
-/// What a check looks for, in words (for `shipgate explain`).
-pub fn describe(spec: &Spec) -> String {
-    let globs = |g: &crate::check::GlobList| g.sources.join(", ");
-    let mut lines = Vec::new();
-    match spec {
-        Spec::RepoFiles(p) => {
-            if !p.forbid.is_empty() {
-                lines.push(format!("forbidden paths: {}", globs(&p.forbid)));
-            }
-            if !p.allow.is_empty() {
-                lines.push(format!("allowed anyway: {}", globs(&p.allow)));
-            }
-            if !p.require.is_empty() {
-                lines.push(format!("required paths: {}", globs(&p.require)));
-            }
-            for c in &p.companions {
-                lines.push(format!(
-                    "{} needs one of: {}",
-                    c.manifest,
-                    c.lockfiles.join(", ")
-                ));
-            }
-            if !p.exclude.is_empty() {
-                lines.push(format!("not looked at: {}", globs(&p.exclude)));
-            }
+/// The one list of kinds: `field: Variant(Type)`. `field` is the kind key with `_` for `-`.
+/// Calls `$callback!` with the list, so each place that needs every kind generates its code from
+/// the same line.
+macro_rules! for_each_kind {
+    ($callback:ident) => {
+        $callback! {
+            repo_files: RepoFiles($crate::kinds::repo_files::RepoFiles),
+            repo_content: RepoContent($crate::kinds::repo_content::RepoContent),
+            artifact_files: ArtifactFiles($crate::kinds::artifact_files::ArtifactFiles),
+            artifact_content: ArtifactContent($crate::kinds::artifact_content::ArtifactContent),
+            env: Env($crate::kinds::env::Env),
+            deploy_window: DeployWindow($crate::kinds::deploy_window::DeployWindow),
+            git_commits: GitCommits($crate::kinds::git_commits::GitCommits),
+            git_state: GitState($crate::kinds::git_state::GitState),
+            command: Command($crate::kinds::command::Command),
+            manual: Manual($crate::kinds::manual::Manual),
         }
-        Spec::RepoContent(p) | Spec::ArtifactContent(p) => {
-            lines.push(format!(
-                "files: {}",
-                p.include
-                    .as_ref()
-                    .map_or("every text file".to_string(), globs)
-            ));
-            if !p.exclude.is_empty() {
-                lines.push(format!("not searched: {}", globs(&p.exclude)));
-            }
-            for d in &p.patterns {
-                lines.push(format!(
-                    "pattern {}{}: {}",
-                    d.name,
-                    if d.secret { " (secret, redacted)" } else { "" },
-                    d.regex.as_str()
-                ));
-            }
-        }
-        Spec::ArtifactFiles(p) => {
-            if !p.forbid.is_empty() {
-                lines.push(format!("forbidden entries: {}", globs(&p.forbid)));
-            }
-            if !p.allow.is_empty() {
-                lines.push(format!("allowed anyway: {}", globs(&p.allow)));
-            }
-            if !p.require.is_empty() {
-                lines.push(format!("required entries: {}", globs(&p.require)));
-            }
-            if let Some(only) = &p.only {
-                lines.push(format!("only these may ship: {}", globs(only)));
-            }
-            if p.unsafe_paths {
-                lines.push(
-                    "entries with `..`, absolute paths, links outside the artifact, devices, FIFOs"
-                        .into(),
-                );
-            }
-            if p.inspect_source_maps {
-                lines.push("source maps: whether they embed sourcesContent, and how many files they expose".into());
-            }
-            if let Some(n) = p.max_entries {
-                lines.push(format!("at most {n} entries"));
-            }
-            if let Some(s) = p.max_total_size {
-                lines.push(format!(
-                    "at most {} in total",
-                    crate::text::human_bytes(s.0)
-                ));
-            }
-            if let Some(s) = p.max_entry_size {
-                lines.push(format!(
-                    "at most {} per entry",
-                    crate::text::human_bytes(s.0)
-                ));
-            }
-            if let Some(g) = &p.new_entries {
-                lines.push(format!(
-                    "entries new since the baseline artifact: {}",
-                    globs(g)
-                ));
-            }
-            if let Some(pct) = p.max_growth_percent {
-                lines.push(format!(
-                    "growth since the baseline artifact: at most {pct}%"
-                ));
-            }
-        }
-        Spec::GitCommits(p) => {
-            lines.push(format!(
-                "commits: {} (unless --range or a push says otherwise)",
-                p.range.as_deref().unwrap_or("since-last-tag")
-            ));
-            if let Some(r) = &p.review {
-                lines.push(format!(
-                    "each needs review evidence: {}",
-                    r.looked_for_public()
-                ));
-            }
-            for s in &p.forbid_subjects {
-                lines.push(format!(
-                    "forbidden subject {}: {}",
-                    s.name,
-                    s.regex.as_str()
-                ));
-            }
-            if p.require_signature {
-                lines.push("each commit carries a GPG or SSH signature".into());
-            }
-            if !p.exempt_authors.sources.is_empty() {
-                lines.push(format!(
-                    "not examined: commits by {}",
-                    p.exempt_authors.sources.join(", ")
-                ));
-            }
-        }
-        Spec::GitState(p) => {
-            if p.clean_worktree {
-                lines.push("no uncommitted changes to tracked files".into());
-            }
-            if let Some(b) = &p.branches {
-                lines.push(format!("HEAD on one of: {}", b.join(", ")));
-            }
-            if p.version_tag {
-                lines.push(format!(
-                    "HEAD tagged {} with the manifest's version",
-                    p.tag_format.as_deref().unwrap_or("v{version}")
-                ));
-            }
-            if p.up_to_date {
-                lines.push("the branch is not behind its upstream".into());
-            }
-        }
-        Spec::DeployWindow(p) => {
-            if let Some(z) = &p.timezone {
-                lines.push(format!("time zone: {}", z.name));
-            }
-            for w in &p.deny {
-                lines.push(format!("denied: {}", deploy_window::describe(w)));
-            }
-            for w in &p.allow {
-                lines.push(format!("allowed only: {}", deploy_window::describe(w)));
-            }
-            for f in &p.freezes {
-                lines.push(format!("freeze: {}", f.reason));
-            }
-            if !p.holidays.dates.is_empty() || !p.holidays.ics.is_empty() {
-                lines.push(format!(
-                    "holidays: {} date(s){}",
-                    p.holidays.dates.len(),
-                    if p.holidays.ics.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", calendars {}", p.holidays.ics.join(", "))
-                    }
-                ));
-            }
-            if p.is_empty() {
-                lines.push(
-                    "no rules yet: add deny/allow windows, freezes or holidays in .shipgate.yaml"
-                        .into(),
-                );
-            }
-        }
-        Spec::Env(p) => {
-            let sources = |r: &env::Required| {
-                let mut v = Vec::new();
-                if !r.names.is_empty() {
-                    v.push(r.names.join(", "));
-                }
-                if r.from_examples {
-                    v.push(env::EXAMPLE_FILES.join(", "));
-                }
-                if r.from_code {
-                    v.push("names the code reads without a default".into());
-                }
-                v.join("; ")
-            };
-            if let Some(r) = &p.missing {
-                lines.push(format!("set: {}", sources(r)));
-            }
-            if let Some(r) = &p.empty {
-                lines.push(format!("not empty: {}", sources(r)));
-            }
-            if p.parity {
-                lines.push(
-                    "the deploy env file and the example file name the same variables".into(),
-                );
-            }
-            for d in &p.values {
-                lines.push(format!(
-                    "development value {}: {}",
-                    d.name,
-                    d.regex.as_str()
-                ));
-            }
-            if let Some(pb) = &p.public {
-                lines.push(format!(
-                    "no secrets in variables prefixed {}",
-                    pb.prefixes.join(", ")
-                ));
-            }
-        }
-        Spec::Command(p) => {
-            lines.push(format!("runs: {} (passes on exit 0)", p.run.join(" ")));
-            if let Some(c) = &p.cwd {
-                lines.push(format!("in: {c}"));
-            }
-            lines.push(format!(
-                "time limit: {}s",
-                p.timeout.map_or(600, |t| t.0.as_secs())
-            ));
-        }
-        Spec::Manual(p) => {
-            lines.push(format!("a person confirms: {}", p.question));
-            if let Some(g) = &p.guidance {
-                lines.push(g.trim().to_string());
-            }
-        }
+    };
+}
+pub(crate) use for_each_kind;
+
+/// Whether a kind's `KEY` is its registry field name with `-` for `_` (checked at compile time).
+const fn key_matches(key: &str, field: &str) -> bool {
+    let (k, f) = (key.as_bytes(), field.as_bytes());
+    if k.len() != f.len() {
+        return false;
     }
-    lines.join("\n")
+    let mut i = 0;
+    while i < k.len() {
+        let want = if f[i] == b'_' { b'-' } else { f[i] };
+        if k[i] != want {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+macro_rules! define_spec {
+    ($($field:ident : $variant:ident ($ty:ty)),* $(,)?) => {
+        /// A check's kind and its validated parameters: the closed set of kinds.
+        #[derive(Debug, Clone)]
+        pub enum Spec {
+            $($variant($ty),)*
+        }
+
+        /// Every kind key, in the order `list` shows them.
+        pub const KIND_KEYS: &[&str] = &[$(<$ty as Kind>::KEY,)*];
+
+        $(const _: () = assert!(
+            key_matches(<$ty as Kind>::KEY, stringify!($field)),
+            concat!("the KEY of ", stringify!($ty), " must be `", stringify!($field), "` with `-` for `_`")
+        );)*
+
+        impl Spec {
+            pub fn kind(&self) -> &'static str {
+                match self { $(Spec::$variant(_) => <$ty as Kind>::KEY,)* }
+            }
+            /// The input the check reads (the engine opens only inputs some selected check needs).
+            pub fn needs(&self) -> Input {
+                match self { $(Spec::$variant(_) => <$ty as Kind>::INPUT,)* }
+            }
+            pub fn fields(&self) -> &'static [&'static str] {
+                match self { $(Spec::$variant(_) => <$ty as Kind>::FIELDS,)* }
+            }
+            pub fn describe(&self) -> Vec<String> {
+                match self { $(Spec::$variant(k) => k.describe(),)* }
+            }
+            pub fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+                match self { $(Spec::$variant(k) => k.evaluate(check, view),)* }
+            }
+            pub fn wants(&self) -> Wants {
+                match self { $(Spec::$variant(k) => k.wants(),)* }
+            }
+            pub fn validate(&self) -> Vec<String> {
+                match self { $(Spec::$variant(k) => k.validate(),)* }
+            }
+            pub fn patterns(&self) -> Vec<&Pattern> {
+                match self { $(Spec::$variant(k) => k.patterns(),)* }
+            }
+            pub fn content(&self) -> Option<&content::ContentParams> {
+                match self { $(Spec::$variant(k) => k.content(),)* }
+            }
+            pub fn borrowing(&mut self) -> Option<Borrowing<'_>> {
+                match self { $(Spec::$variant(k) => k.borrowing(),)* }
+            }
+            pub fn has_samples(&self) -> bool {
+                match self { $(Spec::$variant(k) => k.has_samples(),)* }
+            }
+            pub fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+                match self { $(Spec::$variant(k) => k.run_sample(check, sample),)* }
+            }
+            pub fn prompt(&self) -> Option<Prompt<'_>> {
+                match self { $(Spec::$variant(k) => k.prompt(),)* }
+            }
+            pub fn calendar(&self, cx: &CalendarCx<'_>) -> Option<Result<crate::report::calendar::Schedule, String>> {
+                match self { $(Spec::$variant(k) => k.calendar(cx),)* }
+            }
+        }
+    };
+}
+for_each_kind!(define_spec);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_kebab_case() {
+        let mut keys = KIND_KEYS.to_vec();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), KIND_KEYS.len());
+        assert!(key_matches("repo-files", "repo_files"));
+        assert!(!key_matches("repo-file", "repo_files"));
+        assert!(!key_matches("repo_files", "repo_files"));
+    }
 }

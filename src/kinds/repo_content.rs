@@ -2,14 +2,60 @@
 //! its patterns join the repository's one content matcher (`inputs::content`), and this module turns
 //! the matches routed back to it into findings.
 
-use crate::check::Check;
-use crate::inputs::content::RawMatch;
-use crate::kinds::{content, Outcome};
-use crate::report::model::Location;
+use serde::Deserialize;
 
-pub fn evaluate(check: &Check, matches: &[(String, RawMatch)]) -> Outcome {
-    Outcome {
-        findings: content::findings(check, matches, |p| Location::repo(p)),
-        ..Outcome::default()
+use crate::check::Meta;
+use crate::kinds::content::{self, ContentParams};
+use crate::kinds::{Borrowing, Kind, Outcome, PassView, Wants};
+use crate::report::model::Location;
+use crate::types::{Input, Pattern, Sample};
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct RepoContent(pub ContentParams);
+
+impl Kind for RepoContent {
+    const KEY: &'static str = "repo-content";
+    const INPUT: Input = Input::Repo;
+    const FIELDS: &'static [&'static str] = content::FIELDS;
+
+    fn describe(&self) -> Vec<String> {
+        self.0.describe()
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            repo_content: Some(self.0.rule()),
+            ..Wants::default()
+        }
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        let mine = view.repo_matches();
+        view.on_tree(|_| Outcome::findings(content::findings(check, &mine, |p| Location::repo(p))))
+    }
+
+    fn validate(&self) -> Vec<String> {
+        self.0.validate()
+    }
+
+    fn patterns(&self) -> Vec<&Pattern> {
+        content::regexes(&self.0.patterns).collect()
+    }
+
+    fn content(&self) -> Option<&ContentParams> {
+        Some(&self.0)
+    }
+
+    fn borrowing(&mut self) -> Option<Borrowing<'_>> {
+        Some(self.0.borrowing())
+    }
+
+    fn has_samples(&self) -> bool {
+        true
+    }
+
+    fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        self.0.run_sample(&check.id, sample)
     }
 }

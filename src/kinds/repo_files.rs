@@ -5,17 +5,15 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::check::Input;
-use crate::check::{Check, GlobList};
+use crate::check::Meta;
 use crate::inputs::repo::RepoFile;
-use crate::kinds::Outcome;
+use crate::kinds::{Kind, Outcome, PassView};
 use crate::report::model::{Finding, Location};
-
-pub const FIELDS: &[&str] = &["path", "state", "glob", "manifest", "lockfiles"];
+use crate::types::{GlobList, Input, Sample};
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Params {
+pub struct RepoFiles {
     /// Paths that must not be in the repository.
     #[serde(default)]
     pub forbid: GlobList,
@@ -49,7 +47,58 @@ pub struct Companion {
     pub search_parents: bool,
 }
 
-pub fn evaluate(check: &Check, p: &Params, files: &[RepoFile]) -> Outcome {
+impl Kind for RepoFiles {
+    const KEY: &'static str = "repo-files";
+    const INPUT: Input = Input::Repo;
+    const FIELDS: &'static [&'static str] = &["path", "state", "glob", "manifest", "lockfiles"];
+
+    fn describe(&self) -> Vec<String> {
+        let globs = |g: &GlobList| g.sources.join(", ");
+        let mut lines = Vec::new();
+        if !self.forbid.is_empty() {
+            lines.push(format!("forbidden paths: {}", globs(&self.forbid)));
+        }
+        if !self.allow.is_empty() {
+            lines.push(format!("allowed anyway: {}", globs(&self.allow)));
+        }
+        if !self.require.is_empty() {
+            lines.push(format!("required paths: {}", globs(&self.require)));
+        }
+        for c in &self.companions {
+            lines.push(format!(
+                "{} needs one of: {}",
+                c.manifest,
+                c.lockfiles.join(", ")
+            ));
+        }
+        if !self.exclude.is_empty() {
+            lines.push(format!("not looked at: {}", globs(&self.exclude)));
+        }
+        lines
+    }
+
+    fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        view.on_tree(|scan| Outcome::findings(evaluate(check, self, &scan.files)))
+    }
+
+    fn has_samples(&self) -> bool {
+        true
+    }
+
+    fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        let files: Vec<RepoFile> = sample
+            .paths()
+            .into_iter()
+            .map(|path| RepoFile {
+                path,
+                tracked: true,
+            })
+            .collect();
+        Ok(evaluate(check, self, &files).len())
+    }
+}
+
+fn evaluate(check: &Meta, p: &RepoFiles, files: &[RepoFile]) -> Vec<Finding> {
     let files: Vec<&RepoFile> = files
         .iter()
         .filter(|f| !p.exclude.is_match(&f.path))
@@ -138,10 +187,7 @@ pub fn evaluate(check: &Check, p: &Params, files: &[RepoFile]) -> Outcome {
         }
     }
 
-    Outcome {
-        findings,
-        ..Outcome::default()
-    }
+    findings
 }
 
 fn split(path: &str) -> (&str, &str) {

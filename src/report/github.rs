@@ -4,8 +4,17 @@
 
 use std::fmt::Write;
 
-use crate::check::Input;
 use crate::report::model::{Report, Status, Verdict};
+use crate::types::Input;
+
+/// Github reporter.
+pub struct Github;
+
+impl crate::report::Reporter for Github {
+    fn write(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(render(report).as_bytes())
+    }
+}
 
 pub fn render(r: &Report) -> String {
     let mut out = String::new();

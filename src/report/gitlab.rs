@@ -3,9 +3,18 @@
 
 use serde_json::{json, Value};
 
-use crate::check::Input;
 use crate::report::fingerprint::fingerprint;
 use crate::report::model::{Report, Status};
+use crate::types::Input;
+
+/// Gitlab reporter.
+pub struct Gitlab;
+
+impl crate::report::Reporter for Gitlab {
+    fn write(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::report::json(out, &render(report))
+    }
+}
 
 pub fn render(r: &Report) -> Value {
     let mut issues = Vec::new();

@@ -78,6 +78,15 @@ fn label(s: Status) -> &'static str {
     }
 }
 
+/// The human reporter, with its styles.
+pub struct Human(pub Styles);
+
+impl crate::report::Reporter for Human {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        write(report, &self.0, out)
+    }
+}
+
 pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
     let mut head = format!("shipgate {} · stage {} · {}", r.tool.version, r.stage, r.at);
     if let Some(b) = &r.repo.branch {

@@ -8,6 +8,15 @@ use std::fmt::Write;
 use crate::report::location_label;
 use crate::report::model::{Report, Status};
 
+/// Junit reporter.
+pub struct Junit;
+
+impl crate::report::Reporter for Junit {
+    fn write(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(render(report).as_bytes())
+    }
+}
+
 pub fn render(r: &Report) -> String {
     let count = |s: Status| r.checks.iter().filter(|c| c.status == s).count();
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);

@@ -9,6 +9,15 @@ use crate::report::model::{Report, Status, Verdict};
 /// Findings listed per check; the JSON report has them all.
 const MAX_FINDINGS: usize = 50;
 
+/// Markdown reporter.
+pub struct Markdown;
+
+impl crate::report::Reporter for Markdown {
+    fn write(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(render(report).as_bytes())
+    }
+}
+
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let verdict = if r.verdict == Verdict::Pass {

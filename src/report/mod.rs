@@ -1,10 +1,14 @@
-//! Reporters: each formats a finished `Report` and nothing else. `Format` picks one.
+//! Reporters: each formats a finished `Report` and nothing else, behind one trait. `Format`
+//! picks one. `list`, `explain` and `calendar` are the typed models of the other commands' output.
 
+pub mod calendar;
+pub mod explain;
 pub mod fingerprint;
 pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod junit;
+pub mod list;
 pub mod markdown;
 pub mod model;
 pub mod sarif;
@@ -13,14 +17,14 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use crate::check::Input;
+use crate::types::Input;
 use model::{Location, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Readable text, colored on a terminal.
     Human,
-    /// The version-1 JSON report of DESIGN.md.
+    /// The version-1 JSON report (see the README's "The JSON report").
     Json,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
@@ -38,22 +42,50 @@ impl Format {
     pub fn parse(s: &str) -> Option<Format> {
         <Format as ValueEnum>::from_str(s, true).ok()
     }
+
+    /// Every format's name, as the command line spells it.
+    pub fn names() -> Vec<String> {
+        Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect()
+    }
+
+    /// The reporter of this format. `color` only matters for `human`.
+    pub fn reporter(self, color: bool) -> Box<dyn Reporter> {
+        match self {
+            Format::Human => Box::new(human::Human(human::Styles::new(color))),
+            Format::Json => Box::new(Json),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Junit => Box::new(junit::Junit),
+            Format::Github => Box::new(github::Github),
+            Format::Markdown => Box::new(markdown::Markdown),
+            Format::Gitlab => Box::new(gitlab::Gitlab),
+        }
+    }
+}
+
+/// Formats a finished report.
+pub trait Reporter {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// Writes `report` in `format`. `color` only matters for `human`.
 pub fn write(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Human => human::write(report, &human::Styles::new(color), out),
-        Format::Json => json(out, report),
-        Format::Sarif => json(out, &sarif::render(report)),
-        Format::Gitlab => json(out, &gitlab::render(report)),
-        Format::Junit => out.write_all(junit::render(report).as_bytes()),
-        Format::Github => out.write_all(github::render(report).as_bytes()),
-        Format::Markdown => out.write_all(markdown::render(report).as_bytes()),
+    format.reporter(color).write(report, out)
+}
+
+/// The version-1 JSON report: the `Report` model serialized.
+pub struct Json;
+
+impl Reporter for Json {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        json(out, report)
     }
 }
 
-fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> io::Result<()> {
+/// Pretty JSON and a final newline.
+pub fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
     writeln!(out)
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::check::{Input, Severity, Stage};
+use crate::types::{Input, Severity, Stage};
 
 /// Where a finding is. `input`, `path`, `line` and `column` are always present (null when not
 /// known); the rest appear only when they apply.

@@ -8,11 +8,20 @@
 
 use serde_json::{json, Value};
 
-use crate::check::Input;
 use crate::report::fingerprint::fingerprint;
 use crate::report::model::{Report, Status};
+use crate::types::Input;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Sarif reporter.
+pub struct Sarif;
+
+impl crate::report::Reporter for Sarif {
+    fn write(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::report::json(out, &render(report))
+    }
+}
 
 pub fn render(r: &Report) -> Value {
     let rules: Vec<Value> = r

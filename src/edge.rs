@@ -1,0 +1,65 @@
+//! The process's surroundings, read once at the edge: environment variables, which streams are
+//! terminals, and what CI says about the build. Commands read this value; nothing below them reads
+//! the process environment.
+
+use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// The process environment (lossy UTF-8).
+    pub vars: Vec<(String, String)>,
+    pub stdin_terminal: bool,
+    pub stdout_terminal: bool,
+    pub stderr_terminal: bool,
+}
+
+impl Environment {
+    pub fn capture() -> Self {
+        Environment {
+            vars: std::env::vars_os()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect(),
+            stdin_terminal: std::io::stdin().is_terminal(),
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A variable, when it is set and not empty.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Colour when it is not asked for or against: on a terminal, unless `NO_COLOR` is set or the
+    /// terminal is dumb.
+    pub fn auto_color(&self) -> bool {
+        self.var("NO_COLOR").is_none() && self.var("TERM") != Some("dumb") && self.stdout_terminal
+    }
+
+    /// Whether this runs in CI (progress stays off there).
+    pub fn is_ci(&self) -> bool {
+        self.var("CI").is_some()
+    }
+
+    /// The branch a CI system says it builds, for a detached HEAD.
+    pub fn ci_branch(&self) -> Option<String> {
+        [
+            "GITHUB_HEAD_REF",
+            "GITHUB_REF_NAME",
+            "CI_COMMIT_BRANCH",
+            "CI_COMMIT_REF_NAME",
+            "BRANCH_NAME",
+        ]
+        .iter()
+        .find_map(|v| self.var(v).map(str::to_string))
+    }
+}

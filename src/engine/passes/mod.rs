@@ -1,0 +1,180 @@
+//! The passes: one per input that some running check needs, each reading its input once for all
+//! the checks that read it (DESIGN.md's first rule). Each is its own module; this one runs them,
+//! then lets each check's kind evaluate its view of what they produced.
+
+pub mod artifact;
+pub mod git;
+pub mod repo;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::engine::plan::{Plan, State};
+use crate::engine::request::Request;
+use crate::error::Error;
+use crate::inputs::artifact_scan::ArtifactScan;
+use crate::inputs::env::EnvPass;
+use crate::inputs::git::RepoHandle;
+use crate::inputs::history::CommitsPass;
+use crate::inputs::repo::RepoScan;
+use crate::kinds::{Baselines, Outcome, PassView};
+use crate::report::model::{ArtifactInfo, RangeReport, RepoInfo};
+use crate::types::{Input, PatternDef};
+
+/// What every pass produced, and how long each took.
+#[derive(Default)]
+pub struct Passes {
+    pub tree: Option<RepoScan>,
+    pub tree_ms: u64,
+    pub artifacts: Vec<ArtifactScan>,
+    pub baselines: Baselines,
+    pub artifact_ms: u64,
+    pub commits: Option<CommitsPass>,
+    pub git_ms: u64,
+    pub env: Option<EnvPass>,
+    /// The secret patterns of the loaded and built-in checks, when a check wants them.
+    pub secrets: Vec<PatternDef>,
+}
+
+/// What the report says about the inputs themselves.
+#[derive(Debug, Clone, Default)]
+pub struct PassSummary {
+    pub repo: RepoInfo,
+    pub artifacts: Vec<ArtifactInfo>,
+    pub ranges: Vec<RangeReport>,
+}
+
+impl Passes {
+    pub fn run(
+        config: &Config,
+        repo: &RepoHandle,
+        request: &Request<'_>,
+        plan: &Plan,
+    ) -> Result<Self, Error> {
+        let mut p = Passes::default();
+        let t = Instant::now();
+        p.tree = repo::run(config, repo, request, plan)?;
+        p.tree_ms = t.elapsed().as_millis() as u64;
+
+        let t = Instant::now();
+        if plan.runs(config, Input::Artifact) {
+            (p.artifacts, p.baselines) = artifact::run(config, repo, request, plan)?;
+        }
+        p.artifact_ms = t.elapsed().as_millis() as u64;
+
+        let t = Instant::now();
+        if plan.runs(config, Input::Git) {
+            p.commits = git::run(config, repo, request, plan);
+        }
+        p.git_ms = t.elapsed().as_millis() as u64;
+
+        if plan.runs(config, Input::Env) {
+            let opts = request.opts;
+            p.env = Some(EnvPass::read(
+                &opts.env_files,
+                &opts.process_env,
+                &repo.root,
+            ));
+        }
+        if plan
+            .running()
+            .any(|i| config.checks[i].spec.wants().secrets)
+        {
+            p.secrets = secret_patterns(config);
+        }
+        Ok(p)
+    }
+
+    /// Each planned check's outcome: a skip from the plan, or its kind's evaluation of its view.
+    pub fn evaluate(
+        &self,
+        config: &Config,
+        repo: &RepoHandle,
+        request: &Request<'_>,
+        plan: &Plan,
+    ) -> Vec<(usize, Outcome, u64)> {
+        plan.checks
+            .iter()
+            .map(|planned| {
+                let i = planned.index;
+                let check = &config.checks[i];
+                if let State::Skip(reason) = &planned.state {
+                    return (i, Outcome::skip(reason.clone()), 0);
+                }
+                let view = PassView {
+                    owner: i,
+                    repo,
+                    stage: request.opts.stage,
+                    ci_branch: request.opts.ci_branch.as_deref(),
+                    now: &request.now,
+                    tz: &request.tz,
+                    tree: self.tree.as_ref(),
+                    artifacts: &self.artifacts,
+                    baselines: &self.baselines,
+                    baseline_arg: request.opts.baseline.as_deref(),
+                    commits: self.commits.as_ref(),
+                    env: self.env.as_ref(),
+                    secrets: &self.secrets,
+                };
+                let t = Instant::now();
+                let outcome = check.spec.evaluate(&check.meta, &view);
+                let ms = self.pass_ms(check) + t.elapsed().as_millis() as u64;
+                (i, outcome, ms)
+            })
+            .collect()
+    }
+
+    /// The time of the shared pass a check used (a shared pass cannot be split honestly).
+    fn pass_ms(&self, check: &crate::check::Check) -> u64 {
+        let wants = check.spec.wants();
+        match check.spec.needs() {
+            Input::Repo => self.tree_ms,
+            Input::Artifact => self.artifact_ms,
+            Input::Git if wants.commits.is_some() => self.git_ms,
+            Input::Env if wants.repo_content.is_some() => self.tree_ms,
+            _ => 0,
+        }
+    }
+
+    /// The inputs as the report describes them.
+    pub fn summary(&self, repo: &RepoHandle) -> PassSummary {
+        PassSummary {
+            repo: RepoInfo {
+                root: ".".into(),
+                head: repo.head(),
+                branch: repo.branch(),
+                scan: self.tree.as_ref().map(|t| t.stats.clone()),
+            },
+            artifacts: self.artifacts.iter().map(|a| a.info.clone()).collect(),
+            ranges: self
+                .commits
+                .iter()
+                .flat_map(|c| {
+                    c.order.iter().filter_map(|spec| match &c.ranges[spec] {
+                        Ok(r) => Some(RangeReport {
+                            label: r.label.clone(),
+                            commits: r.commits.len() as u64,
+                        }),
+                        Err(_) => None,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Secret patterns, to redact what a check shows: the loaded ones, and the built-in ones even
+/// when a project turned the built-in checklist off or replaced their patterns. Each once: a
+/// pattern borrowed with patterns-from, or both loaded and built in, redacts a line once.
+fn secret_patterns(config: &Config) -> Vec<PatternDef> {
+    let mut seen = HashSet::new();
+    config
+        .checks
+        .iter()
+        .filter_map(|c| c.spec.content())
+        .flat_map(|p| p.patterns.iter().filter(|d| d.secret).cloned())
+        .chain(crate::config::builtin_secret_patterns())
+        .filter(|d| seen.insert(d.regex.as_str().to_string()))
+        .collect()
+}

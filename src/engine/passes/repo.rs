@@ -1,0 +1,45 @@
+//! The repository pass: one walk of the work tree for every check that reads it, with the content
+//! patterns of all of them in one matcher (repository content checks, and env checks that read
+//! the code). It runs when some running check reads the repository or wants its content.
+
+use crate::config::Config;
+use crate::engine::plan::Plan;
+use crate::engine::request::Request;
+use crate::error::Error;
+use crate::inputs::content::ContentMatcher;
+use crate::inputs::git::RepoHandle;
+use crate::inputs::repo::{self, RepoScan, ScanOptions};
+use crate::types::Input;
+
+pub fn run(
+    config: &Config,
+    repo: &RepoHandle,
+    request: &Request<'_>,
+    plan: &Plan,
+) -> Result<Option<RepoScan>, Error> {
+    let rules: Vec<_> = plan
+        .running()
+        .filter_map(|i| config.checks[i].spec.wants().repo_content.map(|r| (i, r)))
+        .collect();
+    if rules.is_empty() && !plan.runs(config, Input::Repo) {
+        return Ok(None);
+    }
+    let matcher = if rules.is_empty() {
+        None
+    } else {
+        Some(ContentMatcher::new(rules).map_err(Error::Other)?)
+    };
+    let tracked = repo.tracked()?;
+    let ids = |i: usize| config.checks[i].id.clone();
+    let opts = request.opts;
+    Ok(Some(repo::scan(&ScanOptions {
+        root: &repo.root,
+        tracked: tracked.as_ref(),
+        exclude: &config.settings.exclude,
+        matcher: matcher.as_ref(),
+        max_file_size: config.settings.max_file_size,
+        ids: &ids,
+        threads: opts.threads,
+        counter: opts.counters.as_ref().map(|c| &c.files),
+    })))
+}

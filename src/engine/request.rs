@@ -1,0 +1,58 @@
+//! The request: the run's options checked against the configuration before anything is read.
+//! Every id named on the command line exists (with the nearest id when it does not), `--confirm`
+//! names manual items, every `--override` has a reason, and the clock is read once.
+
+use jiff::{Timestamp, Zoned};
+
+use crate::config::Config;
+use crate::engine::{time_zone, RunOptions};
+use crate::error::Error;
+
+/// Validated options and the run's instant.
+pub struct Request<'a> {
+    pub opts: &'a RunOptions,
+    /// `--at`, else the clock, in the run's zone, to the second.
+    pub now: Zoned,
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl<'a> Request<'a> {
+    pub fn resolve(config: &Config, opts: &'a RunOptions) -> Result<Self, Error> {
+        for id in opts.only.iter().chain(&opts.skip) {
+            if config.get(id).is_none() {
+                let flag = if opts.only.contains(id) {
+                    "--only"
+                } else {
+                    "--skip"
+                };
+                return Err(config.unknown_id(flag, id));
+            }
+        }
+        for (id, _) in &opts.confirms {
+            match config.get(id) {
+                None => return Err(config.unknown_id("--confirm", id)),
+                Some(c) if c.spec.prompt().is_none() => {
+                    return Err(Error::Usage(format!(
+                        "--confirm {id}: `{id}` is a {} check, not a manual item; only manual items are confirmed",
+                        c.spec.kind()
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        for (id, reason) in &opts.overrides {
+            if config.get(id).is_none() {
+                return Err(config.unknown_id("--override", id));
+            }
+            if reason.trim().is_empty() {
+                return Err(Error::Usage(format!(
+                    "--override {id}= needs a reason: --override {id}=\"why this is acceptable\""
+                )));
+            }
+        }
+        let tz = time_zone(config);
+        let now = opts.at.unwrap_or_else(Timestamp::now).to_zoned(tz.clone());
+        let now = now.with().subsec_nanosecond(0).build().unwrap_or(now);
+        Ok(Request { opts, now, tz })
+    }
+}

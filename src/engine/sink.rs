@@ -1,0 +1,249 @@
+//! The sink: every rule that turns outcomes into the report, in one place. Inline allows were
+//! applied during the passes; here come waivers (with expiry, and the waivers that matched nothing),
+//! severity, the operator's confirmations and overrides, the summary and the verdict. It reads
+//! nothing and can run again on the same outcomes (sign-off does, after asking).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Zoned;
+
+use crate::check::Check;
+use crate::config::Config;
+use crate::engine::passes::PassSummary;
+use crate::kinds::Outcome;
+use crate::report::model::*;
+use crate::types::{Severity, Stage};
+
+/// The operator's input: overrides, confirmations of manual items, and items still to be asked.
+#[derive(Debug, Clone, Default)]
+pub struct Operator {
+    /// Check id → reason.
+    pub overrides: BTreeMap<String, String>,
+    pub confirmations: Vec<Confirmation>,
+    /// Manual items that will be asked after the automatic checks (`shipgate signoff`).
+    pub pending: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub id: String,
+    pub by: ConfirmedBy,
+}
+
+/// How a manual item was confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmedBy {
+    /// `--confirm ID[=COMMENT]` (or `--confirm-all`).
+    Flag(Option<String>),
+    /// A sign-off record for HEAD, by its signer.
+    Record(String),
+    /// Answered at the sign-off prompt, with an optional comment.
+    Prompt(Option<String>),
+}
+
+pub struct Sink<'a> {
+    pub config: &'a Config,
+    pub now: &'a Zoned,
+    pub stage: Stage,
+    pub operator: &'a Operator,
+}
+
+/// What the waivers did over the whole run.
+struct WaiverUse {
+    hits: Vec<u64>,
+    expired: Vec<bool>,
+}
+
+impl Sink<'_> {
+    pub fn finish(
+        &self,
+        outcomes: &[(usize, Outcome, u64)],
+        inputs: &PassSummary,
+        elapsed: Duration,
+    ) -> Report {
+        let n = self.config.waivers.len();
+        let mut used = WaiverUse {
+            hits: vec![0; n],
+            expired: vec![false; n],
+        };
+        let mut notes = Vec::new();
+        let checks: Vec<CheckResult> = outcomes
+            .iter()
+            .map(|(i, outcome, ms)| {
+                let check = &self.config.checks[*i];
+                let mut r = self.result(check, outcome.clone(), &mut used);
+                r.duration_ms = *ms;
+                self.operate(check, &mut r, &mut notes);
+                r
+            })
+            .collect();
+        let summary = summarize(&checks);
+        let verdict = if summary.fail > 0 || summary.error > 0 {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        Report {
+            version: 1,
+            tool: Tool {
+                name: "shipgate",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            verdict,
+            stage: self.stage,
+            at: self.now.to_string(),
+            repo: inputs.repo.clone(),
+            artifacts: inputs.artifacts.clone(),
+            ranges: inputs.ranges.clone(),
+            waivers: self.waivers(&checks, &used),
+            checks,
+            summary,
+            notes,
+            elapsed_ms: elapsed.as_millis() as u64,
+        }
+    }
+
+    /// Outcome + waivers + severity → the check's result.
+    fn result(&self, check: &Check, outcome: Outcome, used: &mut WaiverUse) -> CheckResult {
+        let (status, reason, raw, suppressed) = match outcome {
+            Outcome::Skip(r) => (Status::Skip, Some(r), Vec::new(), 0),
+            Outcome::Error { reason, findings } => (Status::Error, Some(reason), findings, 0),
+            Outcome::Done {
+                findings,
+                suppressed,
+            } => (Status::Pass, None, findings, suppressed),
+        };
+        let mut waived = 0;
+        let mut findings = Vec::new();
+        for f in raw {
+            let waiver = f.location.path.as_ref().and_then(|p| {
+                self.config
+                    .waivers
+                    .iter()
+                    .enumerate()
+                    .find(|(_, w)| w.check == check.id && w.glob.is_match(p))
+            });
+            match waiver {
+                // What could not be evaluated is never waived.
+                Some((w, waiver)) if status != Status::Error => {
+                    if waiver.expires.is_some_and(|d| d <= self.now.date()) {
+                        used.expired[w] = true;
+                        findings.push(Finding {
+                            message: format!(
+                                "{} (waiver expired on {})",
+                                f.message,
+                                waiver.expires.unwrap()
+                            ),
+                            ..f
+                        });
+                    } else {
+                        used.hits[w] += 1;
+                        waived += 1;
+                    }
+                }
+                _ => findings.push(f),
+            }
+        }
+        let status = match status {
+            Status::Pass if !findings.is_empty() => match check.severity {
+                Severity::Error => Status::Fail,
+                Severity::Warning => Status::Warn,
+            },
+            s => s,
+        };
+        CheckResult {
+            id: check.id.clone(),
+            title: check.title.clone(),
+            kind: check.spec.kind(),
+            severity: check.severity,
+            status,
+            duration_ms: 0,
+            findings,
+            override_: None,
+            reason,
+            suppressed,
+            waived,
+            help: check.help.clone(),
+            why: check.why.clone(),
+        }
+    }
+
+    /// The operator's input: a confirmed manual item passes, a pending one is asked later, and an
+    /// override accepts a failing or undecided check with its reason.
+    fn operate(&self, check: &Check, r: &mut CheckResult, notes: &mut Vec<String>) {
+        let op = self.operator;
+        if check.spec.prompt().is_some() && r.status != Status::Skip {
+            if op.confirmations.iter().any(|c| c.id == check.id) {
+                r.status = Status::Pass;
+                r.reason = None;
+                r.findings.clear();
+            } else if op.pending.contains(&check.id) {
+                r.status = Status::Skip;
+                r.reason = Some("a manual item: asked below, after the automatic checks".into());
+                r.findings.clear();
+            }
+        }
+        if let Some(reason) = op.overrides.get(&check.id) {
+            match r.status {
+                Status::Fail | Status::Error => {
+                    r.status = Status::Overridden;
+                    r.override_ = Some(Override {
+                        reason: reason.clone(),
+                    });
+                }
+                s => notes.push(format!(
+                    "--override {} was not needed: the check's status is {}",
+                    check.id,
+                    s.as_str()
+                )),
+            }
+        }
+    }
+
+    fn waivers(&self, results: &[CheckResult], used: &WaiverUse) -> Vec<WaiverReport> {
+        let ran: Vec<&str> = results
+            .iter()
+            .filter(|r| r.status != Status::Skip)
+            .map(|r| r.id.as_str())
+            .collect();
+        self.config
+            .waivers
+            .iter()
+            .enumerate()
+            .map(|(w, waiver)| WaiverReport {
+                check: waiver.check.clone(),
+                path: waiver.path.clone(),
+                reason: waiver.reason.clone(),
+                expires: waiver.expires.map(|d| d.to_string()),
+                state: if used.expired[w] || waiver.expires.is_some_and(|d| d <= self.now.date()) {
+                    WaiverState::Expired
+                } else if used.hits[w] > 0 {
+                    WaiverState::Active
+                } else if ran.contains(&waiver.check.as_str()) {
+                    WaiverState::Stale
+                } else {
+                    WaiverState::NotEvaluated
+                },
+                matched: used.hits[w],
+            })
+            .collect()
+    }
+}
+
+pub fn summarize(results: &[CheckResult]) -> Summary {
+    let mut s = Summary::default();
+    for r in results {
+        match r.status {
+            Status::Pass => s.pass += 1,
+            Status::Fail => s.fail += 1,
+            Status::Warn => s.warn += 1,
+            Status::Skip => s.skip += 1,
+            Status::Error => s.error += 1,
+            Status::Overridden => s.overridden += 1,
+        }
+        s.suppressed += r.suppressed;
+        s.waived += r.waived;
+    }
+    s
+}
