@@ -104,7 +104,7 @@ fn each_builtin_fails_on_a_bad_repo_and_passes_on_a_clean_one() {
             t.write(p, c);
         }
         t.commit("bad");
-        let (code, r) = t.json(&["--only", id]);
+        let (code, r) = t.only(&[id]).json();
         assert_eq!(status(&r, id), expected, "{id} on the bad repo: {r:#}");
         assert_eq!(code, if expected == "fail" { 1 } else { 0 }, "{id}");
         assert!(!check(&r, id)["findings"].as_array().unwrap().is_empty());
@@ -114,7 +114,7 @@ fn each_builtin_fails_on_a_bad_repo_and_passes_on_a_clean_one() {
             t.write(p, c);
         }
         t.commit("clean");
-        let (code, r) = t.json(&["--only", id]);
+        let (code, r) = t.only(&[id]).json();
         assert_eq!(status(&r, id), "pass", "{id} on the clean repo: {r:#}");
         assert_eq!(code, 0);
     }
@@ -147,7 +147,7 @@ fn secrets_are_redacted_in_every_output() {
     assert_eq!(code, 1);
     assert!(!out.contains(&key) && !err.contains(&key), "{out}");
     assert!(out.contains("AKIA…"), "{out}");
-    let (_, r) = t.json(&["--only", "repo-secrets"]);
+    let (_, r) = t.only(&["repo-secrets"]).json();
     let text = r.to_string();
     assert!(!text.contains(&key));
     let f = &check(&r, "repo-secrets")["findings"][0];
@@ -165,7 +165,7 @@ fn url_passwords_are_redacted_in_evidence() {
         "db: postgres://app:hunter2secret@localhost:5432/app\n",
     );
     t.commit("x");
-    let (_, r) = t.json(&["--only", "localhost-urls"]);
+    let (_, r) = t.only(&["localhost-urls"]).json();
     assert!(!r.to_string().contains("hunter2secret"), "{r:#}");
     assert_eq!(
         check(&r, "localhost-urls")["findings"][0]["evidence"],
@@ -180,12 +180,12 @@ fn env_files_tracked_despite_gitignore_are_found_and_ignored_ones_are_not() {
         .write(".env.example", "A=\n")
         .write(".env.production", "A=1\n");
     t.commit("init");
-    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    let (code, r) = t.only(&["committed-env-files"]).json();
     assert_eq!(code, 0, "an ignored, untracked .env is fine: {r:#}");
 
     t.force_add(".env.production");
     t.commit_index("oops", "Dev", "dev@example.com");
-    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    let (code, r) = t.only(&["committed-env-files"]).json();
     assert_eq!(code, 1);
     let f = &check(&r, "committed-env-files")["findings"][0];
     assert_eq!(f["location"]["path"], ".env.production");
@@ -198,7 +198,7 @@ fn untracked_unignored_env_file_is_reported_as_one_add_away() {
     t.write("README.md", "x\n");
     t.commit("init");
     t.write(".env", "A=1\n");
-    let (code, r) = t.json(&["--only", "committed-env-files"]);
+    let (code, r) = t.only(&["committed-env-files"]).json();
     assert_eq!(code, 1);
     assert!(check(&r, "committed-env-files")["findings"][0]["message"]
         .as_str()
@@ -214,7 +214,7 @@ fn binary_and_large_files_are_counted_not_scanned() {
     t.write("src/big.js", big);
     t.write(".shipgate.yaml", "settings:\n  max-file-size: 1MiB\n");
     t.commit("init");
-    let (code, r) = t.json(&["--only", "static-paths"]);
+    let (code, r) = t.only(&["static-paths"]).json();
     assert_eq!(code, 0);
     let scan = &r["repo"]["scan"];
     assert_eq!(scan["skipped_binary"], 1, "{scan:#}");
@@ -232,6 +232,6 @@ fn multi_stage_dockerfile_stage_names_are_not_images() {
         "FROM rust:1.80 AS builder\nRUN cargo build\nFROM debian:12-slim AS runtime\nFROM runtime\nFROM builder AS test\n",
     );
     t.commit("init");
-    let (_, r) = t.json(&["--only", "unpinned-base-images"]);
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
     assert_eq!(status(&r, "unpinned-base-images"), "pass", "{r:#}");
 }

@@ -151,14 +151,14 @@ fn per_check_changes_severity_off_params_stages() {
     let (_, r) = t.json(&["--stage", "release"]);
     assert_eq!(status(&r, "merge-conflict-markers"), "pass");
     // Naming an off check runs it.
-    let (_, r) = t.json(&["--only", "lockfile-present"]);
+    let (_, r) = t.only(&["lockfile-present"]).json();
     assert_eq!(status(&r, "lockfile-present"), "warn");
 
     t.write(
         ".shipgate.yaml",
         "checks:\n  static-paths:\n    params:\n      exclude: [\"src/\"]\n",
     );
-    let (code, r) = t.json(&["--only", "static-paths"]);
+    let (code, r) = t.only(&["static-paths"]).json();
     assert_eq!(code, 0);
     assert_eq!(status(&r, "static-paths"), "pass");
 }
@@ -226,7 +226,7 @@ fn inline_allow_suppresses_and_is_counted() {
     let t = repo_with(&[
         ("src/a.py", "A = '/home/alice/x/'  # shipgate:allow static-paths\n# shipgate:allow static-paths\nB = '/home/alice/y/'\nC = '/home/alice/z/'  # shipgate:allow repo-secrets\n"),
     ]);
-    let (code, r) = t.json(&["--only", "static-paths"]);
+    let (code, r) = t.only(&["static-paths"]).json();
     assert_eq!(code, 1);
     let c = check(&r, "static-paths");
     assert_eq!(c["suppressed"], 2);
@@ -271,7 +271,7 @@ fn only_and_skip() {
     assert_eq!(code, 0);
     assert_eq!(status(&r, "static-paths"), "skip");
     assert_eq!(check(&r, "static-paths")["reason"], "skipped with --skip");
-    let (_, r) = t.json(&["--only", "repo-secrets", "--only", "static-paths"]);
+    let (_, r) = t.only(&["repo-secrets", "static-paths"]).json();
     assert_eq!(r["checks"].as_array().unwrap().len(), 2);
     let (code, _, err) = t.run(&["run", "--only", "nope"]);
     assert_eq!(code, 2);

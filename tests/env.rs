@@ -53,7 +53,10 @@ fn code_repo() -> TestRepo {
 #[test]
 fn required_names_come_from_every_language_and_defaults_are_optional() {
     let t = code_repo();
-    let (code, r) = t.json(&["--only", "missing-env-vars", "--env-file", "deploy.env"]);
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
     assert_eq!(code, 1, "{r:#}");
     let mut got = names(&r, "missing-env-vars");
     got.sort();
@@ -93,7 +96,10 @@ fn required_names_come_from_every_language_and_defaults_are_optional() {
     // Set them, and the check passes.
     let all: String = expected.iter().map(|n| format!("{n}=v\n")).collect();
     t.write("deploy.env", all);
-    let (code, r) = t.json(&["--only", "missing-env-vars", "--env-file", "deploy.env"]);
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
     assert_eq!(code, 0, "{r:#}");
 }
 
@@ -205,7 +211,10 @@ fn dotenv_errors_name_file_and_line() {
     let t = TestRepo::new();
     t.write("prod.env", "A=1\nB=\"unterminated\nC=3\n");
     t.commit("init");
-    let (code, r) = t.json(&["--only", "missing-env-vars", "--env-file", "prod.env"]);
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "prod.env"])
+        .json();
     assert_eq!(code, 2);
     assert_eq!(status(&r, "missing-env-vars"), "error");
     assert_eq!(
@@ -223,7 +232,7 @@ fn stages_choose_the_environment() {
     );
     t.commit("init");
     // In CI without an env file: skipped, with the reason.
-    let (code, r) = t.json(&["--only", "missing-env-vars"]);
+    let (code, r) = t.only(&["missing-env-vars"]).json();
     assert_eq!(code, 0);
     assert_eq!(status(&r, "missing-env-vars"), "skip");
     // At release, the process environment is the deploy environment.

@@ -19,8 +19,13 @@ mod windows;
 mod env;
 // Output formats (SARIF, JUnit, GitHub, GitLab, Markdown) with hostile text; CI examples run.
 mod formats;
+// One hostile report value rendered by every reporter, snapshotted.
+mod reporters;
+// The shape of the code: function size, module boundaries, the kind registry.
+mod architecture;
 // Sign-off: manual items, command checks, records in git notes, verify, the interactive flow.
 mod signoff;
 // Hostile inputs: YAML bombs, regexes, FIFOs, sockets, loops, unreadable files, huge lines;
 // every input error fails closed.
+#[cfg(unix)]
 mod hostile;

@@ -324,3 +324,42 @@ impl TestRepo {
             .unwrap();
     }
 }
+
+/// A `shipgate run` of chosen checks, built up: `t.only(&["repo-secrets"]).args(&["--stage",
+/// "release"]).json()`.
+pub struct Run<'a> {
+    t: &'a TestRepo,
+    args: Vec<String>,
+}
+
+impl TestRepo {
+    /// `shipgate run --only ID…`: just these checks.
+    pub fn only(&self, ids: &[&str]) -> Run<'_> {
+        let mut args = Vec::new();
+        for id in ids {
+            args.push("--only".to_string());
+            args.push(id.to_string());
+        }
+        Run { t: self, args }
+    }
+}
+
+impl Run<'_> {
+    pub fn args(mut self, more: &[&str]) -> Self {
+        self.args.extend(more.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Runs with `-f json`: (exit code, report).
+    pub fn json(self) -> (i32, serde_json::Value) {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.t.json(&args)
+    }
+
+    /// Runs with the human report: (exit code, stdout, stderr).
+    pub fn human(self) -> (i32, String, String) {
+        let mut args = vec!["run"];
+        args.extend(self.args.iter().map(String::as_str));
+        self.t.run(&args)
+    }
+}

@@ -9,7 +9,7 @@ impl Visitor for Judge {
     fn entry(&mut self, e: &Entry, content: Option<&[u8]>) {
         let _ = unsafe_reason(e);
         if let Some(c) = content {
-            let _ = shipgate::kinds::artifact_files::inspect_map(c);
+            let _ = shipgate::inputs::artifact_scan::inspect_map(c);
         }
     }
 }

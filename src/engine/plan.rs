@@ -97,3 +97,64 @@ fn unavailable(input: Input, request: &Request<'_>, repo: &RepoHandle) -> Option
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RunOptions;
+
+    #[test]
+    fn skips_say_why_and_named_checks_run_whatever_their_stage() {
+        let mut errors = Vec::new();
+        let config = crate::config::load_from(std::path::Path::new("."), None, &mut errors);
+        let dir = tempfile::tempdir().unwrap();
+        let repo = RepoHandle::open(dir.path()).unwrap();
+        assert!(repo.repo.is_none(), "a plain folder, no git");
+        let mut opts = RunOptions::new(dir.path());
+        opts.skip = vec!["static-paths".into()];
+        let request = Request::resolve(&config, &opts).unwrap();
+        let plan = Plan::new(&config, &request, &repo);
+        let state = |id: &str| {
+            let i = config.checks.iter().position(|c| c.id == id).unwrap();
+            plan.checks
+                .iter()
+                .find(|p| p.index == i)
+                .map(|p| p.state.clone())
+        };
+        assert_eq!(
+            state("static-paths"),
+            Some(State::Skip("skipped with --skip".into()))
+        );
+        assert_eq!(state("repo-secrets"), Some(State::Run));
+        assert!(
+            matches!(state("package-env-files"), Some(State::Skip(r)) if r.starts_with("needs an artifact"))
+        );
+        assert!(
+            matches!(state("friday-deploys"), Some(State::Skip(r)) if r.contains("this run: ci"))
+        );
+        assert!(
+            matches!(state("missing-env-vars"), Some(State::Skip(r)) if r.contains("--env-file"))
+        );
+        assert_eq!(state("unsigned-commits"), None, "off, and not named");
+
+        opts.only = vec!["friday-deploys".into(), "dirty-worktree".into()];
+        let request = Request::resolve(&config, &opts).unwrap();
+        let plan = Plan::new(&config, &request, &repo);
+        assert_eq!(plan.checks.len(), 2);
+        assert_eq!(state_of(&plan, &config, "friday-deploys"), State::Run);
+        assert_eq!(
+            state_of(&plan, &config, "dirty-worktree"),
+            State::Skip("not a git repository".into())
+        );
+    }
+
+    fn state_of(plan: &Plan, config: &Config, id: &str) -> State {
+        let i = config.checks.iter().position(|c| c.id == id).unwrap();
+        plan.checks
+            .iter()
+            .find(|p| p.index == i)
+            .unwrap()
+            .state
+            .clone()
+    }
+}

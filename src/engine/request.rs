@@ -56,3 +56,40 @@ impl<'a> Request<'a> {
         Ok(Request { opts, now, tz })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtins() -> Config {
+        let mut errors = Vec::new();
+        let c = crate::config::load_from(std::path::Path::new("."), None, &mut errors);
+        assert!(errors.is_empty());
+        c
+    }
+
+    #[test]
+    fn ids_reasons_and_manual_items_are_checked_before_anything_is_read() {
+        let config = builtins();
+        let opts = |f: &dyn Fn(&mut RunOptions)| {
+            let mut o = RunOptions::new(".");
+            f(&mut o);
+            o
+        };
+        let err = |o: &RunOptions| Request::resolve(&config, o).err().unwrap().to_string();
+        assert!(err(&opts(&|o| o.only = vec!["repo-secret".into()]))
+            .contains("did you mean `repo-secrets`"));
+        assert!(
+            err(&opts(&|o| o.confirms = vec![("repo-secrets".into(), None)]))
+                .contains("not a manual item")
+        );
+        assert!(err(&opts(
+            &|o| o.overrides = vec![("repo-secrets".into(), " ".into())]
+        ))
+        .contains("needs a reason"));
+        let at = "2026-11-20T15:05:00.123Z".parse().unwrap();
+        let o = opts(&|o| o.at = Some(at));
+        let r = Request::resolve(&config, &o).unwrap();
+        assert_eq!(r.now.timestamp().subsec_nanosecond(), 0);
+    }
+}

@@ -247,3 +247,120 @@ pub fn summarize(results: &[CheckResult]) -> Summary {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Source;
+    use crate::report::model::{Finding, Location};
+
+    fn config(project: &str) -> Config {
+        let mut errors = Vec::new();
+        let root = std::path::Path::new(".");
+        let mut c = crate::config::load_from(root, Some((root, project)), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let extra = Source {
+            label: "x.yaml".into(),
+            text: "id: hygiene\ntitle: t\nseverity: warning\nrepo-files:\n  forbid: [x]\n".into(),
+            builtin: false,
+        };
+        c.checks.extend(crate::config::parse_checks(
+            &[extra],
+            &Default::default(),
+            None,
+            &mut errors,
+        ));
+        c
+    }
+
+    fn finding(path: &str) -> Finding {
+        Finding {
+            message: format!("{path} is bad"),
+            location: Location::repo(path),
+            evidence: None,
+        }
+    }
+
+    fn finish(config: &Config, outcomes: Vec<(&str, Outcome)>, operator: &Operator) -> Report {
+        let now: Zoned = "2026-11-20T12:00:00+00:00[UTC]".parse().unwrap();
+        let outcomes: Vec<(usize, Outcome, u64)> = outcomes
+            .into_iter()
+            .map(|(id, o)| (config.checks.iter().position(|c| c.id == id).unwrap(), o, 0))
+            .collect();
+        Sink {
+            config,
+            now: &now,
+            stage: Stage::Release,
+            operator,
+        }
+        .finish(&outcomes, &PassSummary::default(), Duration::ZERO)
+    }
+
+    #[test]
+    fn waivers_severity_confirmations_and_overrides_in_one_place() {
+        let config = config(
+            "waivers:\n  - {check: static-paths, path: 'old/**', reason: legacy, expires: 2026-01-01}\n  - {check: static-paths, path: 'tools/**', reason: dev only}\n  - {check: repo-secrets, path: 'none/**', reason: never matches}\n",
+        );
+        let op = Operator {
+            overrides: [
+                ("friday-deploys".to_string(), "hotfix".to_string()),
+                ("repo-secrets".to_string(), "x".to_string()),
+            ]
+            .into(),
+            confirmations: vec![Confirmation {
+                id: "rollback-plan".into(),
+                by: ConfirmedBy::Flag(None),
+            }],
+            pending: vec!["staging-verified".into()],
+        };
+        let r = finish(
+            &config,
+            vec![
+                (
+                    "static-paths",
+                    Outcome::findings(vec![finding("old/a.py"), finding("tools/b.sh")]),
+                ),
+                ("repo-secrets", Outcome::pass()),
+                ("hygiene", Outcome::findings(vec![finding("x")])),
+                ("friday-deploys", Outcome::findings(vec![finding("now")])),
+                (
+                    "rollback-plan",
+                    Outcome::findings(vec![finding("not confirmed")]),
+                ),
+                (
+                    "staging-verified",
+                    Outcome::findings(vec![finding("not confirmed")]),
+                ),
+                ("package-env-files", Outcome::error("corrupt")),
+            ],
+            &op,
+        );
+        let get = |id: &str| r.checks.iter().find(|c| c.id == id).unwrap();
+        // The expired waiver no longer waives; the active one does.
+        assert_eq!(get("static-paths").status, Status::Fail);
+        assert_eq!(get("static-paths").waived, 1);
+        assert!(get("static-paths").findings[0]
+            .message
+            .contains("waiver expired"));
+        assert_eq!(get("hygiene").status, Status::Warn);
+        assert_eq!(get("friday-deploys").status, Status::Overridden);
+        assert_eq!(get("rollback-plan").status, Status::Pass);
+        assert_eq!(get("staging-verified").status, Status::Skip);
+        assert_eq!(get("package-env-files").status, Status::Error);
+        let states: Vec<WaiverState> = r.waivers.iter().map(|w| w.state).collect();
+        assert_eq!(
+            states,
+            [
+                WaiverState::Expired,
+                WaiverState::Active,
+                WaiverState::Stale
+            ]
+        );
+        assert!(r.notes[0].contains("--override repo-secrets was not needed"));
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(
+            (r.summary.fail, r.summary.error, r.summary.overridden),
+            (1, 1, 1)
+        );
+    }
+}

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use owo_colors::{OwoColorize, Style};
 
 use crate::report::location_label;
-use crate::report::model::{Report, Status, Verdict, WaiverState};
+use crate::report::model::{CheckResult, Report, Status, Verdict, WaiverState};
 use crate::text::sanitize;
 
 /// At most this many findings per check are printed; the JSON report has them all.
@@ -88,9 +88,51 @@ impl crate::report::Reporter for Human {
 }
 
 pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    header(r, st, out)?;
+    let width = r
+        .checks
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(10)
+        .min(32);
+    // Skips are quiet: one line per reason, after the checks that ran.
+    let mut skips: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in &r.checks {
+        if c.status == Status::Skip {
+            let reason = c.reason.as_deref().unwrap_or("skipped");
+            match skips.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ids)) => ids.push(&c.id),
+                None => skips.push((reason, vec![&c.id])),
+            }
+            continue;
+        }
+        check(c, width, st, out)?;
+    }
+    for (reason, ids) in &skips {
+        let head = if ids.len() == 1 {
+            format!("{:<width$}  {reason}", ids[0])
+        } else {
+            format!("{} checks: {reason}", ids.len())
+        };
+        writeln!(
+            out,
+            "{} {}",
+            format!("{:<8}", "SKIP").style(st.skip),
+            head.style(st.dim)
+        )?;
+        if ids.len() > 1 {
+            writeln!(out, "{}{}", " ".repeat(9), ids.join(", ").style(st.dim))?;
+        }
+    }
+    notes(r, st, out)?;
+    summary(r, st, out)
+}
+
+fn header(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
     let mut head = format!("shipgate {} · stage {} · {}", r.tool.version, r.stage, r.at);
     if let Some(b) = &r.repo.branch {
-        head.push_str(&format!(" · {b}"));
+        head.push_str(&format!(" · {}", sanitize(b)));
     }
     if let Some(h) = &r.repo.head {
         head.push_str(&format!(" @ {}", &h[..h.len().min(10)]));
@@ -109,117 +151,93 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
             .style(st.dim)
         )?;
     }
-    writeln!(out)?;
+    writeln!(out)
+}
 
-    let width = r
-        .checks
-        .iter()
-        .map(|c| c.id.len())
-        .max()
-        .unwrap_or(10)
-        .min(32);
-    // Skips are quiet: one line per reason, after the checks that ran.
-    let mut skips: Vec<(&str, Vec<&str>)> = Vec::new();
-    for c in &r.checks {
-        let status = format!("{:<8}", label(c.status));
-        if c.status == Status::Skip {
-            let reason = c.reason.as_deref().unwrap_or("skipped");
-            match skips.iter_mut().find(|(r, _)| *r == reason) {
-                Some((_, ids)) => ids.push(&c.id),
-                None => skips.push((reason, vec![&c.id])),
-            }
-            continue;
-        }
-        let mut line = format!("{:<width$}  ", c.id);
-        line.push_str(&c.title);
-        let n = c.findings.len();
-        if n > 0 && c.status != Status::Error {
-            line.push_str(&format!(" ({n} finding{})", if n == 1 { "" } else { "s" }));
-        }
-        if c.suppressed + c.waived > 0 {
-            line.push_str(&format!(
-                " {}",
-                format!("[{} suppressed, {} waived]", c.suppressed, c.waived).style(st.dim)
-            ));
-        }
-        writeln!(out, "{} {}", status.style(st.status(c.status)), line)?;
-        if c.status == Status::Pass {
-            continue;
-        }
-        let indent = " ".repeat(9);
-        if let Some(reason) = &c.reason {
-            writeln!(
-                out,
-                "{indent}{}",
-                sanitize(reason).style(st.status(c.status))
-            )?;
-        }
-        if let Some(o) = &c.override_ {
-            writeln!(
-                out,
-                "{indent}overridden: {}",
-                sanitize(&o.reason).style(st.overridden)
-            )?;
-        }
-        for f in c.findings.iter().take(MAX_FINDINGS_SHOWN) {
-            writeln!(
-                out,
-                "{indent}{}  {}",
-                location_label(&f.location).style(st.path),
-                sanitize(&f.message)
-            )?;
-            if let Some(e) = &f.evidence {
-                if !e.is_empty() && e != &f.message {
-                    writeln!(
-                        out,
-                        "{indent}  {} {}",
-                        "│".style(st.dim),
-                        sanitize(e).style(st.dim)
-                    )?;
-                }
-            }
-        }
-        if n > MAX_FINDINGS_SHOWN {
-            writeln!(
-                out,
-                "{indent}{}",
-                format!(
-                    "… and {} more (`-f json` lists all)",
-                    n - MAX_FINDINGS_SHOWN
-                )
-                .style(st.dim)
-            )?;
-        }
-        if let Some(help) = &c.help {
-            if matches!(c.status, Status::Fail | Status::Warn | Status::Error) {
-                let mut lines = help.trim().lines();
-                if let Some(first) = lines.next() {
-                    writeln!(out, "{indent}{} {}", "help:".style(st.bold), first)?;
-                    for l in lines {
-                        writeln!(out, "{indent}      {l}")?;
-                    }
-                }
-            }
-        }
+/// One check that ran: its line, and unless it passed, its reason, findings and help.
+fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    let status = format!("{:<8}", label(c.status));
+    let mut line = format!("{:<width$}  ", c.id);
+    line.push_str(&sanitize(&c.title));
+    let n = c.findings.len();
+    if n > 0 && c.status != Status::Error {
+        line.push_str(&format!(" ({n} finding{})", if n == 1 { "" } else { "s" }));
     }
-
-    for (reason, ids) in &skips {
-        let head = if ids.len() == 1 {
-            format!("{:<width$}  {reason}", ids[0])
-        } else {
-            format!("{} checks: {reason}", ids.len())
-        };
+    if c.suppressed + c.waived > 0 {
+        line.push_str(&format!(
+            " {}",
+            format!("[{} suppressed, {} waived]", c.suppressed, c.waived).style(st.dim)
+        ));
+    }
+    writeln!(out, "{} {}", status.style(st.status(c.status)), line)?;
+    if c.status == Status::Pass {
+        return Ok(());
+    }
+    let indent = " ".repeat(9);
+    if let Some(reason) = &c.reason {
         writeln!(
             out,
-            "{} {}",
-            format!("{:<8}", "SKIP").style(st.skip),
-            head.style(st.dim)
+            "{indent}{}",
+            sanitize(reason).style(st.status(c.status))
         )?;
-        if ids.len() > 1 {
-            writeln!(out, "{}{}", " ".repeat(9), ids.join(", ").style(st.dim))?;
+    }
+    if let Some(o) = &c.override_ {
+        writeln!(
+            out,
+            "{indent}overridden: {}",
+            sanitize(&o.reason).style(st.overridden)
+        )?;
+    }
+    for f in c.findings.iter().take(MAX_FINDINGS_SHOWN) {
+        writeln!(
+            out,
+            "{indent}{}  {}",
+            location_label(&f.location).style(st.path),
+            sanitize(&f.message)
+        )?;
+        if let Some(e) = &f.evidence {
+            if !e.is_empty() && e != &f.message {
+                writeln!(
+                    out,
+                    "{indent}  {} {}",
+                    "│".style(st.dim),
+                    sanitize(e).style(st.dim)
+                )?;
+            }
         }
     }
+    if n > MAX_FINDINGS_SHOWN {
+        writeln!(
+            out,
+            "{indent}{}",
+            format!(
+                "… and {} more (`-f json` lists all)",
+                n - MAX_FINDINGS_SHOWN
+            )
+            .style(st.dim)
+        )?;
+    }
+    if let Some(help) = &c.help {
+        if matches!(c.status, Status::Fail | Status::Warn | Status::Error) {
+            let mut lines = help.trim().lines();
+            if let Some(first) = lines.next() {
+                writeln!(
+                    out,
+                    "{indent}{} {}",
+                    "help:".style(st.bold),
+                    sanitize(first)
+                )?;
+                for l in lines {
+                    writeln!(out, "{indent}      {}", sanitize(l))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
+/// Notes: files not scanned, waivers that expired or matched nothing, the run's own notes.
+fn notes(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
     let mut extra = Vec::new();
     if let Some(scan) = &r.repo.scan {
         if scan.skipped_large > 0 {
@@ -239,24 +257,28 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
             WaiverState::Expired => extra.push(format!(
                 "waiver for {} on `{}` expired on {}: it no longer waives anything",
                 w.check,
-                w.path,
+                sanitize(&w.path),
                 w.expires.as_deref().unwrap_or("?")
             )),
             WaiverState::Stale => extra.push(format!(
                 "waiver for {} on `{}` matched nothing: remove it from .shipgate.yaml or fix its path",
-                w.check, w.path
+                w.check,
+                sanitize(&w.path)
             )),
             _ => {}
         }
     }
-    extra.extend(r.notes.iter().cloned());
+    extra.extend(r.notes.iter().map(|n| sanitize(n)));
     if !extra.is_empty() {
         writeln!(out)?;
         for e in extra {
             writeln!(out, "{} {}", "note:".style(st.warn), e)?;
         }
     }
+    Ok(())
+}
 
+fn summary(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     let mut parts = vec![
         format!("{} failed", s.fail),
@@ -285,6 +307,5 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         "{verdict}  {}  {}",
         parts.join(" · "),
         format!("({:.2}s)", r.elapsed_ms as f64 / 1000.0).style(st.dim)
-    )?;
-    Ok(())
+    )
 }

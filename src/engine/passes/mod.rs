@@ -178,3 +178,43 @@ fn secret_patterns(config: &Config) -> Vec<PatternDef> {
         .filter(|d| seen.insert(d.regex.as_str().to_string()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RunOptions;
+
+    /// One repository pass serves the content checks and the env check that reads the code; the
+    /// passes nobody needs are not run.
+    #[test]
+    fn one_pass_per_input_on_a_plain_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("app.py"),
+            "import os\nX = os.environ['DB_URL']\nP = '/home/alice/x'\n",
+        )
+        .unwrap();
+        let mut errors = Vec::new();
+        let config = crate::config::load_from(dir.path(), None, &mut errors);
+        let repo = RepoHandle::open(dir.path()).unwrap();
+        let mut opts = RunOptions::new(dir.path());
+        opts.stage = crate::types::Stage::Release;
+        opts.only = vec!["static-paths".into(), "missing-env-vars".into()];
+        let request = Request::resolve(&config, &opts).unwrap();
+        let plan = Plan::new(&config, &request, &repo);
+        let passes = Passes::run(&config, &repo, &request, &plan).unwrap();
+        assert!(passes.tree.is_some() && passes.commits.is_none() && passes.artifacts.is_empty());
+        let tree = passes.tree.as_ref().unwrap();
+        assert_eq!(
+            tree.stats.scanned, 1,
+            "the file was read once for both checks"
+        );
+        let outcomes = passes.evaluate(&config, &repo, &request, &plan);
+        for (i, o, _) in &outcomes {
+            let Outcome::Done { findings, .. } = o else {
+                panic!("{o:?}")
+            };
+            assert_eq!(findings.len(), 1, "{}: {findings:?}", config.checks[*i].id);
+        }
+    }
+}
