@@ -54,6 +54,12 @@ if [ -n "$input" ]; then printf '%s\n' "$input"; fi | "$shipgate" hook pre-push 
     )
 }
 
+/// Whether something is at `path`: a file, or a symlink even when it dangles (its target may be
+/// made later by a build step; it is still the user's hook).
+fn present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
 fn is_ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
 }
@@ -87,8 +93,8 @@ pub fn install(repo: &RepoHandle, shipgate: &Path) -> Result<Installed, Error> {
     let hook = hooks.join("pre-push");
     let chained = hooks.join(CHAINED);
     let mut kept = false;
-    if hook.exists() && !is_ours(&hook) {
-        if chained.exists() {
+    if present(&hook) && !is_ours(&hook) {
+        if present(&chained) {
             return Err(Error::Usage(format!(
                 "{} exists and so does {}: move one of them away first, shipgate will not overwrite either",
                 hook.display(),
@@ -102,7 +108,7 @@ pub fn install(repo: &RepoHandle, shipgate: &Path) -> Result<Installed, Error> {
     make_executable(&hook)?;
     Ok(Installed {
         chained: kept.then(|| chained.clone()),
-        chained_before: (!kept && chained.exists()).then_some(chained),
+        chained_before: (!kept && present(&chained)).then_some(chained),
         in_work_tree: hooks.starts_with(&repo.root) && !hooks.starts_with(repo.root.join(".git")),
         hook,
     })
@@ -121,7 +127,7 @@ pub fn uninstall(repo: &RepoHandle) -> Result<Uninstalled, Error> {
     let hooks = hooks_dir(repo)?;
     let hook = hooks.join("pre-push");
     let chained = hooks.join(CHAINED);
-    if !hook.exists() {
+    if !present(&hook) {
         return Ok(Uninstalled::Nothing(hooks));
     }
     if !is_ours(&hook) {
@@ -130,7 +136,7 @@ pub fn uninstall(repo: &RepoHandle) -> Result<Uninstalled, Error> {
             hook.display()
         )));
     }
-    if chained.exists() {
+    if present(&chained) {
         std::fs::rename(&chained, &hook).map_err(|e| Error::io(&chained, e))?;
         Ok(Uninstalled::Restored(hook))
     } else {
