@@ -121,7 +121,7 @@ impl Pattern {
     pub fn compiled(&self) -> Result<&regex::bytes::Regex, String> {
         self.compiled
             .get_or_init(|| {
-                regex::bytes::RegexBuilder::new(&self.src)
+                regex::bytes::RegexBuilder::new(&engine_syntax(&self.src)?)
                     .multi_line(true)
                     .size_limit(PATTERN_SIZE_LIMIT)
                     .dfa_size_limit(8 << 20)
@@ -160,6 +160,61 @@ impl Pattern {
     pub fn as_str(&self) -> &str {
         &self.src
     }
+}
+
+/// The pattern as the engine runs it: word boundaries (`\b`, `\B`, `\b{start}` …) are ASCII, as
+/// in RE2 and Go (and so gitleaks). A Unicode word boundary makes the fast DFA engines give up on
+/// the first non-ASCII byte and fall back to the slowest one for the rest of the file; secrets,
+/// paths and URLs are ASCII anyway.
+pub fn engine_syntax(src: &str) -> Result<String, String> {
+    use regex_syntax::ast::{self, AssertionKind as K, Ast, GroupKind};
+    fn rewrite(a: &mut Ast) {
+        match a {
+            Ast::Assertion(x)
+                if !matches!(
+                    x.kind,
+                    K::StartLine | K::EndLine | K::StartText | K::EndText
+                ) =>
+            {
+                let span = x.span;
+                let inner = std::mem::replace(a, Ast::empty(span));
+                *a = Ast::group(ast::Group {
+                    span,
+                    kind: GroupKind::NonCapturing(ast::Flags {
+                        span,
+                        items: vec![
+                            ast::FlagsItem {
+                                span,
+                                kind: ast::FlagsItemKind::Negation,
+                            },
+                            ast::FlagsItem {
+                                span,
+                                kind: ast::FlagsItemKind::Flag(ast::Flag::Unicode),
+                            },
+                        ],
+                    }),
+                    ast: Box::new(inner),
+                });
+            }
+            Ast::Group(g) => rewrite(&mut g.ast),
+            Ast::Repetition(r) => rewrite(&mut r.ast),
+            Ast::Alternation(x) => x.asts.iter_mut().for_each(rewrite),
+            Ast::Concat(x) => x.asts.iter_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    if !src.contains('\\') {
+        return Ok(src.to_string());
+    }
+    let mut parsed = ast::parse::Parser::new()
+        .parse(src)
+        .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))?;
+    rewrite(&mut parsed);
+    let mut out = String::new();
+    ast::print::Printer::new()
+        .print(&parsed, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
@@ -588,6 +643,11 @@ mod tests {
             .unwrap_err()
             .contains("exceeds size limit"));
         assert!(Pattern::new("a*").unwrap().matches_empty());
+        assert_eq!(engine_syntax(r"\bAKIA\B").unwrap(), r"(?-u:\b)AKIA(?-u:\B)");
+        assert_eq!(engine_syntax(r"^a\$").unwrap(), r"^a\$");
+        // ASCII: a non-ASCII letter is not a word character.
+        let p = Pattern::new(r"\bkey\b").unwrap();
+        assert!(p.is_match("ékey".as_bytes()).unwrap());
         assert!(!Pattern::new("a+").unwrap().matches_empty());
     }
 

@@ -1,16 +1,37 @@
 //! One multi-pattern matcher per input. The patterns of every content check that reads an input
-//! are compiled into one `RegexSet`; a file or entry is read once and searched once, and only the
-//! patterns the set reports are run again to find positions. Adding the fiftieth content check adds
-//! a pattern to the set, not a fiftieth read.
+//! are searched in one pass over each file or entry, read once: adding the fiftieth content check
+//! adds a pattern to the matcher, not a fiftieth read.
+//!
+//! How the pass stays near the cost of one literal scan whatever the patterns are:
+//! - Patterns whose matches all start with one of a few literals (`AKIA`, `ghp_`, `-----BEGIN`)
+//!   share one SIMD prefilter (Teddy, or Aho-Corasick for many literals) over their deduplicated
+//!   prefixes. At each place a prefix occurs, only the patterns that can start with those two
+//!   bytes are run, anchored there; each finds its matches in that one pass, with no second search.
+//! - A pattern without such prefixes (`(?:^|[\s"=])/home/…`) is searched on its own, by the regex
+//!   engine with its own literal optimisations (an inner literal such as `/home/`, found by a SIMD
+//!   scan, with a reverse search for the start). Unioning it with the others would lose them: a
+//!   union of heterogeneous patterns runs the automaton over every byte.
+//! - Word boundaries are ASCII (`types::engine_syntax`): a Unicode `\b` makes the fast engines
+//!   give up at the first non-ASCII byte.
+//!
+//! Patterns are compiled the first time a file needs them.
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use std::sync::OnceLock;
 
-use crate::types::{GlobList, Pattern, PatternDef};
+use regex_automata::meta::Regex as Meta;
+use regex_automata::util::prefilter::Prefilter;
+use regex_automata::{Anchored, Input};
+
+use crate::types::{engine_syntax, GlobList, Pattern, PatternDef};
 
 /// A content rule: one pattern of one check.
 struct Rule {
     owner: usize,
     def: PatternDef,
+    /// The engine's form of the pattern (compiled on first use).
+    search: OnceLock<Result<Meta, String>>,
+    /// Whether the pattern has named groups that shape the finding (`match`, `name`, `default`).
+    groups: bool,
 }
 
 /// A check's content patterns and the files they are searched in.
@@ -50,158 +71,25 @@ pub struct RawMatch {
 
 pub struct ContentMatcher {
     rules: Vec<Rule>,
-    /// The fast "does anything match?" that most files answer with no.
-    any: AnyMatch,
-    /// Which patterns match, for the files that do; built the first time a file does.
-    set: std::sync::OnceLock<Result<RegexSet, String>>,
+    /// The shared prefilter over the prefixes of the patterns that have them.
+    prefixed: Option<Prefixed>,
+    /// Rules searched on their own (no usable prefix literals).
+    alone: Vec<usize>,
     selections: Vec<(usize, Selection)>,
 }
 
-/// "Could any pattern match this file?", answered without running every pattern over it.
-///
-/// A union of many patterns defeats the regex crate's own prefilter: its literal extraction has a
-/// budget, and fifty case-insensitive words blow it (the lazy DFA then runs on every byte, 20
-/// times slower than with five patterns). Extracted pattern by pattern and deduplicated, the
-/// prefixes are few (fifty checks often share them), so one prefilter over them finds the only
-/// places a match can start, and an anchored search at each candidate confirms or rejects it
-/// quickly — what the regex engine does inside for a single pattern. A file without candidates is
-/// never searched. Patterns whose matches can start anywhere (no finite prefix literals) stay in
-/// a union that always runs.
-struct AnyMatch {
-    /// Prefix literals of the patterns that have them, and their union.
-    literal: Option<(
-        regex_automata::util::prefilter::Prefilter,
-        regex_automata::meta::Regex,
-    )>,
-    /// The union of the patterns without usable prefixes.
-    rest: Option<regex_automata::meta::Regex>,
-}
-
-impl AnyMatch {
-    fn new(patterns: &[&str]) -> Result<Self, String> {
-        let mut with = Vec::new();
-        let mut without = Vec::new();
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        for p in patterns {
-            match prefix_literals(p) {
-                Some(l) => {
-                    literals.extend(l);
-                    with.push(*p);
-                }
-                None => without.push(*p),
-            }
-        }
-        // Worth it only when every pattern has prefixes: otherwise one full pass over each file is
-        // needed anyway, and the plain union (with the engine's own prefilter) is the cheapest.
-        let pre = if without.is_empty() {
-            fast_prefilter(literals)
-        } else {
-            None
-        };
-        match pre {
-            Some(pre) => Ok(AnyMatch {
-                literal: union(&with)?.map(|u| (pre, u)),
-                rest: None,
-            }),
-            None => Ok(AnyMatch {
-                literal: None,
-                rest: union(patterns)?,
-            }),
-        }
-    }
-
-    fn is_match(&self, data: &[u8]) -> bool {
-        use regex_automata::{Anchored, Input, Span};
-        if let Some((pre, union)) = &self.literal {
-            let mut at = 0;
-            while at < data.len() {
-                let Some(hit) = pre.find(data, Span::from(at..data.len())) else {
-                    break;
-                };
-                // Anchored at the candidate, with the whole haystack around it for `\b` and `^`.
-                let input = Input::new(data)
-                    .span(hit.start..data.len())
-                    .anchored(Anchored::Yes)
-                    .earliest(true);
-                if union.is_match(input) {
-                    return true;
-                }
-                at = hit.start + 1;
-            }
-        }
-        self.rest.as_ref().is_some_and(|r| r.is_match(data))
-    }
-}
-
-/// A SIMD prefilter (Teddy) over `literals`, shortened until few enough remain for it. A shorter
-/// prefix is still a prefix: it only adds candidates, which the anchored check rejects.
-fn fast_prefilter(
-    mut literals: Vec<Vec<u8>>,
-) -> Option<regex_automata::util::prefilter::Prefilter> {
-    use regex_automata::util::prefilter::Prefilter;
-    for len in [16, 8, 6, 5, 4, 3, 2] {
-        for l in literals.iter_mut() {
-            l.truncate(len);
-        }
-        literals.sort();
-        literals.dedup();
-        if literals.len() <= 64 {
-            if let Some(p) = Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &literals)
-                .filter(|p| p.is_fast())
-            {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// One regex of the patterns' alternation, without captures (their names would collide).
-fn union(patterns: &[&str]) -> Result<Option<regex_automata::meta::Regex>, String> {
-    use regex_automata::{meta, util::syntax};
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let parts: Vec<String> = patterns
-        .iter()
-        .map(|p| without_captures(p).map(|p| format!("(?:{p})")))
-        .collect::<Result<_, _>>()?;
-    meta::Regex::builder()
-        .syntax(syntax::Config::new().multi_line(true).utf8(false))
-        .configure(
-            meta::Config::new()
-                .utf8_empty(false)
-                .nfa_size_limit(Some(64 << 20))
-                .hybrid_cache_capacity(64 << 20),
-        )
-        .build(&parts.join("|"))
-        .map(Some)
-        .map_err(|e| format!("the combined content patterns are too large: {e}"))
-}
-
-/// The literals every match of `pattern` starts with, if there are few enough to be useful.
-fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
-        .multi_line(true)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    seq.optimize_for_prefix_by_preference();
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
-        return None;
-    }
-    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+/// The patterns that share one literal prefilter.
+struct Prefixed {
+    prefilter: Prefilter,
+    /// By the first two bytes of a prefix: the rules that can start there.
+    by_start: std::collections::HashMap<[u8; 2], Vec<usize>>,
 }
 
 /// What one scan of one file found.
 #[derive(Default)]
 pub struct ScanOutcome {
     pub matches: Vec<RawMatch>,
-    /// (owner, count) of findings silenced by `shipgate:allow`.
+    /// Owner of each finding silenced by `shipgate:allow`.
     pub suppressed: Vec<usize>,
     /// (owner, message): a pattern of that check could not be compiled, so the file could not be
     /// searched for it. The check ends in `error`.
@@ -216,35 +104,51 @@ impl ContentMatcher {
         for (owner, rule) in checks {
             selections.push((owner, rule.selection));
             for def in rule.patterns {
-                rules.push(Rule { owner, def });
+                let groups = ["match", "name", "default"]
+                    .iter()
+                    .any(|g| def.regex.as_str().contains(&format!("?P<{g}>")));
+                rules.push(Rule {
+                    owner,
+                    def,
+                    search: OnceLock::new(),
+                    groups,
+                });
             }
         }
-        let sources: Vec<&str> = rules.iter().map(|r| r.def.regex.as_str()).collect();
-        let any = AnyMatch::new(&sources)?;
+        let mut alone = Vec::new();
+        let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            match prefix_literals(r.def.regex.as_str()) {
+                Some(ls) => literals.extend(ls.into_iter().map(|l| (l, i))),
+                None => alone.push(i),
+            }
+        }
+        let prefixed = if literals.is_empty() {
+            None
+        } else {
+            match prefilter(&literals) {
+                Some(p) => Some(p),
+                None => {
+                    // No prefilter worth having: search each of those patterns on its own.
+                    let mut ids: Vec<usize> = literals.iter().map(|(_, i)| *i).collect();
+                    ids.dedup();
+                    alone.extend(ids);
+                    None
+                }
+            }
+        };
+        alone.sort_unstable();
+        alone.dedup();
         Ok(ContentMatcher {
             rules,
-            any,
-            set: std::sync::OnceLock::new(),
+            prefixed,
+            alone,
             selections,
         })
     }
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
-    }
-
-    fn set(&self) -> Result<&RegexSet, String> {
-        self.set
-            .get_or_init(|| {
-                RegexSetBuilder::new(self.rules.iter().map(|r| r.def.regex.as_str()))
-                    .multi_line(true)
-                    .size_limit(crate::types::PATTERN_SIZE_LIMIT)
-                    .dfa_size_limit(64 << 20)
-                    .build()
-                    .map_err(|e| format!("the combined content patterns are too large: {e}"))
-            })
-            .as_ref()
-            .map_err(Clone::clone)
     }
 
     /// The owners whose selection includes `path`.
@@ -269,33 +173,120 @@ impl ContentMatcher {
         if owners.is_empty() {
             return out;
         }
-        if !self.any.is_match(data) {
+        let active: Vec<bool> = self
+            .rules
+            .iter()
+            .map(|r| {
+                owners.contains(&r.owner)
+                    && r.def
+                        .paths
+                        .as_ref()
+                        .is_none_or(|only| paths.iter().any(|p| only.is_match(p)))
+            })
+            .collect();
+        if !active.iter().any(|a| *a) {
             return out;
         }
-        let set = match self.set() {
-            Ok(s) => s,
-            Err(e) => {
-                out.errors.extend(owners.iter().map(|o| (*o, e.clone())));
-                return out;
-            }
-        };
-        let hits = set.matches(data);
-        if !hits.matched_any() {
-            return out;
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        if let Some(p) = &self.prefixed {
+            self.scan_prefixed(p, &active, data, &mut found, &mut out);
         }
-        let mut lines = LineIndex::new(data);
-        for i in hits.iter() {
-            let rule = &self.rules[i];
-            if !owners.contains(&rule.owner) {
+        for &i in &self.alone {
+            if !active[i] {
                 continue;
             }
-            if let Some(only) = &rule.def.paths {
-                if !paths.iter().any(|p| only.is_match(p)) {
+            match self.regex(i) {
+                Ok(re) => found.extend(
+                    re.find_iter(Input::new(data))
+                        .filter(|m| !m.is_empty())
+                        .map(|m| (i, m.start(), m.end())),
+                ),
+                Err(e) => out.errors.push((self.rules[i].owner, e)),
+            }
+        }
+        if found.is_empty() {
+            return out;
+        }
+        self.report(found, data, ids, &mut out);
+        out
+    }
+
+    /// One pass of the shared prefilter: at each place a prefix occurs, the rules that can start
+    /// with those bytes are tried, anchored there. Per rule, matches do not overlap (as a
+    /// leftmost-first search finds them).
+    fn scan_prefixed(
+        &self,
+        p: &Prefixed,
+        active: &[bool],
+        data: &[u8],
+        found: &mut Vec<(usize, usize, usize)>,
+        out: &mut ScanOutcome,
+    ) {
+        let mut next_ok = vec![0usize; self.rules.len()];
+        let mut failed = vec![false; self.rules.len()];
+        let mut at = 0;
+        while at + 1 < data.len() {
+            let Some(hit) = p
+                .prefilter
+                .find(data, regex_automata::Span::from(at..data.len()))
+            else {
+                break;
+            };
+            let h = hit.start;
+            at = h + 1;
+            if h + 1 >= data.len() {
+                break;
+            }
+            let Some(candidates) = p.by_start.get(&[data[h], data[h + 1]]) else {
+                continue;
+            };
+            for &i in candidates {
+                if !active[i] || failed[i] || h < next_ok[i] {
                     continue;
                 }
+                let re = match self.regex(i) {
+                    Ok(re) => re,
+                    Err(e) => {
+                        failed[i] = true;
+                        out.errors.push((self.rules[i].owner, e));
+                        continue;
+                    }
+                };
+                let input = Input::new(data).span(h..data.len()).anchored(Anchored::Yes);
+                if let Some(m) = re.find(input) {
+                    if !m.is_empty() {
+                        found.push((i, m.start(), m.end()));
+                        next_ok[i] = m.end();
+                    }
+                }
             }
-            let compiled = (
-                rule.def.regex.compiled(),
+        }
+    }
+
+    /// The engine's regex of rule `i`, compiled on first use.
+    fn regex(&self, i: usize) -> Result<&Meta, String> {
+        self.rules[i]
+            .search
+            .get_or_init(|| build(self.rules[i].def.regex.as_str()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Turns match spans into raw matches: the reported group, `allow`, `unless-defined-by`,
+    /// `shipgate:allow` comments, the line and column.
+    fn report(
+        &self,
+        mut found: Vec<(usize, usize, usize)>,
+        data: &[u8],
+        ids: &dyn Fn(usize) -> String,
+        out: &mut ScanOutcome,
+    ) {
+        found.sort_unstable();
+        let mut lines = LineIndex::new(data);
+        let mut defined: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();
+        for (i, start, end) in found {
+            let rule = &self.rules[i];
+            let extras = (
                 rule.def.allow.as_ref().map(Pattern::compiled).transpose(),
                 rule.def
                     .unless_defined_by
@@ -303,90 +294,152 @@ impl ContentMatcher {
                     .map(Pattern::compiled)
                     .transpose(),
             );
-            let (regex, allow, defined_by) = match compiled {
-                (Ok(r), Ok(a), Ok(d)) => (r, a, d),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            let (allow, defined_by) = match extras {
+                (Ok(a), Ok(d)) => (a, d),
+                (Err(e), _) | (_, Err(e)) => {
                     out.errors.push((rule.owner, e));
                     continue;
                 }
             };
-            let defined: Option<Vec<Vec<u8>>> = defined_by.map(|p| {
-                p.captures_iter(data)
-                    .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_ascii_lowercase()))
-                    .collect()
-            });
-            for caps in regex.captures_iter(data) {
-                let whole = caps.get(0).unwrap();
-                if whole.is_empty() {
-                    continue;
-                }
-                // A `match` group narrows what is reported (the path, not its delimiter).
-                let m = caps.name("match").unwrap_or(whole);
-                if allow.is_some_and(|a| a.is_match(m.as_bytes())) {
-                    continue;
-                }
-                let name = caps.name("name").map(|n| n.as_bytes());
-                if let (Some(defined), Some(name)) = (&defined, name) {
-                    if defined.contains(&name.to_ascii_lowercase()) {
-                        continue;
+            let (m, name, has_default) = match (rule.groups, rule.def.regex.compiled()) {
+                (true, Ok(re)) => match re.captures_at(data, start) {
+                    Some(c) if c.get(0).is_some_and(|w| w.start() == start) => {
+                        let whole = c.get(0).unwrap();
+                        let m = c.name("match").unwrap_or(whole);
+                        let name = c.name("name").map(|n| n.as_bytes().to_vec());
+                        ((m.start(), m.end()), name, c.name("default").is_some())
                     }
-                }
-                let (line, line_start) = lines.line_of(m.start());
-                let line_bytes = line_at(data, line_start);
-                let prefix = String::from_utf8_lossy(&data[line_start..m.start()]);
-                let column = prefix.chars().count() as u64 + 1;
-                let id = ids(rule.owner);
-                let prev = (line > 1).then(|| line_at(data, lines.start_of(line - 1)));
-                if allows(line_bytes, &id) || prev.is_some_and(|p| allows(p, &id)) {
-                    out.suppressed.push(rule.owner);
+                    _ => ((start, end), None, false),
+                },
+                (true, Err(e)) => {
+                    out.errors.push((rule.owner, e));
                     continue;
                 }
-                out.matches.push(RawMatch {
-                    owner: rule.owner,
-                    pattern: rule.def.name.clone(),
-                    secret: rule.def.secret,
-                    line,
-                    column,
-                    matched: String::from_utf8_lossy(m.as_bytes()).into_owned(),
-                    name: name.map(|n| String::from_utf8_lossy(n).into_owned()),
-                    has_default: caps.name("default").is_some(),
-                    line_text: String::from_utf8_lossy(line_bytes).into_owned(),
-                });
+                (false, _) => ((start, end), None, false),
+            };
+            let text = &data[m.0..m.1];
+            if allow.is_some_and(|a| a.is_match(text)) {
+                continue;
             }
+            if let (Some(p), Some(n)) = (defined_by, &name) {
+                let names = defined.entry(i).or_insert_with(|| {
+                    p.captures_iter(data)
+                        .filter_map(|c| c.get(1).map(|m| m.as_bytes().to_ascii_lowercase()))
+                        .collect()
+                });
+                if names.contains(&n.to_ascii_lowercase()) {
+                    continue;
+                }
+            }
+            let (line, line_start) = lines.line_of(m.0);
+            let line_bytes = line_at(data, line_start);
+            let prefix = String::from_utf8_lossy(&data[line_start..m.0]);
+            let column = prefix.chars().count() as u64 + 1;
+            let id = ids(rule.owner);
+            let prev = (line > 1).then(|| line_at(data, lines.start_of(line - 1)));
+            if allows(line_bytes, &id) || prev.is_some_and(|p| allows(p, &id)) {
+                out.suppressed.push(rule.owner);
+                continue;
+            }
+            out.matches.push(RawMatch {
+                owner: rule.owner,
+                pattern: rule.def.name.clone(),
+                secret: rule.def.secret,
+                line,
+                column,
+                matched: String::from_utf8_lossy(text).into_owned(),
+                name: name.map(|n| String::from_utf8_lossy(&n).into_owned()),
+                has_default,
+                line_text: String::from_utf8_lossy(line_bytes).into_owned(),
+            });
         }
-        out
     }
 }
 
-/// `pattern` with every capture group made non-capturing (names would collide in a union).
-fn without_captures(pattern: &str) -> Result<String, String> {
-    use regex_syntax::ast::{self, Ast, GroupKind};
-    fn strip(a: &mut Ast) {
-        match a {
-            Ast::Group(g) => {
-                if !matches!(g.kind, GroupKind::NonCapturing(_)) {
-                    g.kind = GroupKind::NonCapturing(ast::Flags {
-                        span: g.span,
-                        items: Vec::new(),
-                    });
-                }
-                strip(&mut g.ast);
+/// The engine's regex for one pattern: multi-line, bytes, ASCII word boundaries, no captures
+/// (positions only; the few matches that need groups are re-read with `Pattern::compiled`).
+fn build(src: &str) -> Result<Meta, String> {
+    use regex_automata::{meta, nfa::thompson::WhichCaptures, util::syntax};
+    meta::Regex::builder()
+        .syntax(syntax::Config::new().multi_line(true).utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .which_captures(WhichCaptures::Implicit)
+                .nfa_size_limit(Some(crate::types::PATTERN_SIZE_LIMIT))
+                .hybrid_cache_capacity(8 << 20),
+        )
+        .build(&engine_syntax(src)?)
+        .map_err(|e| {
+            let mut msg = format!("the pattern `{src}` cannot be compiled: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                msg.push_str(&format!(": {c}"));
+                cause = c.source();
             }
-            Ast::Repetition(r) => strip(&mut r.ast),
-            Ast::Alternation(x) => x.asts.iter_mut().for_each(strip),
-            Ast::Concat(x) => x.asts.iter_mut().for_each(strip),
-            _ => {}
+            if e.size_limit().is_some() {
+                msg.push_str(" (it is too large: simplify it, or split it into several patterns)");
+            }
+            msg
+        })
+}
+
+/// A prefilter over the rules' prefix literals, shortened until few enough remain for a fast one,
+/// with the rules each two-byte start can begin. A shorter prefix is still a prefix: it only adds
+/// candidates, which the anchored search rejects.
+fn prefilter(literals: &[(Vec<u8>, usize)]) -> Option<Prefixed> {
+    let mut by_start: std::collections::HashMap<[u8; 2], Vec<usize>> = Default::default();
+    for (l, i) in literals {
+        let v = by_start.entry([l[0], l[1]]).or_default();
+        if !v.contains(i) {
+            v.push(*i);
         }
     }
-    let mut parsed = ast::parse::Parser::new()
-        .parse(pattern)
-        .map_err(|e| format!("invalid regex `{pattern}`: {e}"))?;
-    strip(&mut parsed);
-    let mut out = String::new();
-    ast::print::Printer::new()
-        .print(&parsed, &mut out)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
+    let all: Vec<&[u8]> = literals.iter().map(|(l, _)| l.as_slice()).collect();
+    let mut chosen = None;
+    for len in [16, 8, 6, 5, 4, 3] {
+        let mut ls: Vec<&[u8]> = all.iter().map(|l| &l[..l.len().min(len)]).collect();
+        ls.sort_unstable();
+        ls.dedup();
+        if ls.len() <= 64 {
+            if let Some(p) = Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &ls)
+                .filter(|p| p.is_fast())
+            {
+                chosen = Some(p);
+                break;
+            }
+        }
+    }
+    // Many literals: Aho-Corasick over four-byte prefixes (shorter ones as they are).
+    let prefilter = chosen.or_else(|| {
+        let mut ls: Vec<&[u8]> = all.iter().map(|l| &l[..l.len().min(4)]).collect();
+        ls.sort_unstable();
+        ls.dedup();
+        Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &ls)
+    })?;
+    Some(Prefixed {
+        prefilter,
+        by_start,
+    })
+}
+
+/// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
+/// least two bytes long).
+fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .multi_line(true)
+        .utf8(false)
+        .build()
+        .parse(&engine_syntax(pattern).ok()?)
+        .ok()?;
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 256 || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -397,7 +450,7 @@ fn line_at(data: &[u8], start: usize) -> &[u8] {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|b| *b == needle)
+    memchr::memchr(needle, hay)
 }
 
 /// Whether a line carries `shipgate:allow` for check `id` (a bare `shipgate:allow` allows all).
@@ -453,10 +506,40 @@ impl LineIndex {
 mod tests {
     use super::*;
 
-    /// The fast path answers exactly as running every pattern would.
+    fn matcher(patterns: &[&str]) -> ContentMatcher {
+        ContentMatcher::new(vec![(
+            0,
+            ContentRule {
+                selection: Selection {
+                    include: None,
+                    exclude: GlobList::default(),
+                },
+                patterns: patterns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| PatternDef::new(&format!("p{i}"), Pattern::new(p).unwrap()))
+                    .collect(),
+            },
+        )])
+        .unwrap()
+    }
+
+    fn found(m: &ContentMatcher, hay: &str) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = m
+            .scan(&["f"], &[0], hay.as_bytes(), &|_| "x".into())
+            .matches
+            .into_iter()
+            .map(|r| (r.pattern, r.matched))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The matcher finds exactly what running every pattern on its own finds, whether a pattern
+    /// shares the prefilter or is searched alone.
     #[test]
-    fn any_match_agrees_with_every_pattern() {
-        let with_prefixes: Vec<String> = (1..=60)
+    fn agrees_with_every_pattern_run_alone() {
+        let patterns: Vec<String> = (1..=60)
             .flat_map(|i| {
                 [
                     format!(r"(?i)\b(?:legacy_api_{i}|hack_{i})\s*\("),
@@ -466,62 +549,54 @@ mod tests {
             .chain([
                 r"(?m)^(?:<{7}|>{7})(?:[ \t].*)?$".to_string(),
                 r"(?P<match>/home/[a-z]+/)".to_string(),
+                r"(?:^|[\s=])(?P<match>/Users/[a-z]+/)".to_string(),
+                r"[0-9]+x".to_string(),
+                r"\bAKIA[A-Z2-7]{16}\b".to_string(),
             ])
             .collect();
-        let mut all = with_prefixes.clone();
-        all.extend([
-            r"(?:^|[\s=])(?P<match>/Users/[a-z]+/)".to_string(),
-            r"[0-9]+x".to_string(),
-        ]);
-        for (patterns, prefiltered) in [(&with_prefixes, true), (&all, false)] {
-            check_agreement(patterns, prefiltered);
-        }
-    }
-
-    fn check_agreement(patterns: &[String], prefiltered: bool) {
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
-        let any = AnyMatch::new(&refs).unwrap();
-        assert_eq!(any.literal.is_some(), prefiltered);
-        let each: Vec<regex::bytes::Regex> = refs
-            .iter()
-            .map(|p| {
-                regex::bytes::RegexBuilder::new(p)
-                    .multi_line(true)
-                    .build()
-                    .unwrap()
-            })
-            .collect();
+        let m = matcher(&refs);
+        assert!(m.prefixed.is_some() && !m.alone.is_empty());
         let hay = [
             "nothing here at all",
-            "x = Legacy_API_7 (1)",
-            "x = legacy_api_7(1)",
+            "x = Legacy_API_7 (1) and hack_9(",
             "xlegacy_api_7(1)",
-            "HAC\u{212A}_3 (",
-            "a TODO(12-AB) b",
-            "TODO(12-a)",
-            "line\n<<<<<<< HEAD\n",
-            "<<<<<<<< eight",
-            "P=/home/alice/x", // shipgate:allow static-paths
-            "P=x/home/alice/x",
-            "P=/Users/bob/x", // shipgate:allow static-paths
-            "P=x/Users/bob/x",
-            "abc 123x",
-            "hack_9(",
-            "zzzz hack_9(",
-        ];
-        for h in hay {
-            let expected = each.iter().any(|r| r.is_match(h.as_bytes()));
-            assert_eq!(any.is_match(h.as_bytes()), expected, "{h:?}");
+            "a TODO(12-AB) b TODO(12-a) TODO(13-ZZ)",
+            "line\n<<<<<<< HEAD\n>>>>>>> x\n<<<<<<<< eight",
+            "P=/home/alice/x /home/bob/ x/home/carol/",
+            "P=/Users/bob/x x/Users/eve/",
+            "abc 123x 45x",
+            "k=AKIAQ2Z7XK4N5M6P3R2S éAKIAQ2Z7XK4N5M6P3R2S",
+        ]
+        .join("\n");
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for (i, p) in refs.iter().enumerate() {
+            let re = Pattern::new(p).unwrap();
+            let re = re.compiled().unwrap();
+            for c in re.captures_iter(hay.as_bytes()) {
+                let m = c.name("match").unwrap_or(c.get(0).unwrap());
+                expected.push((
+                    format!("p{i}"),
+                    String::from_utf8_lossy(m.as_bytes()).into(),
+                ));
+            }
         }
+        expected.sort();
+        assert!(expected.len() > 10);
+        assert_eq!(found(&m, &hay), expected);
     }
 
     #[test]
-    fn captures_are_stripped_for_the_union() {
+    fn overlapping_prefixes_and_starts_inside_other_matches_are_found() {
+        let m = matcher(&["sk-[a-z]{3}", "k-[a-z]{3}x", "sk-a"]);
         assert_eq!(
-            without_captures("(?P<match>a(b)(?:c))(?i)x").unwrap(),
-            "(?:a(?:b)(?:c))(?i)x"
+            found(&m, "sk-abcx"),
+            [
+                ("p0".into(), "sk-abc".into()),
+                ("p1".into(), "k-abcx".into()),
+                ("p2".into(), "sk-a".into())
+            ]
         );
-        assert_eq!(without_captures(r"\(?P<not>").unwrap(), r"\(?P<not>");
     }
 
     #[test]

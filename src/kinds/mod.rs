@@ -282,11 +282,14 @@ impl PassView<'_> {
         let Some(scan) = self.tree else {
             return Outcome::error("the repository was not read");
         };
-        let mine: Vec<_> = scan
+        let mut mine: Vec<_> = scan
             .errors
             .iter()
             .filter(|e| e.owners.as_ref().is_none_or(|o| o.contains(&self.owner)))
             .collect();
+        // A pattern that cannot be compiled fails every file the same way: say it once.
+        let mut seen = std::collections::HashSet::new();
+        mine.retain(|e| seen.insert(e.message.as_str()));
         let suppressed = scan.suppressed.iter().filter(|o| **o == self.owner).count() as u64;
         let outcome = eval(scan).with_suppressed(suppressed);
         if mine.is_empty() {
