@@ -350,6 +350,14 @@ pub struct PatternDef {
     /// every file the check selects).
     #[serde(default)]
     pub paths: Option<GlobList>,
+    /// Reported wherever it is, tests and docs included, whatever the check's `scope` (a live
+    /// credential leaks from a test file as well).
+    #[serde(default)]
+    pub everywhere: bool,
+    /// How many lines after each match's line to keep with it (for checks that look at what
+    /// the code does next).
+    #[serde(default)]
+    pub context_after: usize,
 }
 
 impl PatternDef {
@@ -362,6 +370,8 @@ impl PatternDef {
             allow: None,
             unless_defined_by: None,
             paths: None,
+            everywhere: false,
+            context_after: 0,
         }
     }
 }

@@ -58,8 +58,15 @@ fn cases() -> Vec<(&'static str, Files, Files, &'static str)> {
         ),
         (
             "committed-env-files",
-            vec![(".env", "SECRET=1\n".into())],
-            vec![(".env.example", "SECRET=\n".into())],
+            vec![(".env", "SECRET=k9Qx2Lr7Pz4Wm1Vb8Tn3\n".into())],
+            vec![
+                (".env.example", "SECRET=\n".into()),
+                // A template's committed defaults are not a leak.
+                (
+                    "template/.env",
+                    "SECRET_KEY=changethis\nAPI_URL=http://localhost:8000\n".into(),
+                ),
+            ],
             "fail",
         ),
         (
@@ -178,7 +185,7 @@ fn env_files_tracked_despite_gitignore_are_found_and_ignored_ones_are_not() {
     let t = TestRepo::new();
     t.write(".gitignore", ".env*\n!.env.example\n")
         .write(".env.example", "A=\n")
-        .write(".env.production", "A=1\n");
+        .write(".env.production", "API_TOKEN=tok_8f3k2m9x7q1w5e4r\n");
     t.commit("init");
     let (code, r) = t.only(&["committed-env-files"]).json();
     assert_eq!(code, 0, "an ignored, untracked .env is fine: {r:#}");
@@ -197,7 +204,7 @@ fn untracked_unignored_env_file_is_reported_as_one_add_away() {
     let t = TestRepo::new();
     t.write("README.md", "x\n");
     t.commit("init");
-    t.write(".env", "A=1\n");
+    t.write(".env", "DB_PASSWORD=s3cr3tP4ss\n");
     let (code, r) = t.only(&["committed-env-files"]).json();
     assert_eq!(code, 1);
     assert!(check(&r, "committed-env-files")["findings"][0]["message"]

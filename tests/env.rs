@@ -26,23 +26,25 @@ fn code_repo() -> TestRepo {
     let t = TestRepo::new();
     t.write(
         "web/app.ts",
-        "const a = process.env.JS_REQUIRED;\nconst b = process.env[\"JS_INDEX\"];\nconst c = import.meta.env.VITE_API;\nconst d = process.env.JS_OPTIONAL ?? 'x';\nconst e = process.env.JS_OR || 'y';\n",
+        "const a = process.env.JS_REQUIRED;\nconst b = process.env[\"JS_INDEX\"];\nconst c = import.meta.env.VITE_API;\nconst d = process.env.JS_OPTIONAL ?? 'x';\nconst e = process.env.JS_OR || 'y';\nif (process.env.JS_PROBE) { enable(); }\nprocess.env.JS_WRITTEN = '1';\nconst f = process.env.cloudMode;\n",
     )
     .write(
         "svc/app.py",
-        "import os\nA = os.environ[\"PY_INDEX\"]\nB = os.environ.get(\"PY_GET\")\nC = os.getenv(\"PY_GETENV\")\nD = os.getenv(\"PY_DEFAULT\", \"d\")\nE = os.environ.get('PY_GET_DEFAULT', 'x')\n",
+        "import os\nA = os.environ[\"PY_INDEX\"]\nB = os.environ.get(\"PY_GET\")\nC = os.getenv(\"PY_GETENV\")\nD = os.getenv(\"PY_DEFAULT\", \"d\")\nE = os.environ.get('PY_GET_DEFAULT', 'x')\nF = os.getenv(\"PY_CHECKED\")\nif not F:\n    raise RuntimeError(\"PY_CHECKED is not set\")\n# G = os.environ[\"PY_COMMENTED\"]\n",
     )
     .write(
         "src/main.rs",
-        "fn main() {\n    let a = std::env::var(\"RS_VAR\").unwrap();\n    let b = env!(\"RS_MACRO\");\n    let c = std::env::var(\"RS_DEFAULT\").unwrap_or_default();\n}\n",
+        "fn main() {\n    let a = std::env::var(\"RS_VAR\").unwrap();\n    let b = env!(\"RS_MACRO\");\n    let c = std::env::var(\"RS_DEFAULT\").unwrap_or_default();\n    if let Ok(d) = std::env::var(\"RS_PROBE\") {}\n}\n#[cfg(test)]\nmod tests {\n    fn t() { std::env::var(\"RS_IN_TEST\").unwrap(); }\n}\n",
     )
     .write("cmd/main.go", "package main\nimport \"os\"\nvar a = os.Getenv(\"GO_GETENV\")\nvar b, _ = os.LookupEnv(\"GO_LOOKUP\")\n")
-    .write("app/config.rb", "A = ENV[\"RB_INDEX\"]\nB = ENV.fetch(\"RB_FETCH\")\nC = ENV.fetch(\"RB_DEFAULT\", \"x\")\nD = ENV.fetch(\"RB_BLOCK\") { 1 }\n")
+    .write("app/config.rb", "A = ENV[\"RB_INDEX\"]\nB = ENV.fetch(\"RB_FETCH\")\nC = ENV.fetch(\"RB_DEFAULT\", \"x\")\nD = ENV.fetch(\"RB_BLOCK\") { 1 }\nE = ENV[\"RB_PRESENT\"].present?\n")
     .write(
         "docker-compose.yml",
-        "services:\n  app:\n    environment:\n      - DB=${COMPOSE_REQUIRED:?set it}\n      - LOG=${COMPOSE_DEFAULT:-info}\n      - HOME_DIR=${HOME}\n",
+        "services:\n  app:\n    environment:\n      - DB=${COMPOSE_REQUIRED:?set it}\n      - LOG=${COMPOSE_DEFAULT:-info}\n      - HOME_DIR=${HOME}\n      - PROVIDED_BY_COMPOSE=1\n",
     )
-    .write("deploy.sh", "LOCAL_VAR=1\necho \"${LOCAL_VAR} ${SH_REQUIRED}\"\n")
+    .write("web/db.js", "connect(process.env.PROVIDED_BY_COMPOSE);\n")
+    .write("deploy.sh", "LOCAL_VAR=1\necho \"${LOCAL_VAR} ${SH_PARAM}\"\npsql \"${SH_REQUIRED:?set it}\"\n")
+    .write("vite.config.ts", "export default { base: process.env.TOOLING_ONLY };\n")
     .write("tests/test_app.py", "os.environ[\"ONLY_IN_TESTS\"]\n")
     .write("README.md", "Set `process.env.ONLY_IN_DOCS`.\n")
     .write("deploy.env", "# nothing yet\n");
@@ -50,6 +52,9 @@ fn code_repo() -> TestRepo {
     t
 }
 
+/// Each language's forms both ways: what the code requires is reported, and beside each, the
+/// read it does not require (a default, a test, a write, a comment, a test module, tooling, a
+/// build-time macro, a bundler-inlined name, a name the compose file sets).
 #[test]
 fn required_names_come_from_every_language_and_defaults_are_optional() {
     let t = code_repo();
@@ -63,14 +68,9 @@ fn required_names_come_from_every_language_and_defaults_are_optional() {
     let mut expected = vec![
         "JS_REQUIRED",
         "JS_INDEX",
-        "VITE_API",
         "PY_INDEX",
-        "PY_GET",
-        "PY_GETENV",
+        "PY_CHECKED",
         "RS_VAR",
-        "RS_MACRO",
-        "GO_GETENV",
-        "GO_LOOKUP",
         "RB_INDEX",
         "RB_FETCH",
         "COMPOSE_REQUIRED",
@@ -78,20 +78,21 @@ fn required_names_come_from_every_language_and_defaults_are_optional() {
     ];
     expected.sort();
     assert_eq!(got, expected);
-    // Each finding points at where the name is required.
+    // Each finding points at where the name is required, and says why.
     let f = check(&r, "missing-env-vars")["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["location"]["name"] == "PY_GETENV")
+        .find(|f| f["location"]["name"] == "PY_INDEX")
         .unwrap()
         .clone();
     assert_eq!(f["location"]["path"], "svc/app.py");
-    assert_eq!(f["location"]["line"], 4);
+    assert_eq!(f["location"]["line"], 2);
     assert_eq!(
         f["message"],
-        "PY_GETENV is required (svc/app.py:4) but not set in deploy.env"
+        "PY_INDEX is required (svc/app.py:2) but not set in deploy.env"
     );
+    assert!(f["evidence"].as_str().unwrap().contains("fails when unset"));
 
     // Set them, and the check passes.
     let all: String = expected.iter().map(|n| format!("{n}=v\n")).collect();
@@ -103,12 +104,98 @@ fn required_names_come_from_every_language_and_defaults_are_optional() {
     assert_eq!(code, 0, "{r:#}");
 }
 
+/// One read with a default does not make a name optional where another read requires it.
+#[test]
+fn requiredness_is_per_read_not_per_name() {
+    let t = TestRepo::new();
+    t.write(
+        "compose.yml",
+        "services:\n  web:\n    environment:\n      - HOST=${DOMAIN:-localhost}\n",
+    )
+    .write(
+        "compose.deploy.yml",
+        "services:\n  web:\n    labels:\n      - rule=Host(`${DOMAIN:?Variable not set}`)\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(names(&r, "missing-env-vars"), ["DOMAIN"]);
+    assert_eq!(
+        check(&r, "missing-env-vars")["findings"][0]["location"]["path"],
+        "compose.deploy.yml"
+    );
+}
+
+/// The `.env` beside a compose file provides its `${X}`; a framework's own requirement counts.
+#[test]
+fn compose_env_files_and_framework_requirements() {
+    let t = TestRepo::new();
+    t.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: app:${TAG}\n    env_file: [config/app.env]\n",
+    )
+    .write(".env", "TAG=1.4\n")
+    .write("config/app.env", "API_SECRET=placeholder\n")
+    .write("server.js", "const s = process.env.API_SECRET;\nsign(s);\n")
+    .write("artisan", "#!/usr/bin/env php\n")
+    .write(
+        "composer.json",
+        "{\"require\": {\"laravel/framework\": \"^12.0\"}}\n",
+    )
+    .write(
+        "config/app.php",
+        "<?php return ['key' => env('APP_KEY'), 'debug' => env('APP_DEBUG', false)];\n",
+    )
+    .write("deploy.env", "X=1\n");
+    t.commit("init");
+    let (_, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(names(&r, "missing-env-vars"), ["APP_KEY"]);
+    assert!(check(&r, "missing-env-vars")["findings"][0]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("Laravel"));
+}
+
+/// A variable the code requires that the example file does not list is reported (a warning);
+/// one it lists is not; without an example file nothing is said.
+#[test]
+fn undocumented_variables_are_reported_when_an_example_exists() {
+    let t = TestRepo::new();
+    t.write(
+        ".env.example",
+        "# required: where the database is\nDATABASE_URL=\n",
+    )
+    .write(
+        "app.py",
+        "import os\nDB = os.environ[\"DATABASE_URL\"]\nKEY = os.environ[\"SIGNING_KEY\"]\n",
+    );
+    t.commit("init");
+    let (code, r) = t.only(&["undocumented-env-vars"]).json();
+    assert_eq!(code, 0, "a warning: {r:#}");
+    assert_eq!(status(&r, "undocumented-env-vars"), "warn");
+    assert_eq!(
+        findings(&r, "undocumented-env-vars"),
+        ["SIGNING_KEY is required (app.py:3) but .env.example does not list it: the next environment will miss it"]
+    );
+    t.remove(".env.example");
+    t.commit("no example");
+    let (_, r) = t.only(&["undocumented-env-vars"]).json();
+    assert_eq!(status(&r, "undocumented-env-vars"), "pass");
+}
+
 #[test]
 fn examples_empty_values_parity_and_later_files_win() {
     let t = TestRepo::new();
     t.write(
         ".env.example",
-        "DATABASE_URL=\nSECRET_KEY=\n# comment\nFEATURE_X=\n",
+        "DATABASE_URL=\nSECRET_KEY= # required\n# Required: turns the new flow on\nFEATURE_X=\nOPTIONAL_KNOB=\n",
     )
     .write(
         "prod.env",
@@ -140,6 +227,7 @@ fn examples_empty_values_parity_and_later_files_win() {
         findings(&r, "env-parity"),
         [
             "FEATURE_X is in .env.example but not in prod.env",
+            "OPTIONAL_KNOB is in .env.example but not in prod.env",
             "UNDOCUMENTED is in prod.env but not in .env.example: document it there"
         ]
     );

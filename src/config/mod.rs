@@ -33,6 +33,8 @@ pub struct Settings {
     pub exclude: GlobList,
     pub artifact_budgets: crate::inputs::artifact::Budgets,
     pub protected_branches: Vec<String>,
+    /// What does not ship: the one notion every repository check's `scope` uses.
+    pub materials: crate::inputs::material::Materials,
 }
 
 /// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
@@ -47,6 +49,7 @@ impl Default for Settings {
             exclude: GlobList::default(),
             artifact_budgets: Default::default(),
             protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
+            materials: Default::default(),
         }
     }
 }
@@ -528,6 +531,7 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     if let Some(p) = &s.protected_branches {
         out.protected_branches = p.clone();
     }
+    out.materials = materials(&s.material, text, errors);
     if let Some(name) = &s.timezone {
         match jiff::tz::TimeZone::get(name) {
             Ok(tz) => {
@@ -542,6 +546,35 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
         }
     }
     out
+}
+
+fn materials(
+    m: &raw::RawMaterial,
+    text: Option<&str>,
+    errors: &mut Vec<ConfigError>,
+) -> crate::inputs::material::Materials {
+    use crate::inputs::material::{Material, Materials};
+    let replace: Vec<(Material, Vec<String>)> = [
+        (Material::Test, &m.test),
+        (Material::Example, &m.example),
+        (Material::Doc, &m.doc),
+        (Material::Bench, &m.bench),
+        (Material::Vendored, &m.vendored),
+        (Material::Tooling, &m.tooling),
+    ]
+    .into_iter()
+    .filter_map(|(k, g)| g.clone().map(|g| (k, g)))
+    .collect();
+    match Materials::new(&replace, &m.shipped) {
+        Ok(x) => x,
+        Err(e) => {
+            errors.push(
+                ConfigError::new(PROJECT_FILE, format!("settings.material: {e}"))
+                    .at(find_line(text, "material:"), None),
+            );
+            Materials::default()
+        }
+    }
 }
 
 fn waivers(

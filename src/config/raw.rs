@@ -131,6 +131,38 @@ pub struct RawSettings {
     /// master, trunk, release/*, releases/*).
     #[serde(default)]
     pub protected_branches: Option<Vec<String>>,
+    /// What does not ship (tests, examples, docs, benches, vendored code, development tooling):
+    /// every repository check with a `scope` reads this. A category given here replaces its
+    /// default globs; `shipped` names paths that ship anyway.
+    #[serde(default)]
+    pub material: RawMaterial,
+}
+
+/// `settings.material`: globs per category of material that does not ship.
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawMaterial {
+    /// Tests and fixtures (default: `tests/`, `test/`, `__tests__/`, `*_test.go`, `*.test.*`, …).
+    #[serde(default)]
+    pub test: Option<Vec<String>>,
+    /// Examples, samples, demos, playgrounds.
+    #[serde(default)]
+    pub example: Option<Vec<String>>,
+    /// Documentation (`docs/`, `*.md`, changelogs).
+    #[serde(default)]
+    pub doc: Option<Vec<String>>,
+    /// Benchmarks.
+    #[serde(default)]
+    pub bench: Option<Vec<String>>,
+    /// Third-party and generated code (`vendor/`, `node_modules/`, minified bundles, lockfiles).
+    #[serde(default)]
+    pub vendored: Option<Vec<String>>,
+    /// Build, CI and development configuration (`.github/`, `*.config.js`, `Makefile`, `build.rs`).
+    #[serde(default)]
+    pub tooling: Option<Vec<String>>,
+    /// Paths that ship although a glob above says otherwise (a `docs/` folder that is the product).
+    #[serde(default)]
+    pub shipped: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::inputs::artifact::{self, Budgets, Entry, EntryKind, Visitor};
-use crate::inputs::content::{ContentMatcher, RawMatch};
+use crate::inputs::content::{ContentMatcher, RawMatch, Subject};
 use crate::report::model::{ArtifactInfo, NotScanned};
 use serde::Deserialize;
 
@@ -131,7 +131,11 @@ impl Visitor for Collect<'_> {
                         }
                         let sniff = &data[..data.len().min(BINARY_SNIFF)];
                         if !owners.is_empty() && !sniff.contains(&0) {
-                            let out = m.scan(&[path, &rel], &owners, data, self.opts.ids);
+                            let file = Subject {
+                                paths: &[path, &rel],
+                                material: None,
+                            };
+                            let out = m.scan(&file, &owners, data, self.opts.ids);
                             self.suppressed.extend(out.suppressed);
                             if let Some((_, e)) = out.errors.into_iter().next() {
                                 self.pattern_error.get_or_insert(e);

@@ -22,6 +22,7 @@ use regex_automata::meta::Regex as Meta;
 use regex_automata::util::prefilter::Prefilter;
 use regex_automata::{Anchored, Input};
 
+use crate::inputs::material::{self, Material, Regions, Scope};
 use crate::types::{engine_syntax, GlobList, Pattern, PatternDef};
 
 /// A content rule: one pattern of one check.
@@ -41,10 +42,21 @@ pub struct ContentRule {
 }
 
 /// A check's file selection.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Selection {
     pub include: Option<GlobList>,
     pub exclude: GlobList,
+    /// Which material it looks at (tests, docs… or not).
+    pub scope: Scope,
+    /// Matches inside comments and docstrings do not count (checks about what the program uses).
+    pub ignore_comments: bool,
+}
+
+/// The file being searched: its names (its path, and in an artifact its path without the top
+/// folder) and its material (`None`: it ships).
+pub struct Subject<'a> {
+    pub paths: &'a [&'a str],
+    pub material: Option<Material>,
 }
 
 impl Selection {
@@ -67,6 +79,11 @@ pub struct RawMatch {
     /// Whether the `default` capture group took part (e.g. `${X:-d}`).
     pub has_default: bool,
     pub line_text: String,
+    /// Where the whole match starts and ends in `line_text` (bytes; the end is clipped to the
+    /// line).
+    pub span_in_line: (usize, usize),
+    /// The lines after the match's line, when the pattern asks for them (`context-after`).
+    pub after: Vec<String>,
 }
 
 pub struct ContentMatcher {
@@ -160,11 +177,17 @@ impl ContentMatcher {
             .collect()
     }
 
-    /// Searches `data` (the contents of the file named `paths`: its path, and in an artifact its
-    /// path without the top folder) for the patterns of `owners`.
+    fn selection(&self, owner: usize) -> Option<&Selection> {
+        self.selections
+            .iter()
+            .find(|(o, _)| *o == owner)
+            .map(|(_, s)| s)
+    }
+
+    /// Searches `data`, the contents of `file`, for the patterns of `owners`.
     pub fn scan(
         &self,
-        paths: &[&str],
+        file: &Subject<'_>,
         owners: &[usize],
         data: &[u8],
         ids: &dyn Fn(usize) -> String,
@@ -173,6 +196,7 @@ impl ContentMatcher {
         if owners.is_empty() {
             return out;
         }
+        let paths = file.paths;
         let active: Vec<bool> = self
             .rules
             .iter()
@@ -182,6 +206,10 @@ impl ContentMatcher {
                         .paths
                         .as_ref()
                         .is_none_or(|only| paths.iter().any(|p| only.is_match(p)))
+                    && (r.def.everywhere
+                        || self
+                            .selection(r.owner)
+                            .is_none_or(|s| s.scope.covers(file.material)))
             })
             .collect();
         if !active.iter().any(|a| *a) {
@@ -207,8 +235,25 @@ impl ContentMatcher {
         if found.is_empty() {
             return out;
         }
-        self.report(found, data, ids, &mut out);
+        self.report(found, file, data, ids, &mut out);
         out
+    }
+
+    /// Whether a match of rule `i` at `at` falls in a region the rule's check does not count
+    /// (a test module, a comment).
+    fn in_ignored_region(&self, i: usize, at: usize, regions: &Regions) -> bool {
+        let rule = &self.rules[i];
+        let Some(sel) = self.selection(rule.owner) else {
+            return false;
+        };
+        (sel.ignore_comments && regions.in_comment(at))
+            || (!rule.def.everywhere && sel.scope != Scope::All && regions.in_test(at))
+    }
+
+    fn needs_regions(&self, i: usize) -> bool {
+        let rule = &self.rules[i];
+        self.selection(rule.owner)
+            .is_some_and(|s| s.ignore_comments || (!rule.def.everywhere && s.scope != Scope::All))
     }
 
     /// One pass of the shared prefilter: at each place a prefix occurs, the rules that can start
@@ -277,11 +322,16 @@ impl ContentMatcher {
     fn report(
         &self,
         mut found: Vec<(usize, usize, usize)>,
+        file: &Subject<'_>,
         data: &[u8],
         ids: &dyn Fn(usize) -> String,
         out: &mut ScanOutcome,
     ) {
         found.sort_unstable();
+        if found.iter().any(|(i, _, _)| self.needs_regions(*i)) {
+            let regions = material::regions(file.paths[0], data);
+            found.retain(|(i, start, _)| !self.in_ignored_region(*i, *start, &regions));
+        }
         let mut lines = LineIndex::new(data);
         let mut defined: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();
         for (i, start, end) in found {
@@ -341,6 +391,21 @@ impl ContentMatcher {
                 out.suppressed.push(rule.owner);
                 continue;
             }
+            let whole_start = start.saturating_sub(line_start);
+            let span_in_line = (
+                whole_start.min(line_bytes.len()),
+                end.saturating_sub(line_start).min(line_bytes.len()),
+            );
+            let mut after = Vec::new();
+            let mut next = line_start + line_bytes.len() + 1;
+            for _ in 0..rule.def.context_after {
+                if next > data.len() {
+                    break;
+                }
+                let l = line_at(data, next.min(data.len()));
+                after.push(String::from_utf8_lossy(l).into_owned());
+                next += l.len() + 1;
+            }
             out.matches.push(RawMatch {
                 owner: rule.owner,
                 pattern: rule.def.name.clone(),
@@ -351,6 +416,8 @@ impl ContentMatcher {
                 name: name.map(|n| String::from_utf8_lossy(&n).into_owned()),
                 has_default,
                 line_text: String::from_utf8_lossy(line_bytes).into_owned(),
+                span_in_line,
+                after,
             });
         }
     }
@@ -510,10 +577,7 @@ mod tests {
         ContentMatcher::new(vec![(
             0,
             ContentRule {
-                selection: Selection {
-                    include: None,
-                    exclude: GlobList::default(),
-                },
+                selection: Selection::default(),
                 patterns: patterns
                     .iter()
                     .enumerate()
@@ -526,7 +590,15 @@ mod tests {
 
     fn found(m: &ContentMatcher, hay: &str) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = m
-            .scan(&["f"], &[0], hay.as_bytes(), &|_| "x".into())
+            .scan(
+                &Subject {
+                    paths: &["f"],
+                    material: None,
+                },
+                &[0],
+                hay.as_bytes(),
+                &|_| "x".into(),
+            )
             .matches
             .into_iter()
             .map(|r| (r.pattern, r.matched))

@@ -71,8 +71,42 @@ impl EnvInput {
     }
 }
 
-/// The example files found at the root: (label, variables).
-pub type Examples = Vec<(String, Vec<EnvVar>)>;
+/// One example file at the root: its variables, and the names it marks required.
+#[derive(Debug, Clone)]
+pub struct ExampleFile {
+    pub label: String,
+    pub vars: Vec<EnvVar>,
+    /// Names with a comment on their line or just above it that says `required` (and not
+    /// `optional` or `not required`).
+    pub marked_required: std::collections::BTreeSet<String>,
+}
+
+/// The example files found at the root.
+pub type Examples = Vec<ExampleFile>;
+
+/// The names a dotenv text marks required in its comments.
+pub fn marked_required(text: &str, vars: &[EnvVar]) -> std::collections::BTreeSet<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let says = |l: &str| {
+        let Some(i) = l.find('#') else { return false };
+        let c = l[i..].to_ascii_lowercase();
+        c.contains("required") && !c.contains("not required") && !c.contains("optional")
+    };
+    vars.iter()
+        .filter(|v| {
+            let at = v.line as usize - 1;
+            let here = lines.get(at).copied().unwrap_or("");
+            let above = at
+                .checked_sub(1)
+                .and_then(|k| lines.get(k))
+                .copied()
+                .unwrap_or("");
+            let above_is_comment = above.trim_start().starts_with('#');
+            says(here) || (above_is_comment && says(above))
+        })
+        .map(|v| v.name.clone())
+        .collect()
+}
 
 /// What the env pass read: the environment and the example files, each possibly unreadable.
 pub struct EnvPass {
@@ -113,10 +147,128 @@ pub fn read_examples(root: &Path) -> Result<Examples, String> {
     for f in EXAMPLE_FILES {
         let path = root.join(f);
         match std::fs::read_to_string(&path) {
-            Ok(text) => out.push((f.to_string(), dotenv::parse(&text, f)?)),
+            Ok(text) => {
+                let vars = dotenv::parse(&text, f)?;
+                out.push(ExampleFile {
+                    label: f.to_string(),
+                    marked_required: marked_required(&text, &vars),
+                    vars,
+                });
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("cannot read {f}: {e}")),
         }
     }
     Ok(out)
+}
+
+/// Whether a name says its value is secret (`DB_PASSWORD`, `API_TOKEN`, `SECRET_KEY` …).
+pub fn secret_name(name: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)(?:secret|passw(?:or)?d|passwd|\bpwd|_pw\b|^pw_|token|api_?key|_key\b|^key_|private|credential|auth|salt|dsn|cert|signing)",
+        )
+        .expect("valid")
+    })
+    .is_match(name)
+}
+
+/// Whether a value is a placeholder rather than a real value: empty, `changeme`, `your-key`,
+/// `<token>`, `${VAR}`, `xxxx`, `...`, `example`, `dummy`, `todo`.
+pub fn placeholder_value(value: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    v.is_empty()
+        || RE
+            .get_or_init(|| {
+                regex::Regex::new(
+                    r"(?i)^(?:change[-_ ]?(?:me|this|it)(?:[-_ ].*)?|(?:your|my)[-_ a-z0-9.]*|.*(?:example|sample|placeholder|dummy|replace[-_]?me|fixme|redacted).*|x{3,}|\*{3,}|\.{3}|<[^>]*>|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|todo|tbd|none|null|nil|secret|password|passwd|test|testing|default|local|dev|development|foo|bar|baz|abc|123456|admin|root|user|guest|postgres|mysql)$",
+                )
+                .expect("valid")
+            })
+            .is_match(v)
+}
+
+/// Whether a variable's value is harmless to have committed: a placeholder, a boolean or a
+/// number, a local address, a URL without a password, or any value of a name that does not
+/// look secret (and carries no credentials).
+pub fn harmless_value(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    if placeholder_value(v) {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off"
+    ) || v.parse::<f64>().is_ok()
+    {
+        return true;
+    }
+    let local = [
+        "localhost",
+        "127.0.0.1",
+        "0.0.0.0",
+        "[::1]",
+        "host.docker.internal",
+    ]
+    .iter()
+    .any(|h| lower.contains(h));
+    // A URL with a password that is not local and not a placeholder is a credential.
+    if let Some(caps) = url_password(v) {
+        return local || placeholder_value(&caps);
+    }
+    if local {
+        return true;
+    }
+    !secret_name(name)
+}
+
+/// The password of a `scheme://user:password@host` URL, if the value is one.
+fn url_password(v: &str) -> Option<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"://[^/\s:@]*:([^@\s/]+)@").expect("valid"))
+        .captures(v)
+        .map(|c| c[1].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn harmless_values_and_the_real_ones_beside_them() {
+        for (n, v) in [
+            ("SECRET_KEY", "changethis"),
+            ("POSTGRES_PASSWORD", "changeit"),
+            ("SMTP_PASSWORD", ""),
+            ("APP_KEY", ""),
+            ("API_TOKEN", "<your token>"),
+            ("API_TOKEN", "your-api-token"),
+            ("VITE_API_URL", "http://localhost:8000"),
+            (
+                "DATABASE_URL",
+                "postgres://postgres:postgres@localhost:5432/app",
+            ),
+            ("PB_DOCS_URL", "https://pocketbase.io/docs"),
+            ("DEBUG", "true"),
+            ("PORT", "3000"),
+            ("APP_NAME", "Monica"),
+            ("PLEX_PATH", "/media/your/plex/path"),
+        ] {
+            assert!(harmless_value(n, v), "{n}={v} should be harmless");
+        }
+        for (n, v) in [
+            ("SECRET_KEY", "k9Qx2Lr7Pz4Wm1Vb8Tn3"),
+            ("DB_PASSWORD", "s3cr3tP4ss"),
+            (
+                "DATABASE_URL",
+                "postgres://app:Hunter2isMyPw@db.internal:5432/app",
+            ),
+            ("STRIPE_API_KEY", "rk_live_abcdefghijklmnopqrstuv"),
+        ] {
+            assert!(!harmless_value(n, v), "{n}={v} is a real secret");
+        }
+    }
 }

@@ -3,10 +3,12 @@
 
 pub mod artifact;
 pub mod artifact_scan;
+pub mod compose;
 pub mod content;
 pub mod dotenv;
 pub mod env;
 pub mod git;
 pub mod history;
 pub mod ics;
+pub mod material;
 pub mod repo;

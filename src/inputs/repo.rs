@@ -11,7 +11,8 @@ use std::sync::Mutex;
 
 use ignore::{ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::inputs::content::{ContentMatcher, RawMatch};
+use crate::inputs::content::{ContentMatcher, RawMatch, Subject};
+use crate::inputs::material::{Material, Materials};
 use crate::report::model::{NotScanned, ScanStats};
 use crate::types::GlobList;
 
@@ -25,6 +26,8 @@ pub struct RepoFile {
     /// Relative to the repository root, `/`-separated.
     pub path: String,
     pub tracked: bool,
+    /// What the file is when it does not ship (a test, a doc…); `None`: it ships.
+    pub material: Option<Material>,
 }
 
 /// A part of the repository that could not be read. `owners` are the content checks that wanted
@@ -40,6 +43,9 @@ pub struct ReadError {
 pub struct RepoScan {
     pub files: Vec<RepoFile>,
     pub matches: Vec<(String, RawMatch)>,
+    /// The contents of the files some check asked to read (manifests, compose files…), read
+    /// during the same walk.
+    pub kept: std::collections::BTreeMap<String, Vec<u8>>,
     pub errors: Vec<ReadError>,
     /// Owner of each finding silenced by `shipgate:allow`.
     pub suppressed: Vec<usize>,
@@ -50,6 +56,7 @@ impl RepoScan {
     fn merge(&mut self, other: RepoScan) {
         self.files.extend(other.files);
         self.matches.extend(other.matches);
+        self.kept.extend(other.kept);
         self.errors.extend(other.errors);
         self.suppressed.extend(other.suppressed);
         self.stats.files += other.stats.files;
@@ -66,6 +73,10 @@ pub struct ScanOptions<'a> {
     pub tracked: Option<&'a HashSet<String>>,
     /// `settings.exclude`: paths no repository check looks at.
     pub exclude: &'a GlobList,
+    /// `settings.material`: what does not ship.
+    pub materials: &'a Materials,
+    /// Checks (by index) and the files whose contents they need (`Wants::contents`).
+    pub keep: &'a [(usize, GlobList)],
     pub matcher: Option<&'a ContentMatcher>,
     pub max_file_size: u64,
     /// Check id by owner index (for `shipgate:allow <id>`).
@@ -115,6 +126,7 @@ pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
             match std::fs::symlink_metadata(&full) {
                 Ok(m) if m.file_type().is_file() => v.file(p.clone(), &full),
                 Ok(m) if m.file_type().is_symlink() => v.local.files.push(RepoFile {
+                    material: opts.materials.of(p),
                     path: p.clone(),
                     tracked: true,
                 }),
@@ -204,7 +216,12 @@ impl ParallelVisitor for Visitor<'_, '_> {
         } else if ft.is_symlink() {
             // Listed (a committed symlink is a file to git), never followed or read.
             let tracked = self.is_tracked(&rel);
-            self.local.files.push(RepoFile { path: rel, tracked });
+            let material = self.opts.materials.of(&rel);
+            self.local.files.push(RepoFile {
+                path: rel,
+                tracked,
+                material,
+            });
         }
         // FIFOs, sockets and devices are neither listed nor opened: opening a FIFO would hang.
         WalkState::Continue
@@ -221,21 +238,38 @@ impl Visitor<'_, '_> {
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let tracked = self.is_tracked(&rel);
-        if let Some(matcher) = self.opts.matcher {
-            let owners = matcher.owners_for(&rel);
-            if !owners.is_empty() {
-                self.read_and_scan(matcher, &rel, full, &owners);
-            }
+        let material = self.opts.materials.of(&rel);
+        let owners = self
+            .opts
+            .matcher
+            .map(|m| m.owners_for(&rel))
+            .unwrap_or_default();
+        let keepers: Vec<usize> = self
+            .opts
+            .keep
+            .iter()
+            .filter(|(_, g)| g.is_match(&rel))
+            .map(|(i, _)| *i)
+            .collect();
+        if !owners.is_empty() || !keepers.is_empty() {
+            self.read_and_scan(&rel, material, full, &owners, &keepers);
         }
-        self.local.files.push(RepoFile { path: rel, tracked });
+        self.local.files.push(RepoFile {
+            path: rel,
+            tracked,
+            material,
+        });
     }
 
+    /// Reads the file once: its contents go to the content matcher (for `owners`) and are kept
+    /// for the checks that asked for them (`keepers`).
     fn read_and_scan(
         &mut self,
-        matcher: &ContentMatcher,
         rel: &str,
+        material: Option<Material>,
         full: &Path,
         owners: &[usize],
+        keepers: &[usize],
     ) {
         let max = self.opts.max_file_size;
         let result = File::open(full).and_then(|f| {
@@ -247,22 +281,35 @@ impl Visitor<'_, '_> {
             f.take(max + 1).read_to_end(&mut self.buf)?;
             Ok(None)
         });
+        let everyone = || owners.iter().chain(keepers).copied().collect::<Vec<_>>();
         match result {
             Err(e) => self.local.errors.push(ReadError {
                 path: rel.to_string(),
                 message: format!("cannot read {rel}: {e}"),
-                owners: Some(owners.to_vec()),
+                owners: Some(everyone()),
             }),
-            Ok(Some(len)) => self.large(rel, len),
-            Ok(None) if self.buf.len() as u64 > max => self.large(rel, self.buf.len() as u64),
+            Ok(Some(len)) => self.large(rel, len, keepers),
+            Ok(None) if self.buf.len() as u64 > max => {
+                self.large(rel, self.buf.len() as u64, keepers)
+            }
             Ok(None) => {
+                if !keepers.is_empty() {
+                    self.local.kept.insert(rel.to_string(), self.buf.clone());
+                }
+                let Some(matcher) = self.opts.matcher.filter(|_| !owners.is_empty()) else {
+                    return;
+                };
                 let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF)];
                 if sniff.contains(&0) {
                     self.local.stats.skipped_binary += 1;
                     return;
                 }
                 self.local.stats.scanned += 1;
-                let out = matcher.scan(&[rel], owners, &self.buf, self.opts.ids);
+                let file = Subject {
+                    paths: &[rel],
+                    material,
+                };
+                let out = matcher.scan(&file, owners, &self.buf, self.opts.ids);
                 self.local.suppressed.extend(out.suppressed);
                 self.local
                     .errors
@@ -278,7 +325,19 @@ impl Visitor<'_, '_> {
         }
     }
 
-    fn large(&mut self, rel: &str, bytes: u64) {
+    /// A file over the size limit: listed, not scanned; a check that needed its contents cannot
+    /// decide.
+    fn large(&mut self, rel: &str, bytes: u64, keepers: &[usize]) {
+        if !keepers.is_empty() {
+            self.local.errors.push(ReadError {
+                path: rel.to_string(),
+                message: format!(
+                    "{rel} is {}, over settings.max-file-size: its contents were not read",
+                    crate::text::human_bytes(bytes)
+                ),
+                owners: Some(keepers.to_vec()),
+            });
+        }
         self.local.stats.skipped_large += 1;
         self.local.stats.not_scanned.push(NotScanned {
             path: rel.to_string(),

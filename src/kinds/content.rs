@@ -5,7 +5,8 @@
 use serde::Deserialize;
 
 use crate::check::Meta;
-use crate::inputs::content::{ContentMatcher, ContentRule, RawMatch, Selection};
+use crate::inputs::content::{ContentMatcher, ContentRule, RawMatch, Selection, Subject};
+use crate::inputs::material::{Materials, Scope};
 use crate::kinds::Borrowing;
 use crate::report::model::{Finding, Location};
 use crate::text::{excerpt, redact};
@@ -29,6 +30,15 @@ pub struct ContentParams {
     /// Ids of checks whose patterns this check uses too.
     #[serde(default)]
     pub patterns_from: Vec<String>,
+    /// Which material it looks at: `shipped` (default: not tests, examples, docs, benches,
+    /// vendored code), `runtime` (also not build/CI tooling) or `all`. A pattern marked
+    /// `everywhere` is reported in any file.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Matches inside comments, doc comments and docstrings do not count (for checks about what
+    /// the program uses, not what the text says).
+    #[serde(default)]
+    pub ignore_comments: bool,
 }
 
 impl ContentParams {
@@ -36,6 +46,8 @@ impl ContentParams {
         Selection {
             include: self.include.clone(),
             exclude: self.exclude.clone(),
+            scope: self.scope,
+            ignore_comments: self.ignore_comments,
         }
     }
 
@@ -56,11 +68,20 @@ impl ContentParams {
         if !self.exclude.is_empty() {
             lines.push(format!("not searched: {}", self.exclude.sources.join(", ")));
         }
+        lines.push(format!("looks at: {}", self.scope.describe()));
+        if self.ignore_comments {
+            lines.push("comments, doc comments and docstrings do not count".into());
+        }
         for d in &self.patterns {
             lines.push(format!(
-                "pattern {}{}: {}",
+                "pattern {}{}{}: {}",
                 d.name,
                 if d.secret { " (secret, redacted)" } else { "" },
+                if d.everywhere && self.scope != Scope::All {
+                    " (in every file, tests and docs too)"
+                } else {
+                    ""
+                },
                 d.regex.as_str()
             ));
         }
@@ -107,11 +128,13 @@ impl ContentParams {
         let m = ContentMatcher::new(vec![(0, self.rule())])?;
         let owners = m.owners_for(&path);
         let id = id.to_string();
-        Ok(m.scan(&[path.as_str()], &owners, content.as_bytes(), &|_| {
-            id.clone()
-        })
-        .matches
-        .len())
+        let file = Subject {
+            paths: &[path.as_str()],
+            material: Materials::default().of(&path),
+        };
+        Ok(m.scan(&file, &owners, content.as_bytes(), &|_| id.clone())
+            .matches
+            .len())
     }
 }
 

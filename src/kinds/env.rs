@@ -1,19 +1,23 @@
 //! `env`: is the environment a deploy will run with fit for it? Required names come from a list,
-//! from example files (`.env.example` …), and from the code: references in JavaScript/TypeScript,
-//! Python, Rust, Go, Ruby, shell and docker-compose are found during the one repository pass (their
-//! patterns, a table of data in `env_refs.yaml`, join its content matcher). A reference with a
-//! default is optional.
+//! from the code, from the frameworks a project uses, and from example files where they mark a name
+//! required. Code references in JavaScript/TypeScript, Python, Rust, Go, Ruby, shell and compose
+//! files are found during the one repository pass (their patterns, a table of data in
+//! `env_refs.yaml`, join its content matcher) in what the program runs (`Scope::Runtime`, comments
+//! left out), and each read is classified by the code around it (`env_refs`): a name is required
+//! when one of its reads requires it. Names the repository's own compose services set
+//! (`environment:`, `env_file:`) are provided.
 //!
 //! Values are secrets: no finding, message or evidence ever contains one; findings name variables.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::check::Meta;
 use crate::inputs::content::{ContentRule, RawMatch, Selection};
 use crate::inputs::env::{EnvInput, Examples, EXAMPLE_FILES};
+use crate::inputs::material::Scope;
+use crate::kinds::env_refs::{self, Use};
 use crate::kinds::{content, Borrowing, Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::types::{GlobList, Input, Pattern, PatternDef, Sample};
@@ -30,6 +34,10 @@ pub struct Env {
     /// Compare the example file's names with the deploy env file's, both ways.
     #[serde(default)]
     pub parity: bool,
+    /// Report names the code requires that no example file lists, when there is an example file
+    /// (the example is how the next environment learns what to set). Needs no deploy environment.
+    #[serde(default)]
+    pub undocumented: Option<Required>,
     /// Values that must not be deployed, matched against `NAME=value`.
     #[serde(default)]
     pub values: Vec<PatternDef>,
@@ -38,24 +46,54 @@ pub struct Env {
     pub public: Option<Public>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Required {
     /// Names required whatever the code says.
     #[serde(default)]
     pub names: Vec<String>,
-    /// Names in `.env.example`, `.env.sample`, `.env.template`.
+    /// Names an example file (`.env.example`, `.env.sample`, `.env.template`) marks required: a
+    /// comment on the line or just above it says `required` (and not `optional`). The other
+    /// names of an example file document options, they are not requirements.
     #[serde(default)]
     pub from_examples: bool,
-    /// Names the code reads without a default.
+    /// Names the code requires: read with no default or fallback and used as a value, or read by
+    /// a call that fails when the variable is unset (README: "What counts as required").
     #[serde(default)]
     pub from_code: bool,
-    /// Where code references are looked for (default: everything but tests and docs).
+    /// Names a detected framework requires although the code never spells them out
+    /// (Laravel's APP_KEY), with `from-code`.
+    #[serde(default = "yes")]
+    pub from_frameworks: bool,
+    /// Names the repository's compose services set (`environment:`, `env_file:`) are provided.
+    #[serde(default = "yes")]
+    pub provided_by_compose: bool,
+    /// Paths where code references are not looked for, beyond what does not ship (tests, docs,
+    /// examples, vendored code and build tooling never count: settings.material).
     #[serde(default)]
     pub code_exclude: Option<GlobList>,
-    /// Names never required (set by the platform at run time, e.g. `PORT`).
+    /// Names never required (set by the platform at run time). The platform's own names
+    /// (`TERM`, `GITHUB_SHA`, `npm_*` …) are never required anyway.
     #[serde(default)]
     pub ignore: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Required {
+    fn default() -> Self {
+        Required {
+            names: Vec::new(),
+            from_examples: false,
+            from_code: false,
+            from_frameworks: true,
+            provided_by_compose: true,
+            code_exclude: None,
+            ignore: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
@@ -77,96 +115,53 @@ pub struct Public {
 impl Env {
     /// The required-name settings that read code, if any.
     pub fn code_refs(&self) -> Option<&Required> {
-        [self.missing.as_ref(), self.empty.as_ref()]
-            .into_iter()
-            .flatten()
-            .find(|r| r.from_code)
+        [
+            self.missing.as_ref(),
+            self.empty.as_ref(),
+            self.undocumented.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|r| r.from_code)
     }
 
     /// Compiles the check's value patterns (they are compiled on first use).
     pub fn compile(&self) -> Result<(), String> {
-        let values = self
-            .values
-            .iter()
-            .flat_map(|d| std::iter::once(&d.regex).chain(&d.allow));
-        let public = self.public.iter().flat_map(|pb| {
-            pb.secret_names.iter().chain(
-                pb.patterns
-                    .iter()
-                    .flat_map(|d| std::iter::once(&d.regex).chain(&d.allow)),
-            )
-        });
-        Pattern::compile_all(values.chain(public))
+        Pattern::compile_all(self.patterns())
     }
 
     /// Whether the check compares against a deploy env file (and needs one).
     pub fn needs_env_file(&self) -> bool {
         self.parity
     }
+
+    /// Whether the check reads only the repository (no deploy environment).
+    fn repository_only(&self) -> bool {
+        self.undocumented.is_some()
+            && self.missing.is_none()
+            && self.empty.is_none()
+            && !self.parity
+            && self.values.is_empty()
+            && self.public.is_none()
+    }
 }
 
-/// Default places code references are not looked for.
-pub fn default_code_exclude() -> GlobList {
-    GlobList::new(&[
-        "tests/".into(),
-        "test/".into(),
-        "__tests__/".into(),
-        "spec/".into(),
-        "fixtures/".into(),
-        "testdata/".into(),
-        "docs/".into(),
-        "examples/".into(),
-        "*.md".into(),
-        "*.test.*".into(),
-        "*.spec.*".into(),
-    ])
-    .expect("valid globs")
-}
+/// Compose files, and the env files they may name: read during the repository pass.
+const COMPOSE_FILES: &[&str] = &[
+    "docker-compose*.yml",
+    "docker-compose*.yaml",
+    "compose*.yml",
+    "compose*.yaml",
+];
 
-/// One way a language reads a variable (an entry of `env_refs.yaml`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RefForm {
-    pub form: String,
-    pub files: Vec<String>,
-    pub regex: String,
-    #[serde(default)]
-    pub unless_defined_by: Option<String>,
-    #[serde(default)]
-    pub ignore_names: Vec<String>,
-    #[serde(default)]
-    pub samples: RefSamples,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RefSamples {
-    #[serde(default)]
-    pub required: Vec<String>,
-    #[serde(default)]
-    pub optional: Vec<String>,
-    #[serde(default)]
-    pub ignored: Vec<String>,
-}
-
-/// The code-reference forms, from `env_refs.yaml` (embedded; a unit test runs their samples).
-pub fn ref_forms() -> &'static [RefForm] {
-    static FORMS: OnceLock<Vec<RefForm>> = OnceLock::new();
-    FORMS.get_or_init(|| {
-        yaml_serde::from_str(include_str!("env_refs.yaml")).expect("env_refs.yaml is valid")
-    })
-}
-
-/// The code-reference forms as content patterns, each searched only in its language's files.
+/// The code-reference forms as content patterns, each searched only in its language's files,
+/// with a few lines after each match (to see whether the code tests what it read).
 pub fn ref_patterns() -> Vec<PatternDef> {
-    ref_forms()
+    env_refs::forms()
         .iter()
         .map(|f| PatternDef {
-            unless_defined_by: f
-                .unless_defined_by
-                .as_deref()
-                .map(|p| Pattern::new(p).expect("valid built-in pattern")),
             paths: Some(GlobList::new(&f.files).expect("valid built-in globs")),
+            context_after: 12,
             ..PatternDef::new(
                 &f.form,
                 Pattern::new(&f.regex).expect("valid built-in pattern"),
@@ -175,10 +170,31 @@ pub fn ref_patterns() -> Vec<PatternDef> {
         .collect()
 }
 
+/// The repository rule of the code references.
+fn code_rule(r: &Required) -> ContentRule {
+    ContentRule {
+        selection: Selection {
+            include: None,
+            exclude: r.code_exclude.clone().unwrap_or_default(),
+            scope: Scope::Runtime,
+            ignore_comments: true,
+        },
+        patterns: ref_patterns(),
+    }
+}
+
 impl Kind for Env {
     const KEY: &'static str = "env";
     const INPUT: Input = Input::Env;
     const FIELDS: &'static [&'static str] = &["name", "path", "line", "source", "pattern"];
+
+    fn input(&self) -> Input {
+        if self.repository_only() {
+            Input::Repo
+        } else {
+            Input::Env
+        }
+    }
 
     fn describe(&self) -> Vec<String> {
         let sources = |r: &Required| {
@@ -187,12 +203,19 @@ impl Kind for Env {
                 v.push(r.names.join(", "));
             }
             if r.from_examples {
-                v.push(EXAMPLE_FILES.join(", "));
+                v.push(format!("names {} mark required", EXAMPLE_FILES.join(", ")));
             }
             if r.from_code {
-                v.push("names the code reads without a default".into());
+                v.push("names the code requires (read with no default and used, or read by a call that fails when unset)".into());
+                if r.from_frameworks {
+                    v.push("names the project's framework requires".into());
+                }
             }
-            v.join("; ")
+            let mut s = v.join("; ");
+            if r.from_code && r.provided_by_compose {
+                s.push_str(" — names the repository's compose services set are provided");
+            }
+            s
         };
         let mut lines = Vec::new();
         if let Some(r) = &self.missing {
@@ -200,6 +223,18 @@ impl Kind for Env {
         }
         if let Some(r) = &self.empty {
             lines.push(format!("not empty: {}", sources(r)));
+        }
+        if let Some(r) = &self.undocumented {
+            lines.push(format!(
+                "listed in the example file, when there is one: {}",
+                sources(r)
+            ));
+        }
+        if self.code_refs().is_some() {
+            lines.push(format!(
+                "code looked at: {}; comments and docstrings do not count",
+                Scope::Runtime.describe()
+            ));
         }
         if self.parity {
             lines.push("the deploy env file and the example file name the same variables".into());
@@ -221,19 +256,38 @@ impl Kind for Env {
     }
 
     fn wants(&self) -> Wants {
+        let mut contents = Vec::new();
+        if let Some(r) = self.code_refs() {
+            contents.extend(COMPOSE_FILES.iter().map(|s| s.to_string()));
+            contents.extend([
+                ".env".to_string(),
+                "*.env".to_string(),
+                ".env.*".to_string(),
+            ]);
+            if r.from_frameworks {
+                for f in env_refs::frameworks() {
+                    contents.push(f.marker.file.clone());
+                    contents.extend(f.requires.iter().map(|n| n.read_in.clone()));
+                }
+            }
+        }
+        if self.undocumented.is_some() {
+            contents.extend(EXAMPLE_FILES.iter().map(|s| s.to_string()));
+        }
         Wants {
-            repo_content: self.code_refs().map(|r| ContentRule {
-                selection: Selection {
-                    include: None,
-                    exclude: r.code_exclude.clone().unwrap_or_else(default_code_exclude),
-                },
-                patterns: ref_patterns(),
-            }),
+            repo_content: self.code_refs().map(code_rule),
+            contents,
             ..Wants::default()
         }
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
+        if let Err(e) = self.compile() {
+            return Outcome::error(e);
+        }
+        if self.repository_only() {
+            return view.on_tree(|scan| Outcome::findings(undocumented(check, self, view, scan)));
+        }
         let Some(pass) = view.env else {
             return Outcome::skip("the environment was not read");
         };
@@ -243,14 +297,25 @@ impl Kind for Env {
             }
             (Err(e), _) | (_, Err(e)) => Outcome::error(e.clone()),
             (Ok(env), Ok(examples)) => {
-                let code = if self.code_refs().is_some() {
-                    view.repo_matches()
-                } else {
-                    Vec::new()
+                let reqs = |r: &Required| Requirements::collect(r, examples, view);
+                let mut out = Out {
+                    check,
+                    findings: Vec::new(),
                 };
-                match self.compile() {
-                    Err(e) => Outcome::error(e),
-                    Ok(()) => Outcome::findings(evaluate(check, self, env, examples, &code)),
+                if let Some(r) = &self.missing {
+                    missing(&mut out, &reqs(r), env);
+                }
+                if let Some(r) = &self.empty {
+                    empty(&mut out, &reqs(r), env);
+                }
+                if self.parity {
+                    parity(&mut out, env, examples);
+                }
+                values(&mut out, self, env);
+                if self.code_refs().is_some() {
+                    view.on_tree(|_| Outcome::findings(out.findings))
+                } else {
+                    Outcome::findings(out.findings)
                 }
             }
         }
@@ -284,73 +349,211 @@ impl Kind for Env {
             .split_once('=')
             .ok_or("an env sample is `NAME=value`")?;
         let env = EnvInput::from_process(&[(name.to_string(), value.to_string())]);
-        let only_values = Env {
-            values: self.values.clone(),
-            public: self.public.clone(),
-            ..Default::default()
+        let mut out = Out {
+            check,
+            findings: Vec::new(),
         };
-        Ok(evaluate(check, &only_values, &env, &Vec::new(), &[]).len())
+        values(&mut out, self, &env);
+        Ok(out.findings.len())
     }
 }
 
-/// A name required somewhere: the first place that requires it.
+/// A name required somewhere: the first place that requires it, and why.
 #[derive(Debug, Clone)]
 pub struct Need {
     pub source: String,
     pub line: Option<u64>,
+    pub why: String,
 }
 
-/// Everything a required-names rule requires, with where.
-fn required(
-    r: &Required,
-    examples: &Examples,
-    code: &[(String, RawMatch)],
-) -> BTreeMap<String, Need> {
-    let mut out: BTreeMap<String, Need> = BTreeMap::new();
-    for n in &r.names {
-        out.entry(n.clone()).or_insert(Need {
-            source: "the check's names".into(),
-            line: None,
-        });
-    }
-    if r.from_examples {
-        for (label, vars) in examples {
-            for v in vars {
-                out.entry(v.name.clone()).or_insert(Need {
-                    source: label.clone(),
-                    line: Some(v.line),
-                });
+/// Every name one required-names rule requires, with where.
+struct Requirements {
+    needs: BTreeMap<String, Need>,
+}
+
+impl Requirements {
+    fn collect(r: &Required, examples: &Examples, view: &PassView<'_>) -> Self {
+        let mut needs: BTreeMap<String, Need> = BTreeMap::new();
+        for n in &r.names {
+            needs.entry(n.clone()).or_insert(Need {
+                source: "the check's names".into(),
+                line: None,
+                why: "listed in the check".into(),
+            });
+        }
+        if r.from_examples {
+            for ex in examples {
+                for v in ex
+                    .vars
+                    .iter()
+                    .filter(|v| ex.marked_required.contains(&v.name))
+                {
+                    needs.entry(v.name.clone()).or_insert(Need {
+                        source: ex.label.clone(),
+                        line: Some(v.line),
+                        why: "the example file marks it required".into(),
+                    });
+                }
             }
         }
+        if r.from_code {
+            let kept = view.tree.map(|t| &t.kept);
+            let empty = BTreeMap::new();
+            let kept = kept.unwrap_or(&empty);
+            for (name, need) in code_requirements(&view.repo_matches(), kept, r) {
+                needs.entry(name).or_insert(need);
+            }
+            if r.from_frameworks {
+                for (name, need) in framework_requirements(kept, view) {
+                    needs.entry(name).or_insert(need);
+                }
+            }
+        }
+        for i in &r.ignore {
+            needs.remove(i);
+        }
+        Requirements { needs }
     }
-    if r.from_code {
-        // Optional if any reference carries a default; required otherwise.
-        let optional: BTreeSet<&str> = code
-            .iter()
-            .filter(|(_, m)| m.has_default)
-            .filter_map(|(_, m)| m.name.as_deref())
-            .collect();
-        for (path, m) in code {
-            let Some(name) = &m.name else { continue };
-            if m.has_default || optional.contains(name.as_str()) {
+}
+
+/// The names the code requires, by its reads (one read that requires a name is enough), minus
+/// what the repository's compose files provide.
+fn code_requirements(
+    code: &[(String, RawMatch)],
+    kept: &BTreeMap<String, Vec<u8>>,
+    r: &Required,
+) -> BTreeMap<String, Need> {
+    let compose = if r.provided_by_compose {
+        crate::inputs::compose::provided(kept)
+    } else {
+        Default::default()
+    };
+    // A read is optional when the same name is tested elsewhere on its line.
+    let mut optional_lines: BTreeSet<(&str, u64, &str)> = BTreeSet::new();
+    let mut classified = Vec::new();
+    for (path, m) in code {
+        let Some(name) = m.name.as_deref() else {
+            continue;
+        };
+        let u = env_refs::classify(m);
+        if u == Use::Optional {
+            optional_lines.insert((path, m.line, name));
+        }
+        classified.push((path, m, name, u));
+    }
+    let mut out = BTreeMap::new();
+    for (path, m, name, u) in classified {
+        let Use::Required(why) = u else { continue };
+        let fails = why == "it fails when unset";
+        if !fails && optional_lines.contains(&(path.as_str(), m.line, name)) {
+            continue;
+        }
+        if compose.provides(path, name, m.pattern == "compose-required") {
+            continue;
+        }
+        out.entry(name.to_string()).or_insert(Need {
+            source: path.clone(),
+            line: Some(m.line),
+            why: format!("{why}: `{}`", crate::text::excerpt(m.line_text.trim(), 80)),
+        });
+    }
+    out
+}
+
+/// Names the project's framework requires (env_refs.yaml `frameworks`).
+fn framework_requirements(
+    kept: &BTreeMap<String, Vec<u8>>,
+    view: &PassView<'_>,
+) -> BTreeMap<String, Need> {
+    let mut out = BTreeMap::new();
+    let Some(tree) = view.tree else {
+        return out;
+    };
+    let has = |p: &str| tree.files.iter().any(|f| f.path == p);
+    for f in env_refs::frameworks() {
+        let marked = kept
+            .get(&f.marker.file)
+            .is_some_and(|t| String::from_utf8_lossy(t).contains(&f.marker.contains));
+        if !f.detect.iter().all(|d| has(d)) || !marked {
+            continue;
+        }
+        for n in &f.requires {
+            let Some(text) = kept.get(&n.read_in) else {
                 continue;
-            }
-            let ignored = ref_forms()
-                .iter()
-                .any(|f| f.form == m.pattern && f.ignore_names.iter().any(|n| n == name));
-            if ignored {
+            };
+            let text = String::from_utf8_lossy(text);
+            let Some(at) = text.find(&n.name) else {
                 continue;
-            }
-            out.entry(name.clone()).or_insert(Need {
-                source: path.clone(),
-                line: Some(m.line),
+            };
+            out.entry(n.name.clone()).or_insert(Need {
+                source: n.read_in.clone(),
+                line: Some(text[..at].matches('\n').count() as u64 + 1),
+                why: format!("{} ({})", n.why, f.name),
             });
         }
     }
-    for i in &r.ignore {
-        out.remove(i);
-    }
     out
+}
+
+/// Names the code requires that no example file lists (when there is one).
+fn undocumented(
+    check: &Meta,
+    p: &Env,
+    view: &PassView<'_>,
+    scan: &crate::inputs::repo::RepoScan,
+) -> Vec<Finding> {
+    let Some(r) = &p.undocumented else {
+        return Vec::new();
+    };
+    let mut listed = BTreeSet::new();
+    let mut labels = Vec::new();
+    for f in EXAMPLE_FILES {
+        if let Some(text) = scan.kept.get(*f) {
+            labels.push(f.to_string());
+            let text = String::from_utf8_lossy(text);
+            // An example file that does not parse still lists names, line by line.
+            for l in text.lines() {
+                let l = l
+                    .trim_start()
+                    .trim_start_matches("export ")
+                    .trim_start_matches('#')
+                    .trim();
+                if let Some((n, _)) = l.split_once('=') {
+                    listed.insert(n.trim().to_string());
+                }
+            }
+        }
+    }
+    if labels.is_empty() {
+        return Vec::new();
+    }
+    let reqs = Requirements::collect(r, &Vec::new(), view);
+    let mut out = Out {
+        check,
+        findings: Vec::new(),
+    };
+    for (name, need) in &reqs.needs {
+        if listed.contains(name) {
+            continue;
+        }
+        let at = match need.line {
+            Some(l) => format!("{}:{l}", need.source),
+            None => need.source.clone(),
+        };
+        out.push(
+            need_location(name, need),
+            vec![
+                ("name", name.clone()),
+                ("path", need.source.clone()),
+                ("source", labels.join(", ")),
+            ],
+            format!(
+                "{name} is required ({at}) but {} does not list it: the next environment will miss it",
+                labels.join(", ")
+            ),
+        );
+    }
+    out.findings
 }
 
 fn need_location(name: &str, need: &Need) -> Location {
@@ -378,57 +581,47 @@ impl Out<'_> {
     }
 }
 
-fn evaluate(
-    check: &Meta,
-    p: &Env,
-    env: &EnvInput,
-    examples: &Examples,
-    code: &[(String, RawMatch)],
-) -> Vec<Finding> {
-    let mut out = Out {
-        check,
-        findings: Vec::new(),
-    };
+fn missing(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
     let src = &env.description;
-    if let Some(r) = &p.missing {
-        for (name, need) in required(r, examples, code) {
-            if !env.vars.contains_key(&name) {
-                let at = match need.line {
-                    Some(l) => format!("{}:{l}", need.source),
-                    None => need.source.clone(),
-                };
-                out.push(
-                    need_location(&name, &need),
-                    vec![
-                        ("name", name.clone()),
-                        ("source", src.clone()),
-                        ("path", need.source.clone()),
-                    ],
-                    format!("{name} is required ({at}) but not set in {src}"),
-                );
-            }
+    for (name, need) in &reqs.needs {
+        if env.vars.contains_key(name) {
+            continue;
+        }
+        let at = match need.line {
+            Some(l) => format!("{}:{l}", need.source),
+            None => need.source.clone(),
+        };
+        let fields = vec![
+            ("name", name.clone()),
+            ("source", src.clone()),
+            ("path", need.source.clone()),
+        ];
+        out.findings.push(Finding {
+            message: out.check.render(
+                || format!("{name} is required ({at}) but not set in {src}"),
+                &fields,
+            ),
+            location: need_location(name, need),
+            evidence: Some(need.why.clone()),
+        });
+    }
+}
+
+fn empty(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
+    let src = &env.description;
+    for name in reqs.needs.keys() {
+        if env
+            .vars
+            .get(name)
+            .is_some_and(|(v, _, _)| v.trim().is_empty())
+        {
+            out.push(
+                env.location(name),
+                vec![("name", name.clone()), ("source", src.clone())],
+                format!("{name} is set but empty in {src}"),
+            );
         }
     }
-    if let Some(r) = &p.empty {
-        for (name, _) in required(r, examples, code) {
-            if env
-                .vars
-                .get(&name)
-                .is_some_and(|(v, _, _)| v.trim().is_empty())
-            {
-                out.push(
-                    env.location(&name),
-                    vec![("name", name.clone()), ("source", src.clone())],
-                    format!("{name} is set but empty in {src}"),
-                );
-            }
-        }
-    }
-    if p.parity {
-        parity(&mut out, env, examples);
-    }
-    values(&mut out, p, env);
-    out.findings
 }
 
 /// The example files and the deploy env file name the same variables, both ways.
@@ -436,12 +629,13 @@ fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
     let src = &env.description;
     let example_names: BTreeMap<&str, (&str, u64)> = examples
         .iter()
-        .flat_map(|(l, vs)| {
-            vs.iter()
-                .map(move |v| (v.name.as_str(), (l.as_str(), v.line)))
+        .flat_map(|ex| {
+            ex.vars
+                .iter()
+                .map(move |v| (v.name.as_str(), (ex.label.as_str(), v.line)))
         })
         .collect();
-    let labels: Vec<&str> = examples.iter().map(|e| e.0.as_str()).collect();
+    let labels: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
     for (name, (label, line)) in &example_names {
         if !env.vars.contains_key(*name) {
             out.push(
@@ -522,62 +716,51 @@ fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::content::ContentMatcher;
+    use crate::inputs::content::{ContentMatcher, Subject};
 
     /// Every form of `env_refs.yaml` finds its required samples as requirements, its optional
-    /// samples as reads with a default, and nothing in its ignored samples.
+    /// samples as reads that are not, and nothing in its ignored samples; the matcher is the one
+    /// the repository pass uses (comments left out).
     #[test]
     fn reference_forms_hold_their_samples() {
         let r = Required {
             from_code: true,
             ..Required::default()
         };
-        for (i, f) in ref_forms().iter().enumerate() {
-            let path = f.files[0].trim_start_matches("*.").replace('*', "x");
-            let path = if f.files[0].starts_with("*.") {
-                format!("src/app.{path}")
-            } else {
-                path
+        for f in env_refs::forms() {
+            let glob = &f.files[0];
+            let path = match glob.strip_prefix("*.") {
+                Some(ext) => format!("src/app.{ext}"),
+                None => glob.replace('*', "x"),
             };
-            let m = ContentMatcher::new(vec![(
-                0,
-                ContentRule {
-                    selection: Selection {
-                        include: None,
-                        exclude: GlobList::default(),
-                    },
-                    patterns: vec![ref_patterns().remove(i)],
-                },
-            )])
-            .unwrap();
+            let m = ContentMatcher::new(vec![(0, code_rule(&r))]).unwrap();
             let run = |text: &str| -> Vec<(String, RawMatch)> {
-                m.scan(&[path.as_str()], &[0], text.as_bytes(), &|_| "env".into())
+                let file = Subject {
+                    paths: &[path.as_str()],
+                    material: None,
+                };
+                m.scan(&file, &[0], text.as_bytes(), &|_| "env".into())
                     .matches
                     .into_iter()
+                    .filter(|x| x.pattern == f.form)
                     .map(|x| (path.clone(), x))
                     .collect()
             };
+            let needs = |text: &str| code_requirements(&run(text), &BTreeMap::new(), &r);
             for s in &f.samples.required {
-                let found = run(s);
                 assert!(
-                    !required(&r, &Vec::new(), &found).is_empty(),
+                    !needs(s).is_empty(),
                     "{}: `{s}` should be a requirement",
                     f.form
                 );
             }
             for s in &f.samples.optional {
-                let found = run(s);
-                assert!(!found.is_empty(), "{}: `{s}` should be found", f.form);
-                assert!(
-                    required(&r, &Vec::new(), &found).is_empty(),
-                    "{}: `{s}` should be optional",
-                    f.form
-                );
+                assert!(!run(s).is_empty(), "{}: `{s}` should be found", f.form);
+                assert!(needs(s).is_empty(), "{}: `{s}` should be optional", f.form);
             }
             for s in &f.samples.ignored {
-                let found = run(s);
                 assert!(
-                    required(&r, &Vec::new(), &found).is_empty(),
+                    needs(s).is_empty(),
                     "{}: `{s}` should not be a requirement",
                     f.form
                 );

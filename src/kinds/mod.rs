@@ -15,6 +15,7 @@ pub mod command;
 pub mod content;
 pub mod deploy_window;
 pub mod env;
+pub mod env_refs;
 pub mod git_commits;
 pub mod git_state;
 pub mod manual;
@@ -49,6 +50,11 @@ pub trait Kind:
     const INPUT: Input;
     /// The fields a `message` template may use.
     const FIELDS: &'static [&'static str];
+
+    /// The input this check reads (`INPUT`, unless its parameters say otherwise).
+    fn input(&self) -> Input {
+        Self::INPUT
+    }
 
     /// What a check of this kind looks for, in words, one line each (`shipgate explain`).
     fn describe(&self) -> Vec<String>;
@@ -144,6 +150,9 @@ pub struct Wants {
     pub commits: Option<CommitsWant>,
     /// The secret patterns of every loaded and built-in check, to redact what it shows.
     pub secrets: bool,
+    /// Files of the repository whose contents the check reads (manifests, compose files), as
+    /// globs: read during the one repository pass and kept (`RepoScan::kept`).
+    pub contents: Vec<String>,
 }
 
 /// A baseline artifact: `--baseline`, else `param` (relative to the repository root).
@@ -430,7 +439,7 @@ macro_rules! define_spec {
             }
             /// The input the check reads (the engine opens only inputs some selected check needs).
             pub fn needs(&self) -> Input {
-                match self { $(Spec::$variant(_) => <$ty as Kind>::INPUT,)* }
+                match self { $(Spec::$variant(k) => k.input(),)* }
             }
             pub fn fields(&self) -> &'static [&'static str] {
                 match self { $(Spec::$variant(_) => <$ty as Kind>::FIELDS,)* }

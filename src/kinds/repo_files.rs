@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use crate::check::Meta;
+use crate::inputs::material::{Materials, Scope};
 use crate::inputs::repo::RepoFile;
-use crate::kinds::{Kind, Outcome, PassView};
+use crate::kinds::{Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::types::{GlobList, Input, Sample};
 
@@ -26,9 +27,19 @@ pub struct RepoFiles {
     /// Paths this check never looks at.
     #[serde(default)]
     pub exclude: GlobList,
+    /// Which material it looks at: `shipped` (default: not tests, examples, docs, benches,
+    /// vendored code), `runtime`, or `all` (settings.material says what is what).
+    #[serde(default)]
+    pub scope: Scope,
     /// A manifest needs one of its lockfiles (e.g. package.json and package-lock.json).
     #[serde(default)]
     pub companions: Vec<Companion>,
+    /// A forbidden file that is a dotenv file holding only harmless values (empty, placeholders
+    /// such as `changeme` or `your-key`, booleans, numbers, local or credential-free URLs, and no
+    /// value that looks like a secret) is accepted: a template's defaults, a bundler's public
+    /// build settings.
+    #[serde(default)]
+    pub allow_harmless_env: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -74,11 +85,33 @@ impl Kind for RepoFiles {
         if !self.exclude.is_empty() {
             lines.push(format!("not looked at: {}", globs(&self.exclude)));
         }
+        lines.push(format!("looks at: {}", self.scope.describe()));
         lines
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        view.on_tree(|scan| Outcome::findings(evaluate(check, self, &scan.files)))
+        view.on_tree(|scan| {
+            let harmless = |path: &str| {
+                self.allow_harmless_env
+                    && scan
+                        .kept
+                        .get(path)
+                        .is_some_and(|text| harmless_env(text, view.secrets))
+            };
+            Outcome::findings(evaluate(check, self, &scan.files, &harmless))
+        })
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            contents: if self.allow_harmless_env {
+                self.forbid.sources.clone()
+            } else {
+                Vec::new()
+            },
+            secrets: self.allow_harmless_env,
+            ..Wants::default()
+        }
     }
 
     fn has_samples(&self) -> bool {
@@ -90,25 +123,45 @@ impl Kind for RepoFiles {
             .paths()
             .into_iter()
             .map(|path| RepoFile {
+                material: Materials::default().of(&path),
                 path,
                 tracked: true,
             })
             .collect();
-        Ok(evaluate(check, self, &files).len())
+        Ok(evaluate(check, self, &files, &|_| false).len())
     }
 }
 
-fn evaluate(check: &Meta, p: &RepoFiles, files: &[RepoFile]) -> Vec<Finding> {
+/// Whether a dotenv text holds only harmless values (see `allow_harmless_env`).
+fn harmless_env(text: &[u8], secrets: &[crate::types::PatternDef]) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let Ok(vars) = crate::inputs::dotenv::parse(text, "env") else {
+        return false;
+    };
+    vars.iter().all(|v| {
+        crate::inputs::env::harmless_value(&v.name, &v.value)
+            && !secrets.iter().any(|d| d.regex.hit(v.value.as_bytes()))
+    })
+}
+
+fn evaluate(
+    check: &Meta,
+    p: &RepoFiles,
+    files: &[RepoFile],
+    harmless: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
     let files: Vec<&RepoFile> = files
         .iter()
-        .filter(|f| !p.exclude.is_match(&f.path))
+        .filter(|f| !p.exclude.is_match(&f.path) && p.scope.covers(f.material))
         .collect();
     let mut findings = Vec::new();
 
     if !p.forbid.is_empty() {
         for f in &files {
             let hits = p.forbid.matches(&f.path);
-            if hits.is_empty() || p.allow.is_match(&f.path) {
+            if hits.is_empty() || p.allow.is_match(&f.path) || harmless(&f.path) {
                 continue;
             }
             let state = if f.tracked {

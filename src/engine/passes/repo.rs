@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::inputs::content::ContentMatcher;
 use crate::inputs::git::RepoHandle;
 use crate::inputs::repo::{self, RepoScan, ScanOptions};
-use crate::types::Input;
+use crate::types::{GlobList, Input};
 
 pub fn run(
     config: &Config,
@@ -17,11 +17,18 @@ pub fn run(
     request: &Request<'_>,
     plan: &Plan,
 ) -> Result<Option<RepoScan>, Error> {
-    let rules: Vec<_> = plan
-        .running()
-        .filter_map(|i| config.checks[i].spec.wants().repo_content.map(|r| (i, r)))
-        .collect();
-    if rules.is_empty() && !plan.runs(config, Input::Repo) {
+    let mut rules = Vec::new();
+    let mut keep = Vec::new();
+    for i in plan.running() {
+        let w = config.checks[i].spec.wants();
+        if let Some(r) = w.repo_content {
+            rules.push((i, r));
+        }
+        if !w.contents.is_empty() {
+            keep.push((i, GlobList::new(&w.contents).map_err(Error::Other)?));
+        }
+    }
+    if rules.is_empty() && keep.is_empty() && !plan.runs(config, Input::Repo) {
         return Ok(None);
     }
     let matcher = if rules.is_empty() {
@@ -36,6 +43,8 @@ pub fn run(
         root: &repo.root,
         tracked: tracked.as_ref(),
         exclude: &config.settings.exclude,
+        materials: &config.settings.materials,
+        keep: &keep,
         matcher: matcher.as_ref(),
         max_file_size: config.settings.max_file_size,
         ids: &ids,

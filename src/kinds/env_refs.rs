@@ -1,0 +1,302 @@
+//! What counts as a required variable: the `env` kind's model of how code reads the environment.
+//! The forms are data (`env_refs.yaml`); this module classifies each read found by the repository
+//! pass by the code around it, one read at a time:
+//!
+//! - not a read: an assignment (`process.env.X = …`), a string (a bundler's `'process.env.X'`
+//!   define key), a name the platform sets (`TERM`, `GITHUB_SHA`, `npm_*`), a name that is not
+//!   upper case (a bundler's `process.env.cloudMode`); comments and docstrings never reach here;
+//! - required: a read that fails when the variable is unset (`os.environ["X"]`, `ENV.fetch("X")`,
+//!   `env::var("X")?`, `${X:?}`), a value read used as a value (`new URL(process.env.X)`,
+//!   `password: ENV['X']`, compose `${X}`), or any read the code aborts on when it is missing
+//!   (`if not x: raise`, `if (!process.env.X) throw`);
+//! - optional: a read with a default or fallback (`|| d`, `?? d`, `.unwrap_or(..)`, `os.getenv("X",
+//!   d)`, `${X:-d}`), a read the code tests (`if (process.env.X)`, `!= ""`, `.is_some()`,
+//!   `.present?`, a variable assigned from it and tested on the next lines), and a nullable getter
+//!   the code does not abort on (`os.getenv("X")`, `os.Getenv("X")`).
+
+use std::sync::OnceLock;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::inputs::content::RawMatch;
+
+/// What a form's read does when the variable is unset (see env_refs.yaml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reads {
+    Fails,
+    Value,
+    Getter,
+    Result,
+    Default,
+}
+
+/// One way a language reads a variable.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RefForm {
+    pub form: String,
+    pub files: Vec<String>,
+    pub regex: String,
+    pub reads: Reads,
+    #[serde(default)]
+    pub samples: RefSamples,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefSamples {
+    #[serde(default)]
+    pub required: Vec<String>,
+    #[serde(default)]
+    pub optional: Vec<String>,
+    #[serde(default)]
+    pub ignored: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Framework {
+    pub name: String,
+    /// Files at the repository root that all exist in a project of this framework.
+    pub detect: Vec<String>,
+    pub marker: Marker,
+    pub requires: Vec<FrameworkName>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marker {
+    pub file: String,
+    pub contains: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FrameworkName {
+    pub name: String,
+    /// The configuration file that must read it.
+    pub read_in: String,
+    pub why: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Table {
+    forms: Vec<RefForm>,
+    platform_names: Vec<String>,
+    frameworks: Vec<Framework>,
+}
+
+/// The table, parsed once (a unit test runs every sample).
+struct Loaded {
+    table: Table,
+    platform: GlobSet,
+}
+
+fn loaded() -> &'static Loaded {
+    static T: OnceLock<Loaded> = OnceLock::new();
+    T.get_or_init(|| {
+        let table: Table =
+            yaml_serde::from_str(include_str!("env_refs.yaml")).expect("env_refs.yaml is valid");
+        let mut b = GlobSetBuilder::new();
+        for n in &table.platform_names {
+            b.add(Glob::new(n).expect("valid platform-name glob"));
+        }
+        Loaded {
+            platform: b.build().expect("valid platform names"),
+            table,
+        }
+    })
+}
+
+pub fn forms() -> &'static [RefForm] {
+    &loaded().table.forms
+}
+
+pub fn frameworks() -> &'static [Framework] {
+    &loaded().table.frameworks
+}
+
+/// Whether the platform, shell or CI sets `name` (never the deploy's to provide), or the name is
+/// not an upper-case environment variable at all.
+pub fn not_a_deploy_variable(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_lowercase()) || loaded().platform.is_match(name)
+}
+
+/// How one read uses the variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// The program needs it: why, in a few words.
+    Required(&'static str),
+    Optional,
+    /// Not a read of the deploy's environment at all.
+    NotRead,
+}
+
+fn re(cell: &'static OnceLock<Regex>, src: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(src).expect("valid built-in regex"))
+}
+
+/// Classifies one read (a match of one of the forms).
+pub fn classify(m: &RawMatch) -> Use {
+    let Some(form) = forms().iter().find(|f| f.form == m.pattern) else {
+        return Use::NotRead;
+    };
+    let Some(name) = m.name.as_deref() else {
+        return Use::NotRead;
+    };
+    if not_a_deploy_variable(name) {
+        return Use::NotRead;
+    }
+    let line = m.line_text.as_str();
+    let (s, e) = m.span_in_line;
+    let (before, after) = (&line[..s.min(line.len())], &line[e.min(line.len())..]);
+    if is_in_string(before, after) || is_assignment(after) {
+        return Use::NotRead;
+    }
+    if m.has_default {
+        return Use::Optional;
+    }
+    match form.reads {
+        Reads::Default => Use::Optional,
+        Reads::Fails => Use::Required("it fails when unset"),
+        Reads::Result => {
+            static UNWRAP: OnceLock<Regex> = OnceLock::new();
+            let unwrapped = re(
+                &UNWRAP,
+                r"^\s*(?:\?|\.\s*(?:unwrap|expect|context|with_context|wrap_err|wrap_err_with)\s*\(|\.\s*map_err\([^;]*\)\s*\?)",
+            );
+            if unwrapped.is_match(after) && !guarded_before(before) {
+                Use::Required("unwrapped with no fallback")
+            } else {
+                Use::Optional
+            }
+        }
+        Reads::Value => match guard(before, after, m, form) {
+            None => Use::Required("used as a value with no fallback"),
+            Some(true) => Use::Required("the code aborts when it is missing"),
+            Some(false) => Use::Optional,
+        },
+        Reads::Getter => match guard(before, after, m, form) {
+            Some(true) => Use::Required("the code aborts when it is missing"),
+            _ => Use::Optional,
+        },
+    }
+}
+
+/// `'process.env.X'` or `"import.meta.env.X"`: the name inside a string, not a read.
+fn is_in_string(before: &str, after: &str) -> bool {
+    match (before.chars().last(), after.chars().next()) {
+        (Some(q @ ('\'' | '"' | '`')), Some(c)) => q == c,
+        _ => false,
+    }
+}
+
+/// `X = v`, `X ||= v`, `X ??= v`, `X += v`: a write.
+fn is_assignment(after: &str) -> bool {
+    let a = after.trim_start();
+    (a.starts_with('=') && !a.starts_with("==") && !a.starts_with("=>") && !a.starts_with("=~"))
+        || ["||=", "??=", "&&=", "+=", "-="]
+            .iter()
+            .any(|op| a.starts_with(op))
+}
+
+/// The read is the operand of a test or a fallback on its own line: `if (X)`, `!X`, `X || d`.
+fn guarded_before(before: &str) -> bool {
+    static BEFORE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &BEFORE,
+        r"(?:\bif|\bunless|\belif|\bwhile|\buntil|\bwhen|\bcase|\bmatch|\bnot|\band|\bor|\bin|\bBoolean|\btypeof|\bif\s+let\s+\w+\s*\(\s*[\w\s,]*\)\s*=|\blet\s+(?:Ok|Some)\s*\(\s*[\w\s,]*\)\s*=|!|&&|\|\||\?\?|\s\?|\.include\?)\s*\(?\s*$",
+    )
+    .is_match(before)
+}
+
+fn guarded_after(after: &str) -> bool {
+    static AFTER: OnceLock<Regex> = OnceLock::new();
+    re(
+        &AFTER,
+        r"^\s*\)?\s*(?:\|\||\?\?|&&|==|!=|<=|>=|<|>|\?\s|\?\.|\?$|\bor\b|\band\b|\bif\b|\bis\s+(?:not\s+)?None|\.\s*(?:present\?|presence|blank\?|nil\?|empty\?|to_s\b|to_i\b|to_f\b|to_b\b|is_some|is_none|is_ok|is_err|is_empty|ok\(\)|unwrap_or|map_or|or_else|or\(|filter\(|length\b|trim\(\)\s*(?:!=|==|\|\||&&))|\s+(?:if|unless)\s)",
+    )
+    .is_match(after)
+}
+
+/// Whether the code tests the read (a guard), and if so whether it aborts when the variable is
+/// missing. `None`: no test; the read is used as a value.
+fn guard(before: &str, after: &str, m: &RawMatch, form: &RefForm) -> Option<bool> {
+    let name = m.name.as_deref().unwrap_or("");
+    let direct =
+        guarded_before(before) || guarded_after(after) || tested_elsewhere_on_line(m, name);
+    if direct {
+        return Some(aborts(after) || m.after.first().is_some_and(|l| aborts(l)));
+    }
+    // Assigned to a variable, then tested on the lines that follow.
+    let var = assigned_to(before)?;
+    let test = var_test(&var);
+    for (k, l) in m.after.iter().enumerate() {
+        if test.is_match(l) {
+            let next = m.after.get(k + 1).map(String::as_str).unwrap_or("");
+            return Some(aborts(l) || aborts(next));
+        }
+    }
+    let _ = form;
+    None
+}
+
+/// The same variable is tested elsewhere on the line: `pidfile ENV["P"] if ENV["P"]`,
+/// `process.env.T ? Number(process.env.T) : 30`.
+fn tested_elsewhere_on_line(m: &RawMatch, name: &str) -> bool {
+    let line = &m.line_text;
+    let (s, e) = m.span_in_line;
+    let mut at = 0;
+    while let Some(i) = line[at..].find(name) {
+        let pos = at + i;
+        at = pos + name.len();
+        if pos >= s && pos < e {
+            continue;
+        }
+        // Find the end of the reference around this occurrence: past closing quotes/brackets.
+        let end = line[at..]
+            .find(|c: char| !matches!(c, '"' | '\'' | ']' | ')' | '`'))
+            .map_or(line.len(), |k| at + k);
+        let begin = line[..pos]
+            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '!' || c == '{')
+            .map_or(0, |k| k + 1);
+        if guarded_before(&line[..begin]) || guarded_after(&line[end..]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `const x = `, `let x = `, `x := `, `x = `: the local the read is assigned to.
+fn assigned_to(before: &str) -> Option<String> {
+    static ASSIGN: OnceLock<Regex> = OnceLock::new();
+    let c = re(
+        &ASSIGN,
+        r"(?:^|[\s(;{])(?:const\s+|let\s+(?:mut\s+)?|var\s+|val\s+|my\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|=)\s*$",
+    )
+    .captures(before)?;
+    let v = c[1].to_string();
+    (!matches!(v.as_str(), "const" | "let" | "var" | "return")).then_some(v)
+}
+
+fn var_test(var: &str) -> Regex {
+    let v = regex::escape(var);
+    Regex::new(&format!(
+        r"(?:\b(?:if|unless|elif|while|until|and|or|not)\b[^\n]*\b{v}\b|!\s*{v}\b|\b{v}\b\s*(?:\|\||\?\?|&&|==|!=|\?\s|\?\.|\.\s*(?:present\?|blank\?|nil\?|empty\?|is_empty|length|is_some|is_none|trim)|\bis\s+(?:not\s+)?None|\bor\b|\band\b)|return\s+(?:unless|if)\b[^\n]*\b{v}\b)"
+    ))
+    .expect("valid")
+}
+
+/// Whether a line aborts: throws, raises, panics, exits.
+fn aborts(line: &str) -> bool {
+    static ABORT: OnceLock<Regex> = OnceLock::new();
+    re(
+        &ABORT,
+        r"\b(?:throw|raise|panic!?|log\.Fatal\w*|Fatal\w*|os\.Exit|process\.exit|sys\.exit|exit!?|abort!?|die|bail!|unreachable!|ImproperlyConfigured)\b",
+    )
+    .is_match(line)
+}
