@@ -50,13 +50,36 @@ impl Environment {
         self.var("CI").is_some()
     }
 
-    /// The branch a CI system says it builds, for a detached HEAD.
+    /// The tag a CI system says it builds (a tag-triggered release job).
+    pub fn ci_tag(&self) -> Option<String> {
+        if self.var("GITHUB_REF_TYPE") == Some("tag") {
+            return self.var("GITHUB_REF_NAME").map(str::to_string);
+        }
+        [
+            "CI_COMMIT_TAG",
+            "BUILDKITE_TAG",
+            "CIRCLE_TAG",
+            "TRAVIS_TAG",
+            "DRONE_TAG",
+            "TAG_NAME",
+        ]
+        .iter()
+        .find_map(|v| self.var(v).map(str::to_string))
+    }
+
+    /// The branch a CI system says it builds, for a detached HEAD. In a tag-triggered job the
+    /// ref CI names is a tag, not a branch: none then.
     pub fn ci_branch(&self) -> Option<String> {
+        if self.ci_tag().is_some() {
+            return self.var("GITHUB_HEAD_REF").map(str::to_string);
+        }
         [
             "GITHUB_HEAD_REF",
             "GITHUB_REF_NAME",
             "CI_COMMIT_BRANCH",
             "CI_COMMIT_REF_NAME",
+            "BUILDKITE_BRANCH",
+            "CIRCLE_BRANCH",
             "BRANCH_NAME",
         ]
         .iter()

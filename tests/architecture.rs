@@ -88,6 +88,31 @@ fn matching_brace(b: &[u8], open: usize) -> usize {
                     i += 1;
                 }
             }
+            b'r' if b.get(i + 1) == Some(&b'#') || b.get(i + 1) == Some(&b'"') => {
+                // A raw string r"…" or r#"…"#: no escapes, ends at `"` and as many `#`.
+                let mut j = i + 1;
+                let mut hashes = 0;
+                while b.get(j) == Some(&b'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                if b.get(j) != Some(&b'"') {
+                    i += 1;
+                    continue;
+                }
+                j += 1;
+                loop {
+                    if j >= b.len() {
+                        break;
+                    }
+                    if b[j] == b'"' && (0..hashes).all(|k| b.get(j + 1 + k) == Some(&b'#')) {
+                        j += hashes;
+                        break;
+                    }
+                    j += 1;
+                }
+                i = j;
+            }
             b'"' => {
                 i += 1;
                 while i < b.len() && b[i] != b'"' {

@@ -166,9 +166,15 @@ fn repository_state_checks() {
     let t = TestRepo::new();
     t.write(
         "Cargo.toml",
-        "[package]\nname = \"app\"\nversion = \"1.4.2\"\n",
+        "[package]\nname = \"app\"\nversion = \"1.4.1\"\n",
     )
     .write("Cargo.lock", "");
+    t.commit("Release 1.4.1");
+    t.tag("v1.4.1");
+    t.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"1.4.2\"\n",
+    );
     t.commit("Release 1.4.2");
     let (code, r) = t.json(&[
         "--stage",
@@ -233,13 +239,63 @@ fn repository_state_checks() {
         .unwrap()
         .contains("`feature/x`"));
     assert_eq!(status(&r, "version-tag"), "pass");
+    // Detached on a commit main contains: released from main.
     t.repo.set_head_detached(head.id()).unwrap();
     let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
     assert!(r["repo"]["branch"].is_null());
+    assert_eq!(status(&r, "release-branch"), "pass", "{r:#}");
+    // Detached on a commit only a feature branch has: not released from an allowed branch.
+    t.repo.set_head("refs/heads/feature/x").unwrap();
+    let feature = t.commit_as("f", "feature work", DEV, DEV);
+    t.repo.set_head_detached(feature).unwrap();
+    let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
     assert!(check(&r, "release-branch")["findings"][0]["message"]
         .as_str()
         .unwrap()
-        .contains("detached"));
+        .contains("HEAD (detached) is on no allowed branch"));
+    // A tag-triggered job names the tag, not a branch: the tag's commit must be on a branch.
+    let out = t
+        .cmd()
+        .args([
+            "run",
+            "-f",
+            "json",
+            "--stage",
+            "release",
+            "--only",
+            "release-branch",
+        ])
+        .env("GITHUB_REF_TYPE", "tag")
+        .env("GITHUB_REF_NAME", "v9.9.9")
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(check(&r, "release-branch")["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("the tag `v9.9.9` being released is on no allowed branch"));
+    t.repo.set_head_detached(head.id()).unwrap();
+    let out = t
+        .cmd()
+        .args([
+            "run",
+            "-f",
+            "json",
+            "--stage",
+            "release",
+            "--only",
+            "release-branch",
+        ])
+        .env("GITHUB_REF_TYPE", "tag")
+        .env("GITHUB_REF_NAME", "v1.4.2")
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status(&r, "release-branch"),
+        "pass",
+        "the tagged commit is on main: {r:#}"
+    );
     let out = t
         .cmd()
         .args([
@@ -256,6 +312,85 @@ fn repository_state_checks() {
         .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status(&r, "release-branch"), "pass");
+}
+
+/// The version a project declares, in each ecosystem's manifest, against HEAD's tag; what has no
+/// version to compare is skipped with the reason, never failed.
+#[test]
+fn version_tag_reads_every_ecosystem_and_skips_what_has_no_version() {
+    let run = |files: &[(&str, &str)], tags: &[&str]| {
+        let t = TestRepo::new();
+        t.write("README.md", "x\n");
+        t.commit("first");
+        t.tag("v0.0.1-old");
+        for (p, c) in files {
+            t.write(p, c);
+        }
+        t.commit("release");
+        for tag in tags {
+            t.tag(tag);
+        }
+        let (_, r) = t
+            .only(&["version-tag"])
+            .args(&["--stage", "release"])
+            .json();
+        let c = check(&r, "version-tag").clone();
+        (
+            c["status"].as_str().unwrap().to_string(),
+            c["findings"][0]["message"]
+                .as_str()
+                .or(c["reason"].as_str())
+                .unwrap_or("")
+                .to_string(),
+        )
+    };
+    let pom = "<project><artifactId>a</artifactId><version>2.1.0</version></project>";
+    assert_eq!(run(&[("pom.xml", pom)], &["v2.1.0"]).0, "pass");
+    let (st, msg) = run(&[("pom.xml", pom)], &[]);
+    assert_eq!(st, "fail");
+    assert!(
+        msg.contains("pom.xml says 2.1.0, but HEAD has no tag"),
+        "{msg}"
+    );
+    assert_eq!(
+        run(&[("gradle.properties", "version=1.0.2\n")], &["1.0.2"]).0,
+        "pass"
+    );
+    // Go: the version is the tag; nothing to compare.
+    let (st, msg) = run(&[("go.mod", "module x\n")], &["v1.12.0"]);
+    assert_eq!(st, "skip");
+    assert!(msg.contains("no manifest declares the version"), "{msg}");
+    // A monorepo: the virtual root has no version, the member the tag names does.
+    let members = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"axum\"]\n"),
+        (
+            "axum/Cargo.toml",
+            "[package]\nname = \"axum\"\nversion = \"0.8.9\"\n",
+        ),
+    ];
+    assert_eq!(run(&members, &["axum-v0.8.9"]).0, "pass");
+    // A dynamic Python version is read from the file the backend names.
+    let dynamic = [
+        ("pyproject.toml", "[project]\nname = \"h\"\ndynamic = [\"version\"]\n[tool.hatch.version]\npath = \"h/__version__.py\"\n"),
+        ("h/__version__.py", "__version__ = \"0.28.1\"\n"),
+    ];
+    assert_eq!(run(&dynamic, &["0.28.1"]).0, "pass");
+    // A development version is not released, and the advice follows the tags' convention.
+    let (st, msg) = run(
+        &[("pyproject.toml", "[project]\nversion = \"3.2.0.dev0\"\n")],
+        &[],
+    );
+    assert_eq!(st, "fail");
+    assert!(msg.contains("development version"), "{msg}");
+    // With no tags at all, the project is not released by tag.
+    let t = TestRepo::new();
+    t.write("package.json", "{\"version\": \"0.1.0\"}\n");
+    t.commit("init");
+    let (_, r) = t
+        .only(&["version-tag"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(status(&r, "version-tag"), "skip");
 }
 
 /// A bare remote, a clone of it with the hook installed, and the path of the remote.

@@ -83,6 +83,7 @@ pub fn pre_push(
             lines: lines.clone(),
         }),
         ci_branch: env.ci_branch(),
+        ci_tag: env.ci_tag(),
         process_env: env.vars.clone(),
         recorded: crate::signoff::confirmed_by_record(&repo),
         ..RunOptions::new(repo.root.clone())

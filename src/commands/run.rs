@@ -87,6 +87,7 @@ pub fn options(inputs: &InputArgs, root: PathBuf, stage: Stage, env: &Environmen
         baseline: inputs.baseline.clone(),
         range: inputs.range.clone(),
         ci_branch: env.ci_branch(),
+        ci_tag: env.ci_tag(),
         env_files: inputs.env_file.clone(),
         process_env: env.vars.clone(),
         counters: Some(Default::default()),

@@ -38,7 +38,16 @@ pub struct Settings {
 }
 
 /// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
-pub const DEFAULT_PROTECTED: &[&str] = &["main", "master", "trunk", "release/*", "releases/*"];
+pub const DEFAULT_PROTECTED: &[&str] = &[
+    "main",
+    "master",
+    "trunk",
+    "release/*",
+    "releases/*",
+    "*.x",
+    "*.*.x",
+    "stable",
+];
 
 impl Default for Settings {
     fn default() -> Self {

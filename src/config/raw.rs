@@ -128,7 +128,7 @@ pub struct RawSettings {
     #[serde(default)]
     pub artifact_max_entries: Option<u64>,
     /// Branches whose pushes the pre-push hook examines commit by commit (globs; default main,
-    /// master, trunk, release/*, releases/*).
+    /// master, trunk, release/*, releases/*, *.x, *.*.x, stable).
     #[serde(default)]
     pub protected_branches: Option<Vec<String>>,
     /// What does not ship (tests, examples, docs, benches, vendored code, development tooling):

@@ -54,6 +54,9 @@ pub struct RunOptions {
     pub push: Option<PushContext>,
     /// The branch CI says it builds (for a detached HEAD): GITHUB_REF_NAME, CI_COMMIT_BRANCH.
     pub ci_branch: Option<String>,
+    /// The tag CI says it builds (a tag-triggered job): GITHUB_REF_NAME with GITHUB_REF_TYPE=tag,
+    /// CI_COMMIT_TAG.
+    pub ci_tag: Option<String>,
     /// `--env-file`: the deploy environment, later files winning.
     pub env_files: Vec<PathBuf>,
     /// The process environment (at release, the deploy environment when no env file is given).
@@ -89,6 +92,7 @@ impl RunOptions {
             range: None,
             push: None,
             ci_branch: None,
+            ci_tag: None,
             env_files: Vec::new(),
             process_env: Vec::new(),
             confirms: Vec::new(),

@@ -1,13 +1,11 @@
 //! `git-state`: the state of the repository a release is cut from: a clean work tree, an allowed
 //! branch, a version tag on HEAD that matches the manifest, and not being behind the upstream.
 
-use std::path::Path;
-
 use serde::Deserialize;
 
 use crate::check::Meta;
-use crate::inputs::git::{branch_matches, RepoHandle};
-use crate::kinds::{Kind, Outcome, PassView};
+use crate::inputs::git::branch_matches;
+use crate::kinds::{Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
 use crate::types::Input;
 
@@ -60,128 +58,329 @@ impl Kind for GitState {
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        evaluate(check, self, view.repo, view.ci_branch)
+        evaluate(check, self, view)
+    }
+
+    fn wants(&self) -> Wants {
+        Wants {
+            contents: if self.version_tag {
+                crate::kinds::versions::MANIFESTS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            ..Wants::default()
+        }
     }
 }
 
-fn evaluate(check: &Meta, p: &GitState, repo: &RepoHandle, ci_branch: Option<&str>) -> Outcome {
-    let Some(git) = &repo.repo else {
-        return Outcome::skip("not a git repository");
-    };
-    let mut findings = Vec::new();
-    let mut push = |path: Option<String>, fields: Vec<(&str, String)>, default: String| {
-        findings.push(Finding {
-            message: check.render(|| default, &fields),
+impl GitState {
+    /// How many of the parts are switched on.
+    fn enabled(&self) -> usize {
+        [
+            self.clean_worktree,
+            self.branches.is_some(),
+            self.version_tag,
+            self.up_to_date,
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count()
+    }
+}
+
+/// What one part of a git-state check found, or why it does not apply.
+enum Part {
+    Found(Vec<Finding>),
+    Skip(String),
+}
+
+/// Builds the findings of one part.
+struct Out<'a> {
+    check: &'a Meta,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, path: Option<String>, fields: Vec<(&str, String)>, default: String) {
+        self.findings.push(Finding {
+            message: self.check.render(|| default, &fields),
             location: Location {
                 path,
                 ..Location::new(Input::Git)
             },
             evidence: None,
         });
-    };
-
-    if p.clean_worktree {
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(false)
-            .include_ignored(false)
-            .exclude_submodules(false);
-        match git.statuses(Some(&mut opts)) {
-            Ok(st) => {
-                for s in st.iter().filter(|s| !s.status().is_empty()).take(MAX_DIRTY) {
-                    let path = s.path().unwrap_or("?").to_string();
-                    let what = describe_status(s.status());
-                    push(
-                        Some(path.clone()),
-                        vec![("path", path.clone()), ("detail", what.into())],
-                        format!("{path}: {what}, not committed"),
-                    );
-                }
-            }
-            Err(e) => {
-                return Outcome::error(format!("cannot read the work tree status: {}", e.message()))
-            }
-        }
     }
 
+    fn done(self) -> Part {
+        Part::Found(self.findings)
+    }
+}
+
+fn evaluate(check: &Meta, p: &GitState, view: &PassView<'_>) -> Outcome {
+    let Some(git) = &view.repo.repo else {
+        return Outcome::skip("not a git repository");
+    };
+    let out = || Out {
+        check,
+        findings: Vec::new(),
+    };
+    let mut parts = Vec::new();
+    if p.clean_worktree {
+        match clean_worktree(out(), git) {
+            Ok(part) => parts.push(part),
+            Err(e) => return Outcome::error(e),
+        }
+    }
     if let Some(allowed) = &p.branches {
-        let branch = repo.branch().or_else(|| ci_branch.map(str::to_string));
-        match branch {
-            None => push(
-                None,
-                vec![("detail", "detached".into())],
-                format!("HEAD is detached: check out one of {} (in CI, the branch comes from GITHUB_REF_NAME or CI_COMMIT_BRANCH)", allowed.join(", ")),
-            ),
-            Some(b) if !branch_matches(allowed, &b) => push(
+        parts.push(release_branch(out(), allowed, view, git));
+    }
+    if p.version_tag {
+        parts.push(version_tag(out(), p, view, git));
+    }
+    if p.up_to_date {
+        parts.push(up_to_date(out(), git));
+    }
+    let mut findings = Vec::new();
+    let mut skips = Vec::new();
+    for part in parts {
+        match part {
+            Part::Found(f) => findings.extend(f),
+            Part::Skip(r) => skips.push(r),
+        }
+    }
+    if findings.is_empty() && !skips.is_empty() && skips.len() == p.enabled() {
+        return Outcome::skip(skips.join("; "));
+    }
+    Outcome::findings(findings)
+}
+
+fn clean_worktree(mut out: Out<'_>, git: &git2::Repository) -> Result<Part, String> {
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(false);
+    let st = git
+        .statuses(Some(&mut opts))
+        .map_err(|e| format!("cannot read the work tree status: {}", e.message()))?;
+    // Paths a sparse checkout leaves out (skip-worktree) are not deletions: git status agrees.
+    let skipped: std::collections::HashSet<Vec<u8>> = git
+        .index()
+        .map(|i| {
+            i.iter()
+                .filter(|e| e.flags_extended & (1 << 14) != 0)
+                .map(|e| e.path)
+                .collect()
+        })
+        .unwrap_or_default();
+    for s in st
+        .iter()
+        .filter(|s| !s.status().is_empty() && !skipped.contains(s.path_bytes()))
+        .take(MAX_DIRTY)
+    {
+        let path = s.path().unwrap_or("?").to_string();
+        let what = describe_status(s.status());
+        out.push(
+            Some(path.clone()),
+            vec![("path", path.clone()), ("detail", what.into())],
+            format!("{path}: {what}, not committed"),
+        );
+    }
+    Ok(out.done())
+}
+
+/// HEAD is on an allowed branch: the checked-out branch, the one CI names, or — in a
+/// tag-triggered job or on a detached HEAD — an allowed branch (local or remote-tracking) that
+/// contains the commit.
+fn release_branch(
+    mut out: Out<'_>,
+    allowed: &[String],
+    view: &PassView<'_>,
+    git: &git2::Repository,
+) -> Part {
+    let list = allowed.join(", ");
+    if let Some(b) = view
+        .repo
+        .branch()
+        .or_else(|| view.ci_branch.map(str::to_string))
+    {
+        if !branch_matches(allowed, &b) {
+            out.push(
                 None,
                 vec![("branch", b.clone())],
-                format!("HEAD is on `{b}`, not on an allowed branch ({})", allowed.join(", ")),
-            ),
-            Some(_) => {}
+                format!("HEAD is on `{b}`, not on an allowed branch ({list})"),
+            );
         }
+        return out.done();
     }
+    let Some(head) = view.repo.head().and_then(|h| git2::Oid::from_str(&h).ok()) else {
+        return Part::Skip("HEAD has no commits yet".into());
+    };
+    if containing_branch(git, head, allowed).is_some() {
+        return out.done();
+    }
+    let what = match view.ci_tag {
+        Some(t) => format!("the tag `{t}` being released"),
+        None => "HEAD (detached)".into(),
+    };
+    out.push(
+        None,
+        vec![("detail", "not on an allowed branch".into())],
+        format!("{what} is on no allowed branch ({list}) as far as the branches here know: release from one, or fetch the branches first (actions/checkout with fetch-depth: 0; GIT_DEPTH: 0 in GitLab)"),
+    );
+    out.done()
+}
 
-    if p.version_tag {
-        let head = repo.head();
-        match (head, manifest_version(&repo.root)) {
-            (None, _) => push(
-                None,
-                vec![],
-                "HEAD has no commits yet, so it has no tag".into(),
-            ),
-            (_, None) => push(
-                None,
-                vec![],
-                "no version found in Cargo.toml, package.json or pyproject.toml".into(),
-            ),
-            (Some(head), Some((file, version))) => {
-                let format = p.tag_format.as_deref().unwrap_or("v{version}");
-                let expected = format.replace("{version}", &version);
-                let tags = tags_at(git, &head);
-                if !tags
-                    .iter()
-                    .any(|t| *t == expected || (p.tag_format.is_none() && *t == version))
-                {
-                    let found = if tags.is_empty() {
-                        "HEAD has no tag".to_string()
-                    } else {
-                        format!("HEAD is tagged {}", tags.join(", "))
-                    };
-                    push(
-                        Some(file.clone()),
-                        vec![("version", version.clone()), ("tag", expected.clone()), ("path", file.clone())],
-                        format!("{file} says {version}, but {found}: tag the release `git tag {expected}` (or bump the version)"),
-                    );
-                }
+/// An allowed local or remote-tracking branch whose tip is `head` or descends from it.
+fn containing_branch(
+    git: &git2::Repository,
+    head: git2::Oid,
+    allowed: &[String],
+) -> Option<String> {
+    let refs = git.references().ok()?;
+    for r in refs.flatten() {
+        let Some(name) = r.name() else { continue };
+        let short = if let Some(b) = name.strip_prefix("refs/heads/") {
+            b.to_string()
+        } else if let Some(rb) = name.strip_prefix("refs/remotes/") {
+            match rb.split_once('/') {
+                Some((_, b)) if b != "HEAD" => b.to_string(),
+                _ => continue,
             }
+        } else {
+            continue;
+        };
+        if !branch_matches(allowed, &short) {
+            continue;
+        }
+        let Ok(tip) = r.peel_to_commit().map(|c| c.id()) else {
+            continue;
+        };
+        if tip == head || git.graph_descendant_of(tip, head).unwrap_or(false) {
+            return Some(short);
         }
     }
+    None
+}
 
-    if p.up_to_date {
-        if let Ok(head) = git.head() {
-            if head.is_branch() {
-                let name = head.shorthand().unwrap_or("HEAD").to_string();
-                let local = head.target();
-                let branch = git2::Branch::wrap(head);
-                if let (Ok(up), Some(local)) = (branch.upstream(), local) {
-                    if let Some(remote) = up.get().target() {
-                        if let Ok((_, behind)) = git.graph_ahead_behind(local, remote) {
-                            if behind > 0 {
-                                let upn =
-                                    up.name().ok().flatten().unwrap_or("upstream").to_string();
-                                push(
-                                    None,
-                                    vec![("branch", name.clone()), ("detail", format!("{behind}"))],
-                                    format!("`{name}` is {behind} commit(s) behind {upn} (as of the last fetch): pull first"),
-                                );
-                            }
-                        }
-                    }
-                }
+/// HEAD carries the tag of the version the project declares.
+fn version_tag(
+    mut out: Out<'_>,
+    p: &GitState,
+    view: &PassView<'_>,
+    git: &git2::Repository,
+) -> Part {
+    use crate::kinds::versions::{self, Root};
+    let Some(head) = view.repo.head() else {
+        return Part::Skip("HEAD has no commits yet, so there is nothing to tag".into());
+    };
+    let Some(tree) = view.tree else {
+        return Part::Skip("the repository was not read".into());
+    };
+    let all_tags: Vec<String> = git
+        .tag_names(None)
+        .map(|t| t.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    if all_tags.is_empty() {
+        return Part::Skip("the repository has no tags: it is not released by tag".into());
+    }
+    let tags = tags_at(git, &head);
+    let declared = match versions::declared_in(&tree.kept, "") {
+        Root::Version(d) => d,
+        Root::Dynamic(file) => {
+            return Part::Skip(format!("{file} computes its version (dynamic) from a file shipgate did not find: nothing to compare the tag with"));
+        }
+        Root::None => {
+            // A monorepo: the root has no version; a released member's tag names its own.
+            let members = versions::all_declared(&tree.kept);
+            if tags
+                .iter()
+                .any(|t| members.iter().any(|m| versions::tag_names(t, &m.version)))
+            {
+                return out.done();
             }
+            return Part::Skip(if tags.is_empty() {
+                "no version file at the root (Go modules, PHP and other tag-versioned projects are released by their tag): nothing to compare".into()
+            } else {
+                format!(
+                    "no manifest declares the version HEAD's tag {} names: nothing to compare",
+                    tags.join(", ")
+                )
+            });
+        }
+    };
+    let (file, version) = (declared.file.clone(), declared.version.clone());
+    if let Some(why) = versions::unreleased(&version) {
+        out.push(
+            Some(file.clone()),
+            vec![("version", version.clone()), ("path", file.clone())],
+            format!("{file} says {version}, which {why}"),
+        );
+        return out.done();
+    }
+    let expected = match &p.tag_format {
+        Some(f) => f.replace("{version}", &version),
+        // The repository's own convention: bare versions if its tags are bare.
+        None if all_tags
+            .iter()
+            .filter(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+            .count()
+            * 2
+            > all_tags.len() =>
+        {
+            version.clone()
+        }
+        None => format!("v{version}"),
+    };
+    let ok = tags.iter().any(|t| match &p.tag_format {
+        Some(_) => *t == expected,
+        None => versions::tag_names(t, &version),
+    });
+    if !ok {
+        let found = if tags.is_empty() {
+            "HEAD has no tag".to_string()
+        } else {
+            format!("HEAD is tagged {}", tags.join(", "))
+        };
+        out.push(
+            Some(file.clone()),
+            vec![("version", version.clone()), ("tag", expected.clone()), ("path", file.clone())],
+            format!("{file} says {version}, but {found}: tag the release `git tag {expected}` (or bump the version)"),
+        );
+    }
+    out.done()
+}
+
+fn up_to_date(mut out: Out<'_>, git: &git2::Repository) -> Part {
+    let Ok(head) = git.head() else {
+        return Part::Skip("HEAD has no commits yet".into());
+    };
+    if !head.is_branch() {
+        return Part::Skip("HEAD is detached: no upstream to compare with".into());
+    }
+    let name = head.shorthand().unwrap_or("HEAD").to_string();
+    let local = head.target();
+    let branch = git2::Branch::wrap(head);
+    let (Ok(up), Some(local)) = (branch.upstream(), local) else {
+        return Part::Skip(format!("`{name}` has no upstream branch"));
+    };
+    let Some(remote) = up.get().target() else {
+        return out.done();
+    };
+    if let Ok((_, behind)) = git.graph_ahead_behind(local, remote) {
+        if behind > 0 {
+            let upn = up.name().ok().flatten().unwrap_or("upstream").to_string();
+            out.push(
+                None,
+                vec![("branch", name.clone()), ("detail", format!("{behind}"))],
+                format!("`{name}` is {behind} commit(s) behind {upn} (as of the last fetch): pull first"),
+            );
         }
     }
-
-    Outcome::findings(findings)
+    out.done()
 }
 
 fn describe_status(s: git2::Status) -> &'static str {
@@ -223,82 +422,17 @@ fn tags_at(repo: &git2::Repository, head: &str) -> Vec<String> {
     out
 }
 
-/// The project's version and the manifest it came from.
-pub fn manifest_version(root: &Path) -> Option<(String, String)> {
-    if let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) {
-        if let Some(v) = toml_version(&text, &["package", "workspace.package"]) {
-            return Some(("Cargo.toml".into(), v));
-        }
-    }
-    if let Ok(text) = std::fs::read_to_string(root.join("package.json")) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-            if let Some(s) = v.get("version").and_then(|v| v.as_str()) {
-                return Some(("package.json".into(), s.to_string()));
-            }
-        }
-    }
-    if let Ok(text) = std::fs::read_to_string(root.join("pyproject.toml")) {
-        if let Some(v) = toml_version(&text, &["project", "tool.poetry"]) {
-            return Some(("pyproject.toml".into(), v));
-        }
-    }
-    None
-}
-
-/// `version = "x"` under one of `tables` (a small reader for this one key, not a TOML parser).
-fn toml_version(text: &str, tables: &[&str]) -> Option<String> {
-    let mut current = String::new();
-    for line in text.lines() {
-        let l = line.trim();
-        if l.starts_with('[') {
-            current = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-            continue;
-        }
-        if tables.contains(&current.as_str()) {
-            if let Some(rest) = l.strip_prefix("version") {
-                let rest = rest.trim_start();
-                if let Some(v) = rest.strip_prefix('=') {
-                    let v = v.trim();
-                    if let Some(q) = v.strip_prefix('"') {
-                        return q.split('"').next().map(str::to_string);
-                    }
-                }
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn reads_versions() {
-        assert_eq!(
-            toml_version(
-                "[package]\nname = \"x\"\nversion = \"1.4.2\"\n",
-                &["package"]
-            )
-            .as_deref(),
-            Some("1.4.2")
-        );
-        assert_eq!(
-            toml_version(
-                "[workspace.package]\nversion = \"0.3.0\"\n",
-                &["package", "workspace.package"]
-            )
-            .as_deref(),
-            Some("0.3.0")
-        );
-        assert_eq!(
-            toml_version("[dependencies]\nversion = \"9\"\n", &["package"]),
-            None
-        );
+    fn branch_globs() {
         assert!(branch_matches(
             &["main".into(), "release/*".into()],
             "release/1.2"
         ));
         assert!(!branch_matches(&["main".into()], "feature/x"));
+        assert!(branch_matches(&["*.x".into()], "12.x"));
     }
 }

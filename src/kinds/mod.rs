@@ -21,6 +21,7 @@ pub mod git_state;
 pub mod manual;
 pub mod repo_content;
 pub mod repo_files;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -255,6 +256,8 @@ pub struct PassView<'a> {
     pub stage: Stage,
     /// The branch CI says it builds (for a detached HEAD).
     pub ci_branch: Option<&'a str>,
+    /// The tag CI says it builds (a tag-triggered job).
+    pub ci_tag: Option<&'a str>,
     pub now: &'a Zoned,
     /// The run's time zone (`settings.timezone`, else the machine's).
     pub tz: &'a TimeZone,

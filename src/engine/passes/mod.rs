@@ -107,6 +107,7 @@ impl Passes {
                     repo,
                     stage: request.opts.stage,
                     ci_branch: request.opts.ci_branch.as_deref(),
+                    ci_tag: request.opts.ci_tag.as_deref(),
                     now: &request.now,
                     tz: &request.tz,
                     tree: self.tree.as_ref(),
