@@ -358,6 +358,10 @@ pub struct PatternDef {
     /// the code does next).
     #[serde(default)]
     pub context_after: usize,
+    /// A match is not a finding when the text before it on its line matches this regex (e.g. a
+    /// local address that is only the default argument of a lookup: `get("url", "http://…`).
+    #[serde(default)]
+    pub unless_before: Option<Pattern>,
 }
 
 impl PatternDef {
@@ -372,6 +376,7 @@ impl PatternDef {
             paths: None,
             everywhere: false,
             context_after: 0,
+            unless_before: None,
         }
     }
 }

@@ -84,9 +84,15 @@ fn cases() -> Vec<(&'static str, Files, Files, &'static str)> {
         ),
         (
             "lockfile-present",
-            vec![("package.json", "{}\n".into())],
+            vec![(
+                "package.json",
+                "{\"private\": true, \"dependencies\": {\"express\": \"^4\"}}\n".into(),
+            )],
             vec![
-                ("package.json", "{}\n".into()),
+                (
+                    "package.json",
+                    "{\"private\": true, \"dependencies\": {\"express\": \"^4\"}}\n".into(),
+                ),
                 ("package-lock.json", "{}\n".into()),
             ],
             "warn",
@@ -241,4 +247,48 @@ fn multi_stage_dockerfile_stage_names_are_not_images() {
     t.commit("init");
     let (_, r) = t.only(&["unpinned-base-images"]).json();
     assert_eq!(status(&r, "unpinned-base-images"), "pass", "{r:#}");
+}
+
+/// Applications need a lockfile; published libraries, tooling-only manifests and npm with
+/// lockfiles turned off do not.
+#[test]
+fn lockfiles_are_required_of_applications_not_libraries() {
+    let t = TestRepo::new();
+    let deps = "\"dependencies\": {\"x\": \"1\"}";
+    t.write(
+        "app/package.json",
+        format!("{{\"private\": true, {deps}}}\n"),
+    )
+    .write(
+        "lib/package.json",
+        format!("{{\"name\": \"lib\", \"main\": \"index.js\", {deps}}}\n"),
+    )
+    .write(
+        "tools/package.json",
+        "{\"devDependencies\": {\"eslint\": \"9\"}}\n",
+    )
+    .write(
+        "nolock/package.json",
+        format!("{{\"private\": true, {deps}}}\n"),
+    )
+    .write("nolock/.npmrc", "package-lock=false\n")
+    .write(
+        "pylib/pyproject.toml",
+        "[project]\nname = \"p\"\n[build-system]\nrequires = [\"hatchling\"]\n",
+    )
+    .write(
+        "pyapp/pyproject.toml",
+        "[project]\nname = \"a\"\n[build-system]\nrequires = [\"hatchling\"]\n",
+    )
+    .write("pyapp/Dockerfile", "FROM python:3.12-slim\n");
+    t.commit("init");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    let mut paths: Vec<&str> = check(&r, "lockfile-present")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["app/package.json", "pyapp/pyproject.toml"], "{r:#}");
 }

@@ -6,7 +6,10 @@ use crate::util::{check, TestRepo};
 fn leaky() -> TestRepo {
     let t = TestRepo::new();
     t.write("src/app.py", "PATH = '/home/alice/app/data'\n")
-        .write("package.json", "{}\n");
+        .write(
+            "package.json",
+            "{\"private\": true, \"dependencies\": {\"x\": \"1\"}}\n",
+        );
     t.commit("init");
     t
 }
@@ -113,7 +116,7 @@ fn output_file_is_written_atomically_and_replaces_the_old_one() {
     let leftovers: Vec<_> = std::fs::read_dir(t.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".shipgate-"))
         .collect();
     assert!(leftovers.is_empty());
 }
@@ -186,7 +189,10 @@ fn validate_named_files_runs_their_samples() {
 #[test]
 fn init_writes_a_starter_config_and_never_overwrites() {
     let t = TestRepo::new();
-    t.write("package.json", "{}\n");
+    t.write(
+        "package.json",
+        "{\"private\": true, \"dependencies\": {\"x\": \"1\"}}\n",
+    );
     let (code, out, _) = t.run(&["init"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("JavaScript"), "{out}");

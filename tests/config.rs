@@ -129,7 +129,7 @@ fn all_errors_are_reported_at_once() {
 fn per_check_changes_severity_off_params_stages() {
     let t = repo_with(&[
         ("src/a.py", "P = '/home/alice/x/'\n"),
-        ("package.json", "{}\n"),
+        ("package.json", "{\"private\": true, \"dependencies\": {\"x\": \"1\"}}\n"),
         (
             ".shipgate.yaml",
             "checks:\n  static-paths:\n    severity: warning\n  lockfile-present:\n    off: true\n  merge-conflict-markers:\n    stages: [release]\n",

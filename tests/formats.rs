@@ -14,7 +14,10 @@ const HOSTILE: &str = "we\"ird <b>&amp; %41 a::b,c";
 fn hostile_repo() -> (TestRepo, PathBuf) {
     let t = TestRepo::new();
     t.write(&format!("src/{HOSTILE}.py"), "P = '/home/alice/x/'\n");
-    t.write("package.json", "{}\n");
+    t.write(
+        "package.json",
+        "{\"private\": true, \"dependencies\": {\"x\": \"1\"}}\n",
+    );
     t.commit_as(
         "a",
         &format!("Direct {HOSTILE}\nsecond line"),

@@ -343,10 +343,15 @@ impl ContentMatcher {
                     .as_ref()
                     .map(Pattern::compiled)
                     .transpose(),
+                rule.def
+                    .unless_before
+                    .as_ref()
+                    .map(Pattern::compiled)
+                    .transpose(),
             );
-            let (allow, defined_by) = match extras {
-                (Ok(a), Ok(d)) => (a, d),
-                (Err(e), _) | (_, Err(e)) => {
+            let (allow, defined_by, before) = match extras {
+                (Ok(a), Ok(d), Ok(b)) => (a, d, b),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                     out.errors.push((rule.owner, e));
                     continue;
                 }
@@ -383,6 +388,11 @@ impl ContentMatcher {
             }
             let (line, line_start) = lines.line_of(m.0);
             let line_bytes = line_at(data, line_start);
+            if let Some(b) = before {
+                if b.is_match(&data[line_start.min(start)..start]) {
+                    continue;
+                }
+            }
             let prefix = String::from_utf8_lossy(&data[line_start..m.0]);
             let column = prefix.chars().count() as u64 + 1;
             let id = ids(rule.owner);

@@ -144,6 +144,7 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
         std::iter::once(&d.regex)
             .chain(&d.allow)
             .chain(&d.unless_defined_by)
+            .chain(&d.unless_before)
     })
 }
 

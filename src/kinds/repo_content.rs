@@ -32,7 +32,29 @@ impl Kind for RepoContent {
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
         let mine = view.repo_matches();
-        view.on_tree(|_| Outcome::findings(content::findings(check, &mine, |p| Location::repo(p))))
+        view.on_tree(|scan| {
+            // A check that looks at certain files only, and finds none, says so: a pass would
+            // claim something was checked.
+            if let Some(include) = &self.0.include {
+                let sel = self.0.selection();
+                let any = scan
+                    .files
+                    .iter()
+                    .any(|f| sel.selects(&f.path) && sel.scope.covers(f.material));
+                if !any {
+                    let mut shown: Vec<&str> =
+                        include.sources.iter().take(8).map(String::as_str).collect();
+                    if include.sources.len() > 8 {
+                        shown.push("…");
+                    }
+                    return Outcome::skip(format!(
+                        "no file to look at: nothing matches {}",
+                        shown.join(", ")
+                    ));
+                }
+            }
+            Outcome::findings(content::findings(check, &mine, |p| Location::repo(p)))
+        })
     }
 
     fn validate(&self) -> Vec<String> {

@@ -56,6 +56,14 @@ pub struct Companion {
     /// A lockfile in a parent folder counts too (workspaces keep one lockfile at the root).
     #[serde(default)]
     pub search_parents: bool,
+    /// Only applications need a lockfile: a published library's users resolve its dependencies
+    /// themselves. For package.json: not `private` and with an entry point (`main`, `exports`,
+    /// `module`, `bin`, `files`, `types`), or no runtime `dependencies` at all; for
+    /// pyproject.toml: a build backend and no application sign (`package = false`,
+    /// `package-mode = false`, a Dockerfile, compose file, Procfile or manage.py beside it). A
+    /// `.npmrc` saying `package-lock=false` turns npm's lockfile off on purpose.
+    #[serde(default)]
+    pub apps_only: bool,
 }
 
 impl Kind for RepoFiles {
@@ -91,24 +99,25 @@ impl Kind for RepoFiles {
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
         view.on_tree(|scan| {
-            let harmless = |path: &str| {
-                self.allow_harmless_env
-                    && scan
-                        .kept
-                        .get(path)
-                        .is_some_and(|text| harmless_env(text, view.secrets))
+            let cx = Contents {
+                kept: Some(&scan.kept),
+                secrets: view.secrets,
             };
-            Outcome::findings(evaluate(check, self, &scan.files, &harmless))
+            Outcome::findings(evaluate(check, self, &scan.files, &cx))
         })
     }
 
     fn wants(&self) -> Wants {
+        let mut contents = Vec::new();
+        if self.allow_harmless_env {
+            contents.extend(self.forbid.sources.iter().cloned());
+        }
+        for c in self.companions.iter().filter(|c| c.apps_only) {
+            contents.push(c.manifest.clone());
+            contents.push(".npmrc".into());
+        }
         Wants {
-            contents: if self.allow_harmless_env {
-                self.forbid.sources.clone()
-            } else {
-                Vec::new()
-            },
+            contents,
             secrets: self.allow_harmless_env,
             ..Wants::default()
         }
@@ -128,7 +137,11 @@ impl Kind for RepoFiles {
                 tracked: true,
             })
             .collect();
-        Ok(evaluate(check, self, &files, &|_| false).len())
+        let cx = Contents {
+            kept: None,
+            secrets: &[],
+        };
+        Ok(evaluate(check, self, &files, &cx).len())
     }
 }
 
@@ -146,12 +159,85 @@ fn harmless_env(text: &[u8], secrets: &[crate::types::PatternDef]) -> bool {
     })
 }
 
-fn evaluate(
-    check: &Meta,
-    p: &RepoFiles,
-    files: &[RepoFile],
-    harmless: &dyn Fn(&str) -> bool,
-) -> Vec<Finding> {
+/// The file contents the repository pass kept, and the secret patterns.
+struct Contents<'a> {
+    kept: Option<&'a std::collections::BTreeMap<String, Vec<u8>>>,
+    secrets: &'a [crate::types::PatternDef],
+}
+
+impl Contents<'_> {
+    fn text(&self, path: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.kept?.get(path).map(|b| String::from_utf8_lossy(b))
+    }
+}
+
+/// Why a manifest needs no lockfile (a published library, lockfiles off on purpose), if it does
+/// not.
+fn no_lockfile_needed(
+    manifest: &str,
+    path: &str,
+    dir: &str,
+    beside: &dyn Fn(&str) -> bool,
+    cx: &Contents<'_>,
+) -> Option<&'static str> {
+    let text = cx.text(path)?;
+    match manifest {
+        "package.json" => {
+            let npmrc_off = [join(dir, ".npmrc"), ".npmrc".to_string()].iter().any(|p| {
+                cx.text(p).is_some_and(|t| {
+                    t.lines().any(|l| {
+                        l.replace(' ', "")
+                            .eq_ignore_ascii_case("package-lock=false")
+                    })
+                })
+            });
+            if npmrc_off {
+                return Some(".npmrc turns package-lock off");
+            }
+            let j: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let private = j.get("private").and_then(|v| v.as_bool()) == Some(true);
+            let entry = [
+                "main", "exports", "module", "bin", "files", "types", "typings",
+            ]
+            .iter()
+            .any(|k| j.get(*k).is_some());
+            let deps = j
+                .get("dependencies")
+                .and_then(|d| d.as_object())
+                .is_some_and(|d| !d.is_empty());
+            if !deps {
+                return Some("no runtime dependencies");
+            }
+            (!private && entry).then_some("a published library")
+        }
+        "pyproject.toml" => {
+            let app = !text.contains("[build-system]")
+                || text.contains("package = false")
+                || text.contains("package-mode = false")
+                || [
+                    "Dockerfile",
+                    "compose.yaml",
+                    "compose.yml",
+                    "docker-compose.yml",
+                    "docker-compose.yaml",
+                    "Procfile",
+                    "manage.py",
+                ]
+                .iter()
+                .any(|f| beside(f));
+            (!app).then_some("a published library")
+        }
+        _ => None,
+    }
+}
+
+fn evaluate(check: &Meta, p: &RepoFiles, files: &[RepoFile], cx: &Contents<'_>) -> Vec<Finding> {
+    let harmless = |path: &str| {
+        p.allow_harmless_env
+            && cx
+                .text(path)
+                .is_some_and(|t| harmless_env(t.as_bytes(), cx.secrets))
+    };
     let files: Vec<&RepoFile> = files
         .iter()
         .filter(|f| !p.exclude.is_match(&f.path) && p.scope.covers(f.material))
@@ -220,6 +306,12 @@ fn evaluate(
                     continue;
                 }
                 if has_lockfile(&set, dir, &c.lockfiles, c.search_parents) {
+                    continue;
+                }
+                let present = |rel: &str| exists(&set, &files, &beside(rel));
+                if c.apps_only
+                    && no_lockfile_needed(&c.manifest, &f.path, dir, &present, cx).is_some()
+                {
                     continue;
                 }
                 let locks = c.lockfiles.join(", ");
