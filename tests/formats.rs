@@ -13,6 +13,13 @@ const HOSTILE: &str = "we\"ird <b>&amp; %41 a::b,c";
 /// carrying hostile text.
 fn hostile_repo() -> (TestRepo, PathBuf) {
     let t = TestRepo::new();
+    t.commit_as(
+        "first",
+        "Initial",
+        ("Dev", "dev@example.com"),
+        ("Dev", "dev@example.com"),
+    );
+    t.tag("v0.1.0");
     t.write(&format!("src/{HOSTILE}.py"), "P = '/home/alice/x/'\n");
     t.write(
         "package.json",

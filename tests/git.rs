@@ -60,14 +60,36 @@ fn review_evidence_trailers_merges_squashes_forge_and_bots() {
         "Merge pull request #7 from team/feature\n\nFeature",
         DEV,
     );
+    // A merge that adds nothing beyond its parents needs no review of its own…
     t.merge_commit(tip, "Merge branch 'x'", DEV);
+    // …one that changes something on the way does.
+    t.write("evil.txt", "changed in the merge\n");
+    let mut index = t.repo.index().unwrap();
+    index.add_path(Path::new("evil.txt")).unwrap();
+    index.write().unwrap();
+    let tree = t.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let head = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let other = t.repo.find_commit(tip).unwrap();
+    let sig = t.signature(DEV.0, DEV.1);
+    t.repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "Merge branch 'y'",
+            &tree,
+            &[&head, &other],
+        )
+        .unwrap();
 
     let (code, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(
         findings_subjects(&r, "unreviewed-commits"),
-        ["Merge branch 'x'", "Direct push to main"]
+        ["Merge branch 'y'", "Direct push to main"]
     );
+    // What was looked for is said once, with the first commit that has none of it.
+    assert!(check(&r, "unreviewed-commits")["findings"][1]["evidence"].is_null());
     let f = &check(&r, "unreviewed-commits")["findings"][1];
     assert_eq!(f["location"]["input"], "git");
     assert_eq!(f["location"]["commit"].as_str().unwrap().len(), 40);
@@ -75,12 +97,12 @@ fn review_evidence_trailers_merges_squashes_forge_and_bots() {
         .as_str()
         .unwrap()
         .contains("by Dev <dev@example.com>"));
-    assert!(f["evidence"]
+    assert!(check(&r, "unreviewed-commits")["findings"][0]["evidence"]
         .as_str()
         .unwrap()
         .contains("Reviewed-by/Approved-by/Acked-by/Reviewed-on trailer"));
     assert_eq!(r["ranges"][0]["label"], "v1.0.0..HEAD");
-    assert_eq!(r["ranges"][0]["commits"], 9);
+    assert_eq!(r["ranges"][0]["commits"], 10);
 
     // An explicit range.
     let (_, r) = t.json(&[
@@ -104,22 +126,106 @@ fn review_evidence_trailers_merges_squashes_forge_and_bots() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// With no release tag, nothing bounds the range: one finding says how to bound it, instead of
+/// one per commit of all history. A moving tag or a branch marker is not a release.
 #[test]
-fn without_tags_all_history_is_examined_and_ci_does_not_run_it() {
+fn without_a_release_tag_one_finding_says_how_to_bound_the_range() {
     let t = TestRepo::new();
     t.commit_as("a", "One", DEV, DEV);
+    t.tag("1.5.x");
     t.commit_as("b", "Two", DEV, DEV);
-    let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
-    assert_eq!(r["ranges"][0]["label"], "all history (no tag yet)");
-    assert_eq!(findings_subjects(&r, "unreviewed-commits").len(), 2);
+    t.tag("latest");
+    t.commit_as("c", "Three", DEV, DEV);
+    let (code, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(code, 1);
+    let f = &check(&r, "unreviewed-commits")["findings"];
+    assert_eq!(f.as_array().unwrap().len(), 1, "{r:#}");
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no release tag is reachable"));
+    // With a range, the commits are examined.
+    let (_, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        "unreviewed-commits",
+        "--range",
+        "HEAD~2..HEAD",
+    ]);
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Three", "Two"]
+    );
     let (code, r) = t.json(&[]);
     assert_eq!(code, 0);
     assert_eq!(status(&r, "unreviewed-commits"), "skip");
 }
 
+/// The release being made is HEAD's own tag: the range is what it adds to the previous release.
+/// In a monorepo, a sub-package's tag does not end the project's range.
+#[test]
+fn a_tagged_release_is_examined_since_the_previous_release_of_its_own_family() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Release 1.0.0\n\nReviewed-by: A <a@x>", DEV, DEV);
+    t.tag("v1.0.0");
+    t.commit_as("b", "Direct fix", DEV, DEV);
+    t.tag("macros-v0.5.0");
+    t.commit_as("c", "Release 1.1.0\n\nReviewed-by: A <a@x>", DEV, DEV);
+    t.tag("v1.1.0");
+    let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(r["ranges"][0]["label"], "v1.0.0..HEAD", "{r:#}");
+    assert_eq!(findings_subjects(&r, "unreviewed-commits"), ["Direct fix"]);
+}
+
+/// Review evidence real teams leave: a commit applied by another person, a bot committer, a bot
+/// author that does not say [bot], commits a squash-subject merge brought in.
+#[test]
+fn review_evidence_teams_and_forges_leave() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial", DEV, DEV);
+    t.tag("v1.0.0");
+    t.commit_as(
+        "b",
+        "Contributor patch",
+        ("Eve", "eve@contrib.org"),
+        ("Max", "max@maintainers.org"),
+    );
+    t.commit_as(
+        "c",
+        "Update version to v1.1.0",
+        DEV,
+        (
+            "github-actions[bot]",
+            "41898282+github-actions[bot]@users.noreply.github.com",
+        ),
+    );
+    t.commit_as(
+        "d",
+        "[ImgBot] Optimize images",
+        ("ImgBotApp", "imgbot@users.noreply.github.com"),
+        ("ImgBotApp", "imgbot@users.noreply.github.com"),
+    );
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let tip = t.commit_as("e", "Part of a pull request", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(tip, "Merge branch 'feature' (#12)", DEV);
+    t.commit_as("f", "Pushed by myself", DEV, DEV);
+    let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Pushed by myself"],
+        "{r:#}"
+    );
+}
+
 #[test]
 fn wip_and_unsigned_commits() {
     let t = TestRepo::new();
+    t.commit_as("0", "Initial", DEV, DEV);
+    t.tag("v0.1.0");
     t.commit_as("a", "Add login\n\nReviewed-by: A <a@x>", DEV, DEV);
     t.commit_as("b", "fixup! Add login", DEV, DEV);
     t.commit_as("c", "WIP: dashboard", DEV, DEV);

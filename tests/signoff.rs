@@ -19,6 +19,9 @@ const DEV: (&str, &str) = ("Dev", "dev@example.com");
 /// A repository that passes every automatic release check on a Wednesday.
 fn releasable() -> (TestRepo, PathBuf) {
     let t = TestRepo::new();
+    // The previous release bounds the range the release stage examines.
+    t.commit_as("CHANGELOG", "Release 0.9.0", DEV, DEV);
+    t.tag("v0.9.0");
     t.write(
         "Cargo.toml",
         "[package]\nname = \"app\"\nversion = \"1.0.0\"\n",

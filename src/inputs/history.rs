@@ -36,6 +36,13 @@ impl CommitInfo {
         format!("{} <{}>", self.committer, self.committer_email)
     }
 
+    /// Whether the commit was applied by someone other than its author (a different person by
+    /// both name and email): a maintainer applying a patch, a rebase-merge.
+    pub fn applied_by_another(&self) -> bool {
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        !same(&self.author_email, &self.committer_email) && !same(&self.author, &self.committer)
+    }
+
     /// Whether this is a merge commit whose message matches one of `subjects`.
     pub fn is_merge_by(&self, subjects: &[crate::types::Pattern]) -> bool {
         self.parents.len() > 1 && subjects.iter().any(|p| p.hit(self.message.as_bytes()))
@@ -83,6 +90,9 @@ impl RangeSpec {
 pub struct Range {
     pub label: String,
     pub commits: Vec<CommitInfo>,
+    /// `since-last-tag` found no release tag: nothing bounds the range (a first release, or a
+    /// project that does not tag). Its commits are not walked.
+    pub unbounded: bool,
 }
 
 /// Why a check has no range to examine: it does not apply (a push to a feature branch), or the
@@ -121,12 +131,24 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
         RangeSpec::SinceLastTag => {
             let head = head_commit(repo)?;
             include.push(head);
-            match last_tag(repo, head)? {
+            match previous_release(repo, head)? {
                 Some((name, id)) => {
                     exclude.push(id);
                     label = format!("{name}..HEAD");
                 }
-                None => label = "all history (no tag yet)".into(),
+                // In a shallow clone the tag may simply not have been fetched.
+                None if repo.is_shallow() => {
+                    return Err(format!(
+                        "since the last release tag: none is here, and {UNSHALLOW_HELP}"
+                    ))
+                }
+                None => {
+                    return Ok(Range {
+                        label: "since the last release tag (none yet)".into(),
+                        commits: Vec::new(),
+                        unbounded: true,
+                    })
+                }
             }
         }
         RangeSpec::Upstream => {
@@ -201,7 +223,11 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             parents: c.parent_ids().collect(),
         });
     }
-    Ok(Range { label, commits })
+    Ok(Range {
+        label,
+        commits,
+        unbounded: false,
+    })
 }
 
 /// The commits reachable from `include` and not from `exclude`, newest first (by commit time),
@@ -302,6 +328,31 @@ fn no_hash_verification_on_read() {
     ONCE.call_once(|| git2::opts::strict_hash_verification(false));
 }
 
+/// Whether a two-parent merge's tree is exactly what merging its parents gives, with no
+/// conflict: it adds nothing of its own (`Merge branch 'stable'`). Anything that cannot be
+/// worked out is "not clean".
+pub fn is_clean_merge(repo: &Repository, c: &CommitInfo) -> bool {
+    let [a, b] = c.parents.as_slice() else {
+        return false;
+    };
+    let (Ok(ours), Ok(theirs), Ok(merge)) = (
+        repo.find_commit(*a),
+        repo.find_commit(*b),
+        repo.find_commit(c.id),
+    ) else {
+        return false;
+    };
+    let Ok(mut index) = repo.merge_commits(&ours, &theirs, None) else {
+        return false;
+    };
+    if index.has_conflicts() {
+        return false;
+    }
+    index
+        .write_tree_to(repo)
+        .is_ok_and(|tree| tree == merge.tree_id())
+}
+
 /// The commits a merge brought in: reachable from its other parents, not from its first. The same
 /// cached walk as the range's, so commits the range already read are not read again.
 pub fn brought_in(repo: &Repository, merge: &CommitInfo) -> Result<Vec<Oid>, String> {
@@ -321,14 +372,66 @@ fn head_commit(repo: &Repository) -> Result<Oid, String> {
         .map_err(|_| "HEAD has no commits yet".to_string())
 }
 
-/// The newest tag reachable from `head` (by commit time), as `git describe --tags` finds it.
-pub fn last_tag(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, String> {
-    let mut tagged: std::collections::HashMap<Oid, String> = std::collections::HashMap::new();
+/// A release tag: a name with a version (`v1.2.3`, `1.2.3`, `axum-v0.8.9`, `release-2024.05`),
+/// split into its family (what comes before the version) and the version. Branch markers
+/// (`1.5.x`) and moving tags (`latest`, `stable`) are not releases.
+pub fn release_tag(name: &str) -> Option<(&str, &str)> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)^(.*?)(\d+(?:\.\d+)+(?:[-.+][0-9a-z][0-9a-z.+-]*)?)$").unwrap()
+    });
+    let c = re.captures(name)?;
+    let version = c.get(2)?.as_str();
+    if version.ends_with(".x") || version.ends_with(".X") {
+        return None;
+    }
+    Some((c.get(1).map_or("", |m| m.as_str()), version))
+}
+
+/// The previous release: the newest release tag of the project's own family reachable from
+/// `head` and not on `head` itself (when HEAD is the release being made, the range is what it
+/// adds to the one before). The family is HEAD's own tag's, else the one most tags belong to: in
+/// a monorepo, a sub-package's tag does not end the main package's range.
+pub fn previous_release(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, String> {
+    let mut tags: Vec<(String, Oid)> = Vec::new();
     for name in repo.tag_names(None).map_err(msg)?.iter().flatten() {
+        if release_tag(name).is_none() {
+            continue;
+        }
         if let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) {
             if let Ok(c) = obj.peel_to_commit() {
-                tagged.entry(c.id()).or_insert_with(|| name.to_string());
+                tags.push((name.to_string(), c.id()));
             }
+        }
+    }
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let family = |n: &str| release_tag(n).map_or("", |(f, _)| f).to_string();
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for (n, _) in &tags {
+        *counts.entry(family(n)).or_default() += 1;
+    }
+    let at_head: Vec<&String> = tags
+        .iter()
+        .filter(|(_, id)| *id == head)
+        .map(|(n, _)| n)
+        .collect();
+    let chosen = at_head
+        .iter()
+        .map(|n| family(n))
+        .max_by_key(|f| counts[f])
+        .or_else(|| {
+            counts
+                .iter()
+                .max_by_key(|(_, c)| **c)
+                .map(|(f, _)| f.clone())
+        })
+        .unwrap_or_default();
+    let mut tagged: std::collections::HashMap<Oid, String> = Default::default();
+    for (n, id) in &tags {
+        if *id != head && family(n) == chosen {
+            tagged.entry(*id).or_insert_with(|| n.clone());
         }
     }
     if tagged.is_empty() {
@@ -336,12 +439,9 @@ pub fn last_tag(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, S
     }
     // The same cached walk as the range's, so those commits are read only once.
     let found = reachable(repo, &[head], &[], &mut |id| tagged.contains_key(&id))?;
-    if let Some(c) = found.last() {
-        if let Some(name) = tagged.get(&c.id()) {
-            return Ok(Some((name.clone(), c.id())));
-        }
-    }
-    Ok(None)
+    Ok(found
+        .last()
+        .and_then(|c| tagged.get(&c.id()).map(|n| (n.clone(), c.id()))))
 }
 
 /// Commits at the edge of a shallow clone (their parents are missing).
@@ -475,6 +575,17 @@ fn remote_name(repo: &Repository, remote: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_tags_and_their_families() {
+        assert_eq!(release_tag("v1.2.3"), Some(("v", "1.2.3")));
+        assert_eq!(release_tag("3.1.3"), Some(("", "3.1.3")));
+        assert_eq!(release_tag("axum-v0.8.9"), Some(("axum-v", "0.8.9")));
+        assert_eq!(release_tag("v1.0.0-beta.1"), Some(("v", "1.0.0-beta.1")));
+        assert_eq!(release_tag("1.5.x"), None);
+        assert_eq!(release_tag("latest"), None);
+        assert_eq!(release_tag("v2"), None);
+    }
 
     #[test]
     fn parses_push_lines() {

@@ -31,7 +31,7 @@ pub struct GitCommits {
     /// Every commit carries a GPG or SSH signature (its presence; it is not verified here).
     #[serde(default)]
     pub require_signature: bool,
-    /// Authors whose commits are not examined (bots), as globs on `Name <email>`.
+    /// Authors (or committers) whose commits are not examined (bots), as globs on `Name <email>`.
     #[serde(default)]
     pub exempt_authors: IdentGlobs,
 }
@@ -60,6 +60,18 @@ pub struct Review {
     /// `Name <email>`.
     #[serde(default = "default_forge_committers")]
     pub forge_committers: IdentGlobs,
+    /// A commit applied by someone other than its author (a maintainer applying a contributor's
+    /// patch, a rebase-merge) was seen by a second person: that counts as review.
+    #[serde(default = "yes")]
+    pub committer_applied: bool,
+    /// A merge whose result is exactly the clean merge of its parents (`Merge branch 'stable'`,
+    /// a forward port of reviewed work) adds nothing of its own to review.
+    #[serde(default = "yes")]
+    pub clean_merges: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_trailers() -> Vec<String> {
@@ -140,7 +152,13 @@ impl Review {
         c.is_merge_by(&self.merge_subjects)
     }
 
-    fn evidence(&self, c: &CommitInfo) -> bool {
+    fn evidence(&self, c: &CommitInfo, clean_merge: &dyn Fn(&CommitInfo) -> bool) -> bool {
+        if self.committer_applied && c.applied_by_another() {
+            return true;
+        }
+        if self.clean_merges && c.parents.len() > 1 && clean_merge(c) {
+            return true;
+        }
         let subject = c.subject();
         if self
             .squash_subjects
@@ -171,6 +189,12 @@ impl Review {
                 "a commit by the forge ({})",
                 self.forge_committers.sources.join(", ")
             ));
+        }
+        if self.committer_applied {
+            parts.push("a commit applied by someone other than its author".into());
+        }
+        if self.clean_merges {
+            parts.push("a clean merge of reviewed work".into());
         }
         parts.join(", ")
     }
@@ -235,7 +259,14 @@ impl Kind for GitCommits {
                     .range
                     .clone()
                     .unwrap_or_else(|| "since-last-tag".into()),
-                pr_merges: self.review.as_ref().map(|r| r.merge_subjects.clone()),
+                // A merge commit with a squash subject (`Merge x (#12)`) is a PR merge too.
+                pr_merges: self.review.as_ref().map(|r| {
+                    r.merge_subjects
+                        .iter()
+                        .chain(&r.squash_subjects)
+                        .cloned()
+                        .collect()
+                }),
             }),
             ..Wants::default()
         }
@@ -254,7 +285,10 @@ impl Kind for GitCommits {
             Some(Err(RangeProblem::Error(e))) => return Outcome::error(e.clone()),
             Some(Ok(specs)) => specs,
         };
-        let signed = |id: git2::Oid| git.extract_signature(&id, None).is_ok();
+        let git_cx = GitCx {
+            signed: &|id| git.extract_signature(&id, None).is_ok(),
+            clean_merge: &|c| crate::inputs::history::is_clean_merge(git, c),
+        };
         let mut out = Outcome::pass();
         let empty = HashSet::new();
         for spec in specs {
@@ -267,6 +301,7 @@ impl Kind for GitCommits {
                     };
                     out = out.fail_with(e.clone(), vec![finding]);
                 }
+                Ok(range) if range.unbounded => out.extend([unbounded(check, &range.label)]),
                 Ok(range) => {
                     let rev = pass.reviewed.get(spec).unwrap_or(&empty);
                     out.extend(evaluate(
@@ -275,7 +310,7 @@ impl Kind for GitCommits {
                         &range.label,
                         &range.commits,
                         rev,
-                        &signed,
+                        &git_cx,
                     ));
                 }
             }
@@ -298,13 +333,17 @@ impl Kind for GitCommits {
     fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
         let message = sample.text("a commit sample is the commit message")?;
         let commits = [sample_commit(&message)];
+        let git_cx = GitCx {
+            signed: &|_| true,
+            clean_merge: &|_| false,
+        };
         Ok(evaluate(
             check,
             self,
             "sample",
             &commits,
             &Default::default(),
-            &|_| true,
+            &git_cx,
         )
         .len())
     }
@@ -312,19 +351,46 @@ impl Kind for GitCommits {
 
 /// Evaluates the commits of one range. `reviewed` holds commits known reviewed through a PR merge;
 /// `signed` says whether a commit carries a signature.
+/// What evaluation asks of the repository: whether a commit is signed, whether a merge is clean.
+struct GitCx<'a> {
+    signed: &'a dyn Fn(Oid) -> bool,
+    clean_merge: &'a dyn Fn(&CommitInfo) -> bool,
+}
+
+/// `since-last-tag` with no release tag: one finding that says how to bound the range, not one
+/// per commit of all history.
+fn unbounded(check: &Meta, label: &str) -> Finding {
+    let fields = [
+        ("range", label.to_string()),
+        ("pattern", "range".to_string()),
+    ];
+    Finding {
+        message: check.render(
+            || "no release tag is reachable from HEAD, so nothing marks what the last release shipped: tag the last release (`git tag v1.2.3 <commit>`), or give the range (`--range <last-deployed>..HEAD`, or `range:` in the check's params)".to_string(),
+            &fields,
+        ),
+        location: Location {
+            name: Some(label.to_string()),
+            ..Location::new(Input::Git)
+        },
+        evidence: None,
+    }
+}
+
 fn evaluate(
     check: &Meta,
     p: &GitCommits,
     range: &str,
     commits: &[CommitInfo],
     reviewed: &HashSet<Oid>,
-    signed: &dyn Fn(Oid) -> bool,
+    cx: &GitCx<'_>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let looked_for = p.review.as_ref().map(Review::looked_for);
+    // What was looked for is said once, with the first commit that has none of it.
+    let mut looked_for = p.review.as_ref().map(Review::looked_for);
     for c in commits {
         let author = c.author_ident();
-        if p.exempt_authors.is_match(&author) {
+        if p.exempt_authors.is_match(&author) || p.exempt_authors.is_match(&c.committer_ident()) {
             continue;
         }
         let subject = sanitize(&excerpt(c.subject(), 72));
@@ -332,12 +398,14 @@ fn evaluate(
         // (pattern, what is wrong, what was looked for)
         let mut problems: Vec<(String, String, Option<String>)> = Vec::new();
         if let Some(review) = &p.review {
-            let ok = reviewed.contains(&c.id) || review.is_pr_merge(c) || review.evidence(c);
+            let ok = reviewed.contains(&c.id)
+                || review.is_pr_merge(c)
+                || review.evidence(c, cx.clean_merge);
             if !ok {
                 problems.push((
                     "review".into(),
                     "no evidence of review".into(),
-                    looked_for.as_ref().map(|l| format!("looked for {l}")),
+                    looked_for.take().map(|l| format!("looked for {l}")),
                 ));
             }
         }
@@ -346,7 +414,7 @@ fn evaluate(
                 problems.push((sp.name.clone(), format!("{} commit", sp.name), None));
             }
         }
-        if p.require_signature && !signed(c.id) {
+        if p.require_signature && !(cx.signed)(c.id) {
             problems.push(("signature".into(), "not signed".into(), None));
         }
         for (pattern, what, evidence) in problems {
