@@ -247,3 +247,34 @@ fn examples_validate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// shipgate's own reports written into the repository are not scanned by the next run (or every
+/// finding would be found again inside them); a file that merely mentions shipgate still is.
+#[test]
+fn reports_written_into_the_repository_are_not_scanned_again() {
+    let t = leaky();
+    let (_, first) = t.json(&[]);
+    let count = |r: &serde_json::Value| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["findings"].as_array().unwrap().len())
+            .sum::<usize>()
+    };
+    for (format, name) in [
+        ("json", "report.json"),
+        ("sarif", "shipgate.sarif"),
+        ("junit", "junit.xml"),
+        ("github", "annotations.txt"),
+        ("markdown", "summary.md.txt"),
+        ("gitlab", "gl-code-quality.json"),
+        ("human", "report.log.txt"),
+    ] {
+        let (_, _, _) = t.run(&["run", "-f", format, "-o", name]);
+    }
+    t.write("notes.py", "# shipgate reports: see report.json\nP = '/home/bob/data/'\n");
+    let (_, again) = t.json(&[]);
+    assert_eq!(count(&again), count(&first) + 1, "{again:#}");
+    assert_eq!(again["repo"]["scan"]["skipped_reports"], 7);
+}

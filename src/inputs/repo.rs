@@ -63,6 +63,7 @@ impl RepoScan {
         self.stats.scanned += other.stats.scanned;
         self.stats.skipped_binary += other.stats.skipped_binary;
         self.stats.skipped_large += other.stats.skipped_large;
+        self.stats.skipped_reports += other.stats.skipped_reports;
         self.stats.not_scanned.extend(other.stats.not_scanned);
     }
 }
@@ -302,6 +303,10 @@ impl Visitor<'_, '_> {
                 let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF)];
                 if sniff.contains(&0) {
                     self.local.stats.skipped_binary += 1;
+                    return;
+                }
+                if crate::report::is_own_report(sniff) {
+                    self.local.stats.skipped_reports += 1;
                     return;
                 }
                 self.local.stats.scanned += 1;

@@ -47,6 +47,8 @@ pub fn render(r: &Report) -> Value {
             issues.push(json!({
                 "description": description,
                 "check_name": c.id,
+                // Code Climate's engine field: which tool made the issue.
+                "engine_name": "shipgate",
                 "fingerprint": fingerprint(&c.id, f),
                 "severity": severity,
                 "location": {"path": path, "lines": {"begin": line}},

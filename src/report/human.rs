@@ -96,9 +96,15 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         .max()
         .unwrap_or(10)
         .min(32);
-    // Skips are quiet: one line per reason, after the checks that ran.
+    // Skips are quiet: one line per reason, after the checks that ran. Manual items not
+    // confirmed are said together, with how to confirm them once.
     let mut skips: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut unconfirmed: Vec<&CheckResult> = Vec::new();
     for c in &r.checks {
+        if c.kind == "manual" && c.status == Status::Fail && c.findings.len() == 1 {
+            unconfirmed.push(c);
+            continue;
+        }
         if c.status == Status::Skip {
             let reason = c.reason.as_deref().unwrap_or("skipped");
             match skips.iter_mut().find(|(r, _)| *r == reason) {
@@ -109,6 +115,7 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         }
         check(c, width, st, out)?;
     }
+    manual_items(&unconfirmed, st, out)?;
     for (reason, ids) in &skips {
         let head = if ids.len() == 1 {
             format!("{:<width$}  {reason}", ids[0])
@@ -234,6 +241,42 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
         }
     }
     Ok(())
+}
+
+/// Manual items not confirmed: one line each, and how to confirm them, once.
+fn manual_items(items: &[&CheckResult], st: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let n = items.len();
+    writeln!(
+        out,
+        "{} {}",
+        format!("{:<8}", label(Status::Fail)).style(st.fail),
+        format!(
+            "{n} manual item{} not confirmed",
+            if n == 1 { "" } else { "s" }
+        )
+    )?;
+    let indent = " ".repeat(9);
+    for c in items {
+        let question = c.findings[0]
+            .message
+            .strip_prefix("not confirmed: ")
+            .and_then(|m| m.split(" — confirm with").next())
+            .unwrap_or(&c.title);
+        writeln!(
+            out,
+            "{indent}{}  {}",
+            c.id.style(st.path),
+            sanitize(question)
+        )?;
+    }
+    writeln!(
+        out,
+        "{indent}{} confirm them with `shipgate signoff` (it asks each), or `--confirm ID=\"comment\"`; `shipgate explain ID` says what each one means",
+        "help:".style(st.bold)
+    )
 }
 
 /// Notes: files not scanned, waivers that expired or matched nothing, the run's own notes.

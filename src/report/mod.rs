@@ -119,3 +119,21 @@ pub fn location_label(l: &Location) -> String {
     }
     crate::text::sanitize(&s)
 }
+
+/// Whether `head` (a file's first bytes) is one of shipgate's own reports, in any format: a
+/// report written into the repository (`-o report.json`) is not scanned by the next run, or every
+/// finding would be found again inside it.
+pub fn is_own_report(head: &[u8]) -> bool {
+    let h = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let t = h.trim_start();
+    let json_tool = h.contains("\"name\": \"shipgate\"") || h.contains("\"name\":\"shipgate\"");
+    (t.starts_with('{') && json_tool && (h.contains("\"verdict\"") || h.contains("sarif")))
+        || (t.starts_with('[') && h.contains("\"engine_name\": \"shipgate\""))
+        || t.starts_with("<?xml") && h.contains("<testsuites name=\"shipgate\"")
+        || t.starts_with("## shipgate: gate ")
+        || (t.starts_with("shipgate ") && h.contains(" · stage "))
+        || t.lines().next().is_some_and(|l| {
+            (l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice "))
+                && l.contains("title=shipgate ")
+        })
+}

@@ -143,6 +143,9 @@ pub struct ScanStats {
     pub scanned: u64,
     pub skipped_binary: u64,
     pub skipped_large: u64,
+    /// shipgate's own reports written into the repository: not scanned again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_reports: u64,
     /// The large files that were not scanned (path and size), so the report says what was missed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_scanned: Vec<NotScanned>,
