@@ -273,7 +273,10 @@ fn reports_written_into_the_repository_are_not_scanned_again() {
     ] {
         let (_, _, _) = t.run(&["run", "-f", format, "-o", name]);
     }
-    t.write("notes.py", "# shipgate reports: see report.json\nP = '/home/bob/data/'\n");
+    t.write(
+        "notes.py",
+        "# shipgate reports: see report.json\nP = '/home/bob/data/'\n",
+    );
     let (_, again) = t.json(&[]);
     assert_eq!(count(&again), count(&first) + 1, "{again:#}");
     assert_eq!(again["repo"]["scan"]["skipped_reports"], 7);
