@@ -249,14 +249,14 @@ fn manual_items(items: &[&CheckResult], st: &Styles, out: &mut dyn Write) -> io:
         return Ok(());
     }
     let n = items.len();
+    let what = format!(
+        "{n} manual item{} not confirmed",
+        if n == 1 { "" } else { "s" }
+    );
     writeln!(
         out,
-        "{} {}",
-        format!("{:<8}", label(Status::Fail)).style(st.fail),
-        format!(
-            "{n} manual item{} not confirmed",
-            if n == 1 { "" } else { "s" }
-        )
+        "{} {what}",
+        format!("{:<8}", label(Status::Fail)).style(st.fail)
     )?;
     let indent = " ".repeat(9);
     for c in items {
