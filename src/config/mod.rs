@@ -5,6 +5,7 @@
 
 pub mod raw;
 pub mod samples;
+pub mod signoff;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ pub struct Settings {
     pub exclude: GlobList,
     pub artifact_budgets: crate::inputs::artifact::Budgets,
     pub protected_branches: Vec<String>,
+    /// `signoff:` in `.shipgate.yaml`.
+    pub signoff: signoff::SignoffSettings,
 }
 
 /// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
@@ -47,6 +50,7 @@ impl Default for Settings {
             exclude: GlobList::default(),
             artifact_budgets: Default::default(),
             protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
+            signoff: Default::default(),
         }
     }
 }
@@ -510,6 +514,7 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     let mut out = Settings {
         max_file_size: s.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
         exclude: s.exclude.clone(),
+        signoff: signoff::SignoffSettings::from_raw(&raw.signoff, text, errors),
         ..Settings::default()
     };
     let b = &mut out.artifact_budgets;
