@@ -84,7 +84,7 @@ pub fn pre_push(
         }),
         ci_branch: env.ci_branch(),
         process_env: env.vars.clone(),
-        recorded: crate::signoff::confirmed_by_record(&repo),
+        recorded: crate::signoff::confirmed_by_record(&repo, &config),
         ..RunOptions::new(repo.root.clone())
     };
     let report = engine::run(&config, &repo, &opts)?;
