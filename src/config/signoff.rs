@@ -61,3 +61,38 @@ impl SignoffSettings {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> (SignoffSettings, Vec<ConfigError>) {
+        let mut errors = Vec::new();
+        let raw: super::super::raw::RawProject = yaml_serde::from_str(yaml).unwrap();
+        let s = SignoffSettings::from_raw(&raw.signoff, Some(yaml), &mut errors);
+        (s, errors)
+    }
+
+    #[test]
+    fn defaults_four_eyes_one_signer_no_unsigned_records() {
+        let (s, errors) = load("builtins: true\n");
+        assert!(errors.is_empty());
+        assert_eq!(s, SignoffSettings::default());
+        assert!(s.four_eyes && !s.allow_unsigned && s.required_signers == 1);
+        let (s, errors) = load("signoff:\n  four-eyes: false\n  required-signers: 2\n  allowed-signers: .shipgate/allowed_signers\n");
+        assert!(errors.is_empty());
+        assert!(!s.four_eyes && s.required_signers == 2);
+        assert_eq!(
+            s.allowed_signers.as_deref(),
+            Some(".shipgate/allowed_signers")
+        );
+    }
+
+    #[test]
+    fn zero_signers_and_paths_outside_the_repository_are_errors() {
+        let (_, errors) = load("signoff:\n  required-signers: 0\n  allowed-signers: /etc/x\n");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].line, Some(2));
+        assert!(errors[1].to_string().contains("relative to its root"));
+    }
+}

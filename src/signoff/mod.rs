@@ -259,16 +259,19 @@ impl Record {
             && confirmed(self) == confirmed(other)
     }
 
-    /// The distinct signers of the signatures, by email (lowercased), in signing order.
+    /// The distinct signers of the signatures, by email (lowercased), in signing order: a second
+    /// signature by the same email, or with the same key, is not another signer.
     pub fn distinct_signers(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut keys: Vec<&str> = Vec::new();
         for s in &self.signatures {
             let email = signing::email_of(&s.signer)
                 .unwrap_or(&s.signer)
                 .to_ascii_lowercase();
-            if !out.contains(&email) {
+            if !out.contains(&email) && !keys.contains(&s.key.as_str()) {
                 out.push(email);
             }
+            keys.push(&s.key);
         }
         out
     }
@@ -788,6 +791,141 @@ pub fn human_age(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(artifact: &str, signers: &[(&str, &str)]) -> Record {
+        Record {
+            version: RECORD_VERSION,
+            kind: RECORD_KIND.into(),
+            commit: "c0ffee".into(),
+            signer: signers.first().map_or("R <r@x>", |s| s.0).into(),
+            at: "2026-11-18T10:00:00+01:00[Europe/Berlin]".into(),
+            stage: Stage::Release,
+            artifacts: vec![RecordArtifact {
+                path: artifact.into(),
+                sha256: "ab".repeat(32),
+            }],
+            checks: vec![RecordCheck {
+                id: "rollback-plan".into(),
+                status: "pass".into(),
+            }],
+            confirmations: vec![Confirmation {
+                id: "rollback-plan".into(),
+                question: "q".into(),
+                how: "flag".into(),
+                comment: Some("first".into()),
+            }],
+            overrides: Vec::new(),
+            report_sha256: String::new(),
+            report: Value::Null,
+            signatures: signers
+                .iter()
+                .map(|(who, key)| Signature {
+                    format: "ssh".into(),
+                    key: (*key).into(),
+                    signer: (*who).into(),
+                    signed_at: "2026-11-18T10:00:00+01:00[Europe/Berlin]".into(),
+                    signature: "sig".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_payload_is_the_record_without_signatures_and_the_signature_s_own_fields() {
+        let r = record("a.tgz", &[("R <r@x>", "K1")]);
+        let signed = serde_json::to_value(&r).unwrap();
+        let mut unsigned = signed.clone();
+        unsigned["signatures"] = serde_json::json!([]);
+        let p = payload(&signed, "ssh", "R <r@x>", "t");
+        assert_eq!(
+            p,
+            payload(&unsigned, "ssh", "R <r@x>", "t"),
+            "signatures excluded"
+        );
+        assert_ne!(
+            p,
+            payload(&signed, "ssh", "S <s@x>", "t"),
+            "the signer is signed"
+        );
+        assert_ne!(
+            p,
+            payload(&signed, "ssh", "R <r@x>", "u"),
+            "the time is signed"
+        );
+        let text = String::from_utf8(p).unwrap();
+        assert!(text.starts_with(r#"{"record":{"artifacts":"#), "{text}");
+        assert!(
+            text.ends_with(r#""signature":{"format":"ssh","signed_at":"t","signer":"R <r@x>"}}"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_second_signer_co_signs_the_same_release_while_signers_are_missing() {
+        let first = record("a.tgz", &[("R <r@x>", "K1")]);
+        let history = History {
+            records: vec![serde_json::to_value(&first).unwrap()],
+        };
+        let mut mine = record("a.tgz", &[]);
+        mine.confirmations[0].comment = Some("other words".into());
+        assert_eq!(
+            place(&history, &mine, "A <A@X>", 2),
+            Placement::CoSign {
+                signers: vec!["r@x".into()]
+            }
+        );
+        assert_eq!(
+            place(&history, &mine, "R <R@x>", 2),
+            Placement::AlreadySigned
+        );
+        assert_eq!(
+            place(&history, &mine, "A <a@x>", 1),
+            Placement::New,
+            "complete"
+        );
+        let other = record("b.tgz", &[]);
+        assert_eq!(
+            place(&history, &other, "A <a@x>", 2),
+            Placement::New,
+            "another release"
+        );
+        assert_eq!(
+            place(&History::default(), &mine, "A <a@x>", 2),
+            Placement::New
+        );
+    }
+
+    #[test]
+    fn distinct_signers_by_email_and_by_key() {
+        let r = record(
+            "a",
+            &[
+                ("R <r@x>", "K1"),
+                ("R <R@X>", "K2"),
+                ("A <a@x>", "K1"),
+                ("B <b@x>", "K3"),
+            ],
+        );
+        assert_eq!(r.distinct_signers(), vec!["r@x".to_string(), "b@x".into()]);
+    }
+
+    #[test]
+    fn a_note_holds_a_history_or_one_record() {
+        assert_eq!(
+            History::parse(r#"[{"a":1},{"b":2}]"#)
+                .unwrap()
+                .records
+                .len(),
+            2
+        );
+        assert_eq!(History::parse(r#"{"a":1}"#).unwrap().records.len(), 1);
+        assert!(History::parse("[]").is_err());
+        assert!(History::parse("nope")
+            .unwrap_err()
+            .contains("not a readable"));
+        let h = History::parse(r#"{"a":1}"#).unwrap();
+        assert_eq!(History::parse(&h.text()).unwrap().records, h.records);
+    }
 
     #[test]
     fn canonical_json_sorts_keys_and_drops_whitespace() {

@@ -578,3 +578,36 @@ fn verify_openpgp(
     }
     Ok(Ok(()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_principal_is_the_signer_s_email() {
+        assert_eq!(
+            email_of("Rel Eng <rel@example.com>"),
+            Some("rel@example.com")
+        );
+        assert_eq!(email_of("rel@example.com"), Some("rel@example.com"));
+        assert_eq!(email_of("Rel Eng"), None);
+        assert_eq!(email_of("Rel <>"), None);
+    }
+
+    #[test]
+    fn literal_keys_and_key_files() {
+        assert!(is_literal_ssh_key("key::ssh-ed25519 AAAA x"));
+        assert!(is_literal_ssh_key("ssh-ed25519 AAAA"));
+        assert!(!is_literal_ssh_key("~/.ssh/id_ed25519.pub"));
+        assert_eq!(
+            strip_key_prefix(" key::ssh-ed25519 AAAA "),
+            "ssh-ed25519 AAAA"
+        );
+        let k = SigningKey {
+            format: Format::Ssh,
+            key: Key::Literal("ssh-ed25519 AAAAC3Nz comment".into()),
+            program: "ssh-keygen".into(),
+        };
+        assert_eq!(k.describe(), "SSH key ssh-ed25519 AAAAC3Nz (in ssh-agent)");
+    }
+}
