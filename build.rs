@@ -1,8 +1,21 @@
 //! Embeds the built-in checklist (`checks/*.yaml`) in the binary, so `shipgate run` works with no
-//! configuration. The list is generated so a new check file needs no code change.
+//! configuration. The list is generated so a new check file needs no code change. Also tells the
+//! tests whether `gpg` is installed (`cfg(has_gpg)`).
 use std::{env, fs, path::Path};
 
 fn main() {
+    // The sign-off tests that need OpenPGP run where `gpg` is installed and are ignored, saying
+    // so, where it is not.
+    println!("cargo::rustc-check-cfg=cfg(has_gpg)");
+    println!("cargo:rerun-if-env-changed=PATH");
+    let gpg = std::process::Command::new("gpg")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if gpg.is_ok_and(|s| s.success()) {
+        println!("cargo:rustc-cfg=has_gpg");
+    }
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("checks");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)

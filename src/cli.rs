@@ -217,6 +217,9 @@ pub enum SignoffAction {
         /// Verify as if now were this instant.
         #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
         at: Option<jiff::Timestamp>,
+        /// Also list every sign-off recorded for HEAD: who signed when, which artifacts, valid or not.
+        #[arg(long)]
+        history: bool,
     },
 }
 

@@ -85,7 +85,7 @@ pub fn pre_push(
         ci_branch: env.ci_branch(),
         ci_tag: env.ci_tag(),
         process_env: env.vars.clone(),
-        recorded: crate::signoff::confirmed_by_record(&repo),
+        recorded: crate::signoff::confirmed_by_record(&repo, &config),
         ..RunOptions::new(repo.root.clone())
     };
     let report = engine::run(&config, &repo, &opts)?;

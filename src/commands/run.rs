@@ -27,7 +27,7 @@ pub fn execute(
         threads: args.threads,
         ..options(&args.inputs, repo.root.clone(), args.stage, env)
     };
-    opts.recorded = crate::signoff::confirmed_by_record(&repo);
+    opts.recorded = crate::signoff::confirmed_by_record(&repo, &config);
     let report = {
         let _progress = crate::progress::Progress::start(
             opts.counters.as_ref(),

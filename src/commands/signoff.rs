@@ -1,6 +1,7 @@
 //! `shipgate signoff` and `shipgate signoff verify`: the release stage's automatic checks, then each
-//! manual item asked at the terminal (or confirmed with flags), then the record stored as a git
-//! note; and the check of a record before a deploy.
+//! manual item asked at the terminal (or confirmed with flags), then the record signed with the
+//! signer's key from git's configuration and stored in the commit's sign-off history (a git note);
+//! and the check of the newest record before a deploy, with the history on request.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -15,8 +16,11 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::inputs::git::RepoHandle;
 use crate::output::write_atomic;
-use crate::report::model::Status;
-use crate::signoff::{self, Confirmation, Record, VerifyRequest, NOTES_REF};
+use crate::report::model::{ArtifactInfo, Status};
+use crate::signoff::signing::{self, SigningKey};
+use crate::signoff::{
+    self, Confirmation, Context, History, Placement, Record, VerifyRequest, NOTES_REF,
+};
 use crate::types::Stage;
 
 pub fn execute(
@@ -32,16 +36,22 @@ pub fn execute(
             artifact,
             max_age,
             at,
-        }) => verify(
-            &repo,
-            &config,
-            &VerifyRequest {
-                record: record.as_deref(),
-                artifacts: artifact,
-                max_age: max_age.as_deref(),
-                at: *at,
-            },
-        ),
+            history,
+        }) => {
+            if *history {
+                show_history(&repo, &config, record.as_deref())?;
+            }
+            verify(
+                &repo,
+                &config,
+                &VerifyRequest {
+                    record: record.as_deref(),
+                    artifacts: artifact,
+                    max_age: max_age.as_deref(),
+                    at: *at,
+                },
+            )
+        }
         None => sign(&repo, &config, args, env, color),
     }
 }
@@ -64,6 +74,43 @@ fn signer(git: &git2::Repository, given: Option<&String>) -> Result<String, Erro
     ))
 }
 
+/// The signing key from git's configuration; `None` (an unsigned record) only when
+/// `signoff.allow-unsigned` allows it.
+fn signing_key(git: &git2::Repository, config: &Config) -> Result<Option<SigningKey>, Error> {
+    match signing::signing_key(git).map_err(Error::Usage)? {
+        Some(k) => Ok(Some(k)),
+        None if config.settings.signoff.allow_unsigned => Ok(None),
+        None => Err(Error::Usage(
+            "no signing key: a sign-off is signed with your key from git's configuration, as signed commits are. \
+Set one (SSH: git config gpg.format ssh && git config user.signingKey ~/.ssh/id_ed25519.pub; OpenPGP: git config user.signingKey KEYID), \
+or allow unsigned records in .shipgate.yaml with `signoff: {allow-unsigned: true}`"
+                .into(),
+        )),
+    }
+}
+
+/// The manual items of the release stage, and the confirmations given by flags (id → comment).
+fn manual_items<'c>(
+    config: &'c Config,
+    args: &SignoffArgs,
+) -> (Vec<&'c Check>, BTreeMap<String, Option<String>>) {
+    let manual: Vec<&Check> = config
+        .checks
+        .iter()
+        .filter(|c| c.spec.prompt().is_some() && !c.off && c.runs_in(Stage::Release))
+        .collect();
+    let mut flags: BTreeMap<String, Option<String>> =
+        args.inputs.confirms.iter().cloned().collect();
+    if let Some(comment) = &args.confirm_all {
+        for c in &manual {
+            flags
+                .entry(c.id.clone())
+                .or_insert_with(|| Some(comment.clone()));
+        }
+    }
+    (manual, flags)
+}
+
 fn sign(
     repo: &RepoHandle,
     config: &Config,
@@ -81,21 +128,20 @@ fn sign(
             "HEAD has no commits yet: there is nothing to sign off".into(),
         ));
     };
-    let signer = signer(git, args.signer.as_ref())?;
-    let manual: Vec<&Check> = config
-        .checks
-        .iter()
-        .filter(|c| c.spec.prompt().is_some() && !c.off && c.runs_in(Stage::Release))
-        .collect();
-    let mut flags: BTreeMap<String, Option<String>> =
-        args.inputs.confirms.iter().cloned().collect();
-    if let Some(comment) = &args.confirm_all {
-        for c in &manual {
-            flags
-                .entry(c.id.clone())
-                .or_insert_with(|| Some(comment.clone()));
-        }
+    if args.inputs.at.is_some() {
+        return Err(Error::Usage(
+            "--at is for what-if runs (`shipgate run --stage release --at …`): a sign-off is evaluated and recorded at the real time, so `shipgate signoff` does not take --at".into(),
+        ));
     }
+    let signer = signer(git, args.signer.as_ref())?;
+    let key = signing_key(git, config)?;
+    let cx = Context::new(git, &repo.root, config);
+    let mut out = io::stdout().lock();
+    if let Some(why) = cx.objection(&signer)? {
+        let _ = writeln!(out, "sign-off refused: {why}. Nothing was recorded.");
+        return Ok(ExitStatus::Fail);
+    }
+    let (manual, flags) = manual_items(config, args);
     let pending: Vec<&Check> = manual
         .iter()
         .copied()
@@ -118,7 +164,6 @@ fn sign(
         ..run.operator()
     };
     let report = evaluation.finish(&operator);
-    let mut out = io::stdout().lock();
     let _ = crate::report::write(&report, crate::report::Format::Human, color, &mut out);
     let blocking: Vec<&str> = report
         .checks
@@ -135,12 +180,13 @@ fn sign(
         return Ok(ExitStatus::from(&report));
     }
 
+    let arts = &report.artifacts;
     let mut confirmations: Vec<Confirmation> = manual
         .iter()
         .filter_map(|c| {
             flags.get(&c.id).map(|comment| Confirmation {
                 id: c.id.clone(),
-                question: question(c),
+                question: question(c, arts),
                 how: "flag".into(),
                 comment: comment.clone(),
             })
@@ -153,20 +199,9 @@ fn sign(
         let _ = writeln!(out, "\nManual items ({}):", pending.len());
     }
     for c in &pending {
-        match ask_item(&mut ask, &mut out, c)? {
+        match ask_item(&mut ask, &mut out, c, arts)? {
             Some(conf) => confirmations.push(conf),
             None => return Ok(ExitStatus::Fail),
-        }
-    }
-    let short = &head[..12];
-    if env.stdin_terminal {
-        let a = ask.ask(
-            &mut out,
-            &format!("\nSign off the release of {short} as {signer}? [y/N] "),
-        )?;
-        if !matches!(a.to_ascii_lowercase().as_str(), "y" | "yes") {
-            let _ = writeln!(out, "not signed off. Nothing was recorded.");
-            return Ok(ExitStatus::Fail);
         }
     }
 
@@ -182,24 +217,159 @@ fn sign(
     }
     let report = evaluation.finish(&operator);
     let record = Record::new(&report, &signer, confirmations);
-    let text =
-        serde_json::to_string_pretty(&record).map_err(|e| Error::Other(e.to_string()))? + "\n";
-    signoff::store(git, &head, &record, &text)?;
-    if let Some(path) = &args.record {
-        write_atomic(path, text.as_bytes())?;
+    let signed = Signing {
+        cx: &cx,
+        head: &head,
+        signer: &signer,
+        key: key.as_ref(),
+        terminal: env.stdin_terminal,
+        record_file: args.record.as_deref(),
+    };
+    signed.finish(record, &mut ask, &mut out)
+}
+
+/// The last part of a sign-off: where the signature goes, the final question, signing, storing.
+struct Signing<'a> {
+    cx: &'a Context<'a>,
+    head: &'a str,
+    signer: &'a str,
+    key: Option<&'a SigningKey>,
+    terminal: bool,
+    record_file: Option<&'a Path>,
+}
+
+impl Signing<'_> {
+    fn finish<I: Iterator<Item = io::Result<String>>>(
+        &self,
+        record: Record,
+        ask: &mut Asker<I>,
+        out: &mut dyn Write,
+    ) -> Result<ExitStatus, Error> {
+        let (git, config) = (self.cx.git, self.cx.config);
+        let required = config.settings.signoff.required_signers;
+        let short = &self.head[..12];
+        let mut history = match signoff::load_history(git, self.head) {
+            Ok(h) => h,
+            Err(why) => {
+                let _ = writeln!(out, "\nnote: the sign-off note on {short} is not readable ({why}); it is replaced by this sign-off (git log -p {NOTES_REF} still has it).");
+                History::default()
+            }
+        };
+        let placement = if self.key.is_some() {
+            signoff::place(&history, &record, self.signer, required)
+        } else {
+            Placement::New
+        };
+        let first = history
+            .newest()
+            .and_then(|v| v["signer"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let what = match &placement {
+            Placement::AlreadySigned => {
+                let _ = writeln!(out, "\nnot signed: you ({}) already signed the newest sign-off of {short}, which needs {required} distinct signers: another person signs off the same release. Nothing was recorded.", self.signer);
+                return Ok(ExitStatus::Fail);
+            }
+            Placement::CoSign { .. } => format!("Co-sign the sign-off of {short} by {first}"),
+            Placement::New => format!("Sign off the release of {short}"),
+        };
+        if self.terminal {
+            let a = ask.ask(out, &format!("\n{what} as {}? [y/N] ", self.signer))?;
+            if !matches!(a.to_ascii_lowercase().as_str(), "y" | "yes") {
+                let _ = writeln!(out, "not signed off. Nothing was recorded.");
+                return Ok(ExitStatus::Fail);
+            }
+        }
+        let mut value = match placement {
+            Placement::CoSign { .. } => history.records.pop().expect("placed on the newest"),
+            _ => serde_json::to_value(&record).map_err(|e| Error::Other(e.to_string()))?,
+        };
+        let now = jiff::Zoned::now().with_time_zone(engine::time_zone(config));
+        let mut notes = Vec::new();
+        if let Some(key) = self.key {
+            let sig = signoff::sign(key, self.cx.root, &mut value, self.signer, &now)?;
+            if let Some(why) = self.self_check(&value, &sig, &mut notes)? {
+                let _ = writeln!(out, "\nnot signed off: your signature would not verify: {why}. Nothing was recorded.");
+                return Ok(ExitStatus::Fail);
+            }
+            notes.insert(0, format!("signed with {} ({})", key.describe(), sig.key));
+        }
+        let text =
+            serde_json::to_string_pretty(&value).map_err(|e| Error::Other(e.to_string()))? + "\n";
+        history.records.push(value);
+        signoff::store(git, self.head, self.signer, &history)?;
+        if let Some(path) = self.record_file {
+            write_atomic(path, text.as_bytes())?;
+        }
+        let done: Record = serde_json::from_str(&text).map_err(|e| Error::Other(e.to_string()))?;
+        self.report(out, &done, &placement, &first, &notes);
+        Ok(ExitStatus::Pass)
     }
-    let _ = writeln!(
-        out,
-        "\nsigned off {short} as {signer} at {}: {} confirmation(s), {} override(s).",
-        record.at,
-        record.confirmations.len(),
-        record.overrides.len()
-    );
-    let _ = writeln!(out, "the record is the git note {NOTES_REF} on {short}; share it with: git push origin {NOTES_REF}");
-    if let Some(p) = &args.record {
-        let _ = writeln!(out, "and was written to {}", p.display());
+
+    /// Verifies the new signature as `signoff verify` will: `Some(why)` when it would not pass.
+    fn self_check(
+        &self,
+        value: &serde_json::Value,
+        sig: &signoff::Signature,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<String>, Error> {
+        if sig.format == "ssh" && self.cx.verifier.allowed_signers.is_none() {
+            notes.push("no allowed-signers file here to check your key against: `signoff verify` needs one (signoff.allowed-signers in .shipgate.yaml, or git's gpg.ssh.allowedSignersFile)".into());
+            return Ok(None);
+        }
+        Ok(self.cx.check_signature(value, sig)?.err())
     }
-    Ok(ExitStatus::Pass)
+
+    fn report(
+        &self,
+        out: &mut dyn Write,
+        rec: &Record,
+        placement: &Placement,
+        first: &str,
+        notes: &[String],
+    ) {
+        let short = &self.head[..12];
+        let required = self.cx.config.settings.signoff.required_signers as usize;
+        let signers = rec.distinct_signers().len();
+        match placement {
+            Placement::CoSign { .. } => {
+                let _ = writeln!(
+                    out,
+                    "\nco-signed the sign-off of {short} by {first} (made at {}) as {}.",
+                    rec.at, self.signer
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "\nsigned off {short} as {} at {}: {} confirmation(s), {} override(s).",
+                    self.signer,
+                    rec.at,
+                    rec.confirmations.len(),
+                    rec.overrides.len()
+                );
+            }
+        }
+        for n in notes {
+            let _ = writeln!(out, "{n}");
+        }
+        if self.key.is_none() {
+            let _ = writeln!(out, "the record is UNSIGNED: git's configuration has no signing key (user.signingKey), and signoff.allow-unsigned is set in .shipgate.yaml. Anyone who can push {NOTES_REF} could write a record like it.");
+        } else if signers < required {
+            let _ = writeln!(out, "{signers} of {required} required signers: the sign-off is incomplete until another person signs off the same release (`shipgate signoff` on {short}).");
+        } else if required > 1 {
+            let _ = writeln!(
+                out,
+                "{signers} of {required} required signers: the sign-off is complete."
+            );
+        }
+        if rec.artifacts.is_empty() {
+            let _ = writeln!(out, "no artifact is bound to this sign-off (no --artifact): `signoff verify --artifact` will accept none.");
+        }
+        let _ = writeln!(out, "the record is in the sign-off history of {short}, the git note {NOTES_REF}; share it with: git push origin {NOTES_REF}");
+        if let Some(p) = self.record_file {
+            let _ = writeln!(out, "and was written to {}", p.display());
+        }
+    }
 }
 
 /// Reads answers from standard input.
@@ -227,12 +397,18 @@ fn ask_item<I: Iterator<Item = io::Result<String>>>(
     ask: &mut Asker<I>,
     out: &mut dyn Write,
     c: &Check,
+    arts: &[ArtifactInfo],
 ) -> Result<Option<Confirmation>, Error> {
-    let _ = writeln!(out, "\n{} — {}", c.id, question(c));
+    let q = question(c, arts);
+    let _ = writeln!(out, "\n{} — {q}", c.id);
     if let Some(g) = guidance(c) {
         for l in g.trim().lines() {
             let _ = writeln!(out, "    {l}");
         }
+    }
+    if about_artifact(c) && arts.is_empty() {
+        let _ = writeln!(out, "    No artifact is bound to this sign-off: no --artifact was given, so the record names none");
+        let _ = writeln!(out, "    and `signoff verify --artifact` accepts none. To bind the build you deploy: shipgate signoff --artifact PATH");
     }
     loop {
         let a = ask
@@ -260,16 +436,34 @@ fn ask_item<I: Iterator<Item = io::Result<String>>>(
     let comment = ask.ask(out, "  comment (optional): ")?;
     Ok(Some(Confirmation {
         id: c.id.clone(),
-        question: question(c),
+        question: q,
         how: "prompt".into(),
         comment: (!comment.is_empty()).then_some(comment),
     }))
 }
 
-fn question(c: &Check) -> String {
-    c.spec
+fn about_artifact(c: &Check) -> bool {
+    c.spec.prompt().is_some_and(|p| p.about_artifact)
+}
+
+/// The question as asked and recorded: an item about the artifact names the artifacts bound to
+/// the sign-off, or says that none is.
+fn question(c: &Check, arts: &[ArtifactInfo]) -> String {
+    let q = c
+        .spec
         .prompt()
-        .map_or_else(|| c.title.clone(), |p| p.question.to_string())
+        .map_or_else(|| c.title.clone(), |p| p.question.to_string());
+    if !about_artifact(c) {
+        return q;
+    }
+    if arts.is_empty() {
+        return format!("{q} (no artifact is bound to this sign-off)");
+    }
+    let named: Vec<String> = arts
+        .iter()
+        .map(|a| format!("{} sha256 {}", a.path, &a.sha256[..a.sha256.len().min(16)]))
+        .collect();
+    format!("{q} (artifact: {})", named.join(", "))
 }
 
 fn guidance(c: &Check) -> Option<String> {
@@ -279,12 +473,75 @@ fn guidance(c: &Check) -> Option<String> {
         .or_else(|| c.help.clone())
 }
 
+/// A recorded time in the configured zone.
+fn when(config: &Config, at: &str) -> String {
+    at.parse::<jiff::Zoned>().map_or_else(
+        |_| at.to_string(),
+        |z| {
+            z.with_time_zone(engine::time_zone(config))
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        },
+    )
+}
+
+fn show_history(repo: &RepoHandle, config: &Config, file: Option<&Path>) -> Result<(), Error> {
+    let entries = match signoff::history(repo, config, file)? {
+        Ok(e) => e,
+        Err(why) => {
+            println!("sign-off history: {why}");
+            return Ok(());
+        }
+    };
+    println!(
+        "sign-off history ({} record(s), oldest first):",
+        entries.len()
+    );
+    for (i, e) in entries.iter().enumerate() {
+        let valid = match &e.valid {
+            Ok(None) => "valid".to_string(),
+            Ok(Some(why)) => format!("valid, unsigned: {why}"),
+            Err(why) => format!("NOT valid: {why}"),
+        };
+        let Some(r) = &e.record else {
+            println!("  #{} {valid}", i + 1);
+            continue;
+        };
+        println!(
+            "  #{} made {} by {}: {valid}",
+            i + 1,
+            when(config, &r.at),
+            r.signer
+        );
+        for s in &r.signatures {
+            println!(
+                "      signed by {} at {} ({} key {})",
+                s.signer,
+                when(config, &s.signed_at),
+                s.format,
+                s.key
+            );
+        }
+        if r.signatures.is_empty() {
+            println!("      no signature");
+        }
+        for a in &r.artifacts {
+            println!("      artifact {} sha256 {}", a.path, &a.sha256[..16]);
+        }
+        if r.artifacts.is_empty() {
+            println!("      no artifact bound");
+        }
+    }
+    println!();
+    Ok(())
+}
+
 fn verify(
     repo: &RepoHandle,
     config: &Config,
     req: &VerifyRequest<'_>,
 ) -> Result<ExitStatus, Error> {
-    let v = match signoff::verify(repo, req)? {
+    let v = match signoff::verify(repo, config, req)? {
         Ok(v) => v,
         Err(why) => {
             eprintln!("sign-off NOT verified: {why}");
@@ -301,6 +558,18 @@ fn verify(
             .strftime("%Y-%m-%d %H:%M %Z"),
         signoff::human_age(v.age_secs)
     );
+    if let Some(why) = &v.unsigned {
+        println!("  UNSIGNED: {why}");
+    }
+    for s in &rec.signatures {
+        println!(
+            "  signed by {} at {} ({} key {})",
+            s.signer,
+            when(config, &s.signed_at),
+            s.format,
+            s.key
+        );
+    }
     for c in &rec.confirmations {
         println!(
             "  confirmed {}: {}{}",
@@ -317,6 +586,9 @@ fn verify(
     }
     for a in &rec.artifacts {
         println!("  artifact {} sha256 {}", a.path, &a.sha256[..16]);
+    }
+    if rec.artifacts.is_empty() {
+        println!("  no artifact is bound to this sign-off");
     }
     Ok(ExitStatus::Pass)
 }

@@ -5,6 +5,7 @@
 
 pub mod raw;
 pub mod samples;
+pub mod signoff;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ pub struct Settings {
     pub protected_branches: Vec<String>,
     /// What does not ship: the one notion every repository check's `scope` uses.
     pub materials: crate::inputs::material::Materials,
+    /// `signoff:` in `.shipgate.yaml`.
+    pub signoff: signoff::SignoffSettings,
 }
 
 /// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
@@ -59,6 +62,7 @@ impl Default for Settings {
             artifact_budgets: Default::default(),
             protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
             materials: Default::default(),
+            signoff: Default::default(),
         }
     }
 }
@@ -522,6 +526,7 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     let mut out = Settings {
         max_file_size: s.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
         exclude: s.exclude.clone(),
+        signoff: signoff::SignoffSettings::from_raw(&raw.signoff, text, errors),
         ..Settings::default()
     };
     let b = &mut out.artifact_budgets;

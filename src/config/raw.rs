@@ -81,6 +81,9 @@ pub struct RawProject {
     pub settings: RawSettings,
     #[serde(default)]
     pub waivers: Vec<RawWaiver>,
+    /// Release sign-off: signatures, allowed signers, four eyes.
+    #[serde(default)]
+    pub signoff: RawSignoff,
 }
 
 #[derive(Debug, Deserialize, Default, Clone, schemars::JsonSchema)]
@@ -175,4 +178,24 @@ pub struct RawWaiver {
     /// `YYYY-MM-DD`: from this day on the waiver no longer waives.
     #[serde(default)]
     pub expires: Option<Day>,
+}
+
+/// `signoff:` in `.shipgate.yaml` (see `config::signoff`).
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSignoff {
+    /// Without a signing key in git's configuration, make unsigned records (saying so), and let
+    /// `signoff verify` accept unsigned and version-1 records (default false).
+    #[serde(default)]
+    pub allow_unsigned: Option<bool>,
+    /// The SSH allowed-signers file signatures are verified against, relative to the repository
+    /// root (default: git's `gpg.ssh.allowedSignersFile`).
+    #[serde(default)]
+    pub allowed_signers: Option<String>,
+    /// Nobody who authored or committed a commit of the released range signs it off (default true).
+    #[serde(default)]
+    pub four_eyes: Option<bool>,
+    /// How many distinct people sign the same record (default 1).
+    #[serde(default)]
+    pub required_signers: Option<u32>,
 }

@@ -18,6 +18,10 @@ pub struct Manual {
     /// What a good answer means, shown when asking.
     #[serde(default)]
     pub guidance: Option<String>,
+    /// The question is about the artifact being released: `shipgate signoff` names the artifact
+    /// bound to the sign-off with the question, or says that none is (no `--artifact`).
+    #[serde(default)]
+    pub about_artifact: bool,
 }
 
 impl Kind for Manual {
@@ -57,6 +61,7 @@ impl Kind for Manual {
         Some(Prompt {
             question: &self.question,
             guidance: self.guidance.as_deref(),
+            about_artifact: self.about_artifact,
         })
     }
 }

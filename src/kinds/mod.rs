@@ -124,6 +124,9 @@ pub struct Borrowing<'a> {
 pub struct Prompt<'a> {
     pub question: &'a str,
     pub guidance: Option<&'a str>,
+    /// The item is about the artifact being released (`about-artifact`): the sign-off names the
+    /// artifact it binds, or says that none is bound.
+    pub about_artifact: bool,
 }
 
 /// What `shipgate windows` gives a clock kind.
