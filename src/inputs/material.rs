@@ -141,6 +141,8 @@ const TEST: &[&str] = &[
     "test.rs",
     "*.feature",
     "*.snap",
+    // Rails' test environment: loaded by the test suite only.
+    "config/environments/test.rb",
 ];
 
 const EXAMPLE: &[&str] = &[
@@ -263,6 +265,8 @@ const TOOLING: &[&str] = &[
     ".husky/",
     "lefthook.yml",
     ".pre-commit-config.yaml",
+    // Rails' development environment: loaded on developers' machines only.
+    "config/environments/development.rb",
 ];
 
 /// The default globs of each category.
@@ -613,6 +617,8 @@ mod tests {
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
         assert_eq!(m.of("src/main.rs"), None);
         assert_eq!(m.of("config/production.yml"), None);
+        assert_eq!(m.of("config/environments/test.rb"), Some(Material::Test));
+        assert_eq!(m.of("config/environments/production.rb"), None);
         let m = Materials::new(&[], &["docs/api/".into()]).unwrap();
         assert_eq!(m.of("docs/api/server.js"), None, "shipped anyway");
         assert!(Scope::Shipped.covers(Some(Material::Tooling)));
