@@ -83,6 +83,10 @@ impl RangeSpec {
 pub struct Range {
     pub label: String,
     pub commits: Vec<CommitInfo>,
+    /// The range's ends: the commits it starts from (the tip) and those it excludes (what the
+    /// target already has), for kinds that compare trees rather than read commits.
+    pub include: Vec<Oid>,
+    pub exclude: Vec<Oid>,
 }
 
 /// Why a check has no range to examine: it does not apply (a push to a feature branch), or the
@@ -201,7 +205,12 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             parents: c.parent_ids().collect(),
         });
     }
-    Ok(Range { label, commits })
+    Ok(Range {
+        label,
+        commits,
+        include,
+        exclude,
+    })
 }
 
 /// The commits reachable from `include` and not from `exclude`, newest first (by commit time),
