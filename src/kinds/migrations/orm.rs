@@ -870,12 +870,13 @@ pub fn alembic(cx: &mut Cx<'_, '_>) {
         let end = src.block_end(at, Lang::Python);
         cx.down.push((at, end));
         let body_start = src.text[at..end].find(':').map_or(end, |k| at + k + 1);
+        // Only `pass`, docstrings and comments: nothing is undone.
         let body = src.code[body_start..end]
-            .replace("pass", "")
-            .replace("\"\"\"\"\"\"", "")
-            .replace("''''''", "")
-            .replace("\"\"", "")
-            .replace("''", "");
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && *l != "pass")
+            .filter(|l| !l.chars().all(|c| c == '"' || c == '\'' || c == ' '))
+            .collect::<String>();
         if body.trim().is_empty() {
             cx.push(
                 Op::new(Rule::Irreversible, src.line(at), "an empty downgrade()")
@@ -1091,8 +1092,8 @@ pub fn laravel(cx: &mut Cx<'_, '_>) {
     static OPS: OnceLock<Regex> = OnceLock::new();
     let src = cx.src;
     for m in re(&DOWN, r"function\s+down\s*\(").find_iter(&src.text) {
-        if let Some(r) = src.brace_block(m.end()) {
-            cx.down.push(r);
+        if let Some((_, end)) = src.brace_block(m.end()) {
+            cx.down.push((m.start(), end));
         }
     }
     let ops = re(
@@ -1146,8 +1147,18 @@ pub fn knex(cx: &mut Cx<'_, '_>) {
     )
     .find_iter(&src.text)
     {
-        if let Some(r) = src.brace_block(m.end()) {
-            cx.down.push(r);
+        // A body in braces, or an arrow function's expression up to its `;`.
+        let semi = src.code[m.end()..]
+            .find(';')
+            .map_or(src.raw.len(), |k| m.end() + k);
+        let brace = src.code[m.end()..].find('{').map(|k| m.end() + k);
+        match brace {
+            Some(b) if b < semi => {
+                if let Some((_, end)) = src.brace_block(m.end()) {
+                    cx.down.push((m.start(), end));
+                }
+            }
+            _ => cx.down.push((m.start(), semi)),
         }
     }
     let ops = re(
