@@ -626,3 +626,31 @@ fn the_release_summary_for_the_review_item() {
         "1 migration(s) in v1.0.0..HEAD (db/migrate/20260101000000_drop_email.rb): destructive 1"
     );
 }
+
+/// A migration of thousands of unterminated blocks is read in linear time (block ends are indexed
+/// once per file), and one over the size limit is named, not read.
+#[test]
+fn large_migrations_are_bounded() {
+    let t = released();
+    let mut rb = String::from("class X < ActiveRecord::Migration[7.1]\n");
+    while rb.len() < 256 << 10 {
+        rb.push_str("  def up\n    remove_column :users, :c, :string\n");
+    }
+    let big = "SELECT 1;\n".repeat((1 << 20) / 10 + 1);
+    t.write("db/migrate/20260101000000_x.rb", &rb)
+        .write("db/migrations/000002_big.up.sql", &big)
+        .write("db/migrations/000002_big.down.sql", "SELECT 1;\n");
+    t.commit("Large migrations");
+    let started = std::time::Instant::now();
+    let (code, r) = run(&t, &["destructive-migrations", "unparsed-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert!(found(&r, "destructive-migrations").len() > 1000);
+    let unparsed = found(&r, "unparsed-migrations");
+    assert_eq!(unparsed.len(), 1, "{unparsed:#?}");
+    assert!(
+        unparsed[0].2.contains("over the 1048576-byte limit"),
+        "{}",
+        unparsed[0].2
+    );
+    assert!(started.elapsed().as_secs() < 60);
+}

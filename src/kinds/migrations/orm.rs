@@ -50,7 +50,22 @@ impl<'s, 'a> Cx<'s, 'a> {
     }
 
     fn in_down(&self, at: usize) -> bool {
-        self.down.iter().any(|(a, b)| at >= *a && at < *b)
+        // Sorted and merged by `seal_down`.
+        let i = self.down.partition_point(|(a, _)| *a <= at);
+        i > 0 && at < self.down[i - 1].1
+    }
+
+    /// Sorts and merges the down regions once they are all known.
+    fn seal_down(&mut self) {
+        self.down.sort();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.down.len());
+        for (a, b) in self.down.drain(..) {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.down = merged;
     }
 
     fn line(&self, at: usize) -> u64 {
@@ -148,6 +163,7 @@ pub fn rails(cx: &mut Cx<'_, '_>) {
             _ => cx.down.push((at, end)),
         }
     }
+    cx.seal_down();
     let in_change = |at: usize| {
         change.iter().any(|(a, b)| at >= *a && at < *b)
             && !reversible.iter().any(|(a, b)| at >= *a && at < *b)
@@ -458,12 +474,14 @@ fn rails_change_table(cx: &mut Cx<'_, '_>, table: &str, at: usize, call: &Call) 
         return;
     };
     let end = src.block_end(at, Lang::Ruby);
-    let Ok(r) = Regex::new(&format!(r"\b{var}\.(\w+)\b")) else {
-        return;
-    };
+    static METHOD: OnceLock<Regex> = OnceLock::new();
+    let r = re(&METHOD, r"\b([A-Za-z_]\w*)\.(\w+)\b");
     let body = (call.span.1, end);
     for m in r.captures_iter(&src.text[body.0..body.1]) {
-        let meth = m.get(1).unwrap();
+        if &m[1] != var {
+            continue;
+        }
+        let meth = m.get(2).unwrap();
         let name_end = body.0 + meth.end();
         let Some(inner) = src.call(name_end, Lang::Ruby) else {
             continue;
@@ -905,6 +923,7 @@ pub fn alembic(cx: &mut Cx<'_, '_>) {
             m[2].to_string(),
         ));
     }
+    cx.seal_down();
     let ops = re(
         &OPS,
         r"\b(\w+)\.(drop_table|drop_column|rename_table|alter_column|add_column|create_index|create_foreign_key|create_check_constraint|create_table|execute)\s*\(",
@@ -1096,6 +1115,7 @@ pub fn laravel(cx: &mut Cx<'_, '_>) {
             cx.down.push((m.start(), end));
         }
     }
+    cx.seal_down();
     let ops = re(
         &OPS,
         r"\b(Schema|DB)::(drop|dropIfExists|rename|create|table|statement|unprepared)\s*\(",
@@ -1161,6 +1181,7 @@ pub fn knex(cx: &mut Cx<'_, '_>) {
             _ => cx.down.push((m.start(), semi)),
         }
     }
+    cx.seal_down();
     let ops = re(
         &OPS,
         r"\.(dropTable|dropTableIfExists|renameTable|createTable|alterTable|table|raw)\s*\(",

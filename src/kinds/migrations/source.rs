@@ -29,6 +29,16 @@ pub struct Source<'a> {
     pub code: String,
     pub lits: Vec<Lit>,
     line_starts: Vec<usize>,
+    blocks: std::cell::OnceCell<Blocks>,
+}
+
+/// Where indentation-delimited blocks end, indexed once per file so finding a block's end does
+/// not read the rest of the file again for every block.
+struct Blocks {
+    /// Per indentation: the lines holding a Ruby `end` at it, in order.
+    ends: std::collections::HashMap<usize, Vec<u64>>,
+    /// Per line (0-based): the next non-blank line indented no deeper (0: none).
+    dedent: Vec<u64>,
 }
 
 /// One call's arguments: their byte ranges in the file, split at top-level commas.
@@ -41,7 +51,8 @@ pub struct Call {
 
 impl<'a> Source<'a> {
     pub fn new(raw: &'a str, lang: Lang) -> Self {
-        let (text, code, lits) = blank(raw, lang);
+        let (text, code, mut lits) = blank(raw, lang);
+        lits.sort_by_key(|l| l.at);
         let mut line_starts = vec![0];
         line_starts.extend(raw.match_indices('\n').map(|(i, _)| i + 1));
         Source {
@@ -50,7 +61,47 @@ impl<'a> Source<'a> {
             code,
             lits,
             line_starts,
+            blocks: std::cell::OnceCell::new(),
         }
+    }
+
+    fn blocks(&self) -> &Blocks {
+        self.blocks.get_or_init(|| {
+            let n = self.line_starts.len();
+            let mut ends: std::collections::HashMap<usize, Vec<u64>> = Default::default();
+            let mut indents = Vec::with_capacity(n);
+            for l in 1..=n as u64 {
+                let blanked = self.text_line(l);
+                if blanked.trim().is_empty() {
+                    indents.push(None);
+                    continue;
+                }
+                let raw = self.line_text(l);
+                let indent = raw.len() - raw.trim_start().len();
+                let t = blanked.trim_start().as_bytes();
+                if t.starts_with(b"end")
+                    && !t
+                        .get(3)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                {
+                    ends.entry(indent).or_default().push(l);
+                }
+                indents.push(Some(indent));
+            }
+            let mut dedent = vec![0; n];
+            let mut stack: Vec<(usize, u64)> = Vec::new();
+            for i in (0..n).rev() {
+                let Some(k) = indents[i] else {
+                    continue;
+                };
+                while stack.last().is_some_and(|(ki, _)| *ki > k) {
+                    stack.pop();
+                }
+                dedent[i] = stack.last().map_or(0, |(_, l)| *l);
+                stack.push((k, i as u64 + 1));
+            }
+            Blocks { ends, dedent }
+        })
     }
 
     /// The 1-based line of a byte offset.
@@ -175,9 +226,10 @@ impl<'a> Source<'a> {
 
     /// The string literals within a range, in order.
     pub fn lits_in(&self, (a, b): (usize, usize)) -> Vec<Lit> {
-        self.lits
+        let from = self.lits.partition_point(|l| l.at < a);
+        self.lits[from..]
             .iter()
-            .filter(|l| l.at >= a && l.at < b)
+            .take_while(|l| l.at < b)
             .copied()
             .collect()
     }
@@ -186,32 +238,23 @@ impl<'a> Source<'a> {
     /// `end` at the header's indentation, or (Python) the first line indented no deeper.
     pub fn block_end(&self, at: usize, lang: Lang) -> usize {
         let header = self.line(at);
-        let indent = |l: &str| l.len() - l.trim_start().len();
-        let head_indent = indent(self.line_text(header));
-        let lines = self.line_starts.len() as u64;
-        for l in header + 1..=lines {
-            let text = self.line_text(l);
-            let blanked = self.text_line(l);
-            if blanked.trim().is_empty() {
-                continue;
+        let b = self.blocks();
+        let end = match lang {
+            Lang::Ruby => {
+                let raw = self.line_text(header);
+                let indent = raw.len() - raw.trim_start().len();
+                b.ends.get(&indent).and_then(|v| {
+                    let i = v.partition_point(|l| *l <= header);
+                    v.get(i).copied()
+                })
             }
-            let end_here = match lang {
-                Lang::Ruby => {
-                    indent(text) == head_indent && {
-                        let t = blanked.trim_start();
-                        t == "end"
-                            || (t.starts_with("end")
-                                && !t.as_bytes()[3].is_ascii_alphanumeric()
-                                && t.as_bytes()[3] != b'_')
-                    }
-                }
-                _ => indent(text) <= head_indent,
-            };
-            if end_here {
-                return self.line_starts[(l - 1) as usize];
-            }
-        }
-        self.raw.len()
+            _ => b
+                .dedent
+                .get(header as usize - 1)
+                .copied()
+                .filter(|l| *l > 0),
+        };
+        end.map_or(self.raw.len(), |l| self.line_starts[(l - 1) as usize])
     }
 
     fn text_line(&self, line: u64) -> &str {
