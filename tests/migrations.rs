@@ -3,7 +3,7 @@
 //! the safe way (passes); unparsable SQL; released migrations edited; dropped columns still used
 //! by the code; the ecosystems' suppressions; range errors failing closed.
 
-use crate::util::{check, status, TestRepo};
+use crate::util::{check, git, status, TestRepo};
 
 /// A repository with one release (`v1.0.0`).
 fn released() -> TestRepo {
@@ -653,4 +653,51 @@ fn large_migrations_are_bounded() {
         unparsed[0].2
     );
     assert!(started.elapsed().as_secs() < 60);
+}
+
+/// CI's shallow clone hides the range: a tip without any migration file still passes (nothing
+/// can have been added or changed); one with migrations, and the edit check, fail closed.
+#[test]
+fn shallow_clones_fail_closed_unless_there_are_no_migrations() {
+    let t = TestRepo::new();
+    t.write("src/app.py", "print(1)\n");
+    t.commit("One");
+    t.write("src/app.py", "print(2)\n");
+    t.commit("Two");
+    let clone = |name: &str| {
+        let dir = t.dir.path().join(name);
+        let url = format!("file://{}", t.root.display());
+        git(
+            &t.home,
+            t.dir.path(),
+            &["clone", "-q", "--depth", "1", &url, dir.to_str().unwrap()],
+        );
+        dir
+    };
+    let json = |dir: &std::path::Path, ids: &[&str]| {
+        let mut args = vec!["run", "-f", "json", "--stage", "release"];
+        for id in ids {
+            args.extend(["--only", id]);
+        }
+        let out = t.cmd().current_dir(dir).args(&args).output().unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), r)
+    };
+    let plain = clone("plain");
+    let (code, r) = json(&plain, &["destructive-migrations", "locking-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "pass");
+    let (code, r) = json(&plain, &["edited-migrations"]);
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "edited-migrations"), "error");
+
+    t.write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP);
+    t.commit("Drop email");
+    let with = clone("with");
+    let (code, r) = json(&with, &["destructive-migrations"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "destructive-migrations")["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("fetch-depth: 0"), "{reason}");
 }
