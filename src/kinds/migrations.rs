@@ -381,19 +381,23 @@ pub fn in_range(git: &Repository, range: &Range) -> Result<Release, String> {
 }
 
 impl Migrations {
-    /// Whether the repository is a shallow clone whose HEAD (the tip of `spec`) has no migration
-    /// file, for a check that does not report edits (a deleted migration leaves none).
+    /// Whether a shallow clone that hides the range still tells enough: a HEAD (the tip of
+    /// `spec`) without any migration file cannot add or change one, and without any tag nothing
+    /// was released, so nothing released can have been edited.
     fn shallow_without_migrations(
         &self,
         git: &Repository,
         spec: &RangeSpec,
         layouts: &Layouts,
     ) -> bool {
-        if !git.is_shallow()
-            || self.reports(Class::Edited)
-            || !matches!(spec, RangeSpec::SinceLastTag | RangeSpec::Upstream)
-        {
+        if !git.is_shallow() || !matches!(spec, RangeSpec::SinceLastTag | RangeSpec::Upstream) {
             return false;
+        }
+        if self.reports(Class::Edited) && !git.tag_names(None).is_ok_and(|t| t.is_empty()) {
+            return false;
+        }
+        if self.report.iter().all(|c| *c == Class::Edited) {
+            return true;
         }
         let Ok(head) = git.head().and_then(|h| h.peel_to_commit()) else {
             return false;
