@@ -703,3 +703,38 @@ fn shallow_clones_fail_closed_unless_there_are_no_migrations() {
         .unwrap();
     assert!(reason.contains("fetch-depth: 0"), "{reason}");
 }
+
+/// Django's AlterField restates the whole field: what changed is read from the field's earlier
+/// definition in the app's migrations (here: a type and null=True dropped).
+#[test]
+fn django_alter_field_is_compared_with_the_earlier_definition() {
+    let t = TestRepo::new();
+    t.write(
+        "shop/migrations/0001_initial.py",
+        "operations = [\n    migrations.CreateModel(\n        name='Order',\n        fields=[\n            ('id', models.AutoField(primary_key=True)),\n            ('ref', models.CharField(max_length=9, null=True, help_text='(optional)')),\n            ('note', models.TextField()),\n        ],\n    ),\n]\n",
+    );
+    t.commit("Initial");
+    t.tag("v1.0.0");
+    t.write(
+        "shop/migrations/0002_alter.py",
+        "operations = [\n    migrations.AlterField(model_name='order', name='ref', field=models.IntegerField()),\n    migrations.AlterField(model_name='order', name='note', field=models.TextField(help_text='Notes')),\n]\n",
+    );
+    t.commit("Alter fields");
+    let (code, r) = run(&t, &["incompatible-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    let f = found(&r, "incompatible-migrations");
+    let rules: Vec<(&str, u64)> = f
+        .iter()
+        .map(|(_, l, m)| (m.split(':').next().unwrap(), *l))
+        .collect();
+    assert_eq!(
+        rules,
+        [("change-column-type", 2), ("set-not-null", 2)],
+        "{f:#?}"
+    );
+    assert!(
+        f[0].2.contains("from CharField to IntegerField"),
+        "{}",
+        f[0].2
+    );
+}
