@@ -19,6 +19,7 @@ pub mod env_refs;
 pub mod git_commits;
 pub mod git_state;
 pub mod manual;
+pub mod migrations;
 pub mod repo_content;
 pub mod repo_files;
 pub mod versions;
@@ -401,6 +402,7 @@ macro_rules! for_each_kind {
             git_state: GitState($crate::kinds::git_state::GitState),
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
+            migrations: Migrations($crate::kinds::migrations::Migrations),
         }
     };
 }
