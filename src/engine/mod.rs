@@ -175,6 +175,14 @@ pub struct Evaluation<'c> {
 }
 
 impl Evaluation<'_> {
+    /// The outcome the check `id` was evaluated to, before the sink (`None`: not planned).
+    pub fn outcome_of(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(i, _, _)| self.config.checks[*i].id == id)
+            .map(|(_, o, _)| o)
+    }
+
     /// The sink: the report, with the operator's overrides and confirmations applied.
     pub fn finish(&self, operator: &Operator) -> Report {
         sink::Sink {

@@ -64,7 +64,11 @@ impl Passes {
         p.artifact_ms = t.elapsed().as_millis() as u64;
 
         let t = Instant::now();
-        if plan.runs(config, Input::Git) {
+        // Checks of other inputs may ask for a range too (a manual item about the migrations).
+        let wants_range = plan
+            .running()
+            .any(|i| config.checks[i].spec.wants().commits.is_some());
+        if plan.runs(config, Input::Git) || wants_range {
             p.commits = git::run(config, repo, request, plan);
         }
         p.git_ms = t.elapsed().as_millis() as u64;
