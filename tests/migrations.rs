@@ -351,13 +351,19 @@ fn embedded_sql_is_parsed_and_unparsable_sql_is_a_warning() {
         "db/migrations/000002_odd.up.sql",
         "SELECT 1;\n\nCREATE FROBNICATOR widgets;\nALTER TABLE users DROP COLUMN nickname FROBNICATE;\n",
     )
-    .write("db/migrations/000002_odd.down.sql", "SELECT 1;\n");
+    .write("db/migrations/000002_odd.down.sql", "SELECT 1;\n")
+    // Laravel: DB::statement takes SQL; DB::table is the query builder, not SQL.
+    .write(
+        "database/migrations/2026_01_01_000000_backfill.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        DB::table('currencies')->insert([['code' => 'EUR']]);\n        DB::statement('DROP TABLE legacy_rates');\n    }\n};\n",
+    );
     t.commit("SQL in migrations");
     let (code, r) = run(&t, &["destructive-migrations", "unparsed-migrations"]);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(
         places(&r, "destructive-migrations"),
         [
+            "database/migrations/2026_01_01_000000_backfill.php:6",
             "db/migrate/20260101000001_sql.rb:5",
             "db/migrations/000002_odd.up.sql:4",
             "shop/migrations/0002_sql.py:2",
@@ -421,7 +427,10 @@ fn released_migrations_edited_or_deleted_are_errors() {
     let t = TestRepo::new();
     t.write("db/migrate/20250101000000_create_users.rb", "class CreateUsers < ActiveRecord::Migration[7.1]\n  def change\n    create_table :users\n  end\nend\n")
         .write("db/migrate/20250102000000_add_name.rb", "class AddName < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :name, :string\n  end\nend\n")
-        .write("src/main/resources/db/migration/R__views.sql", "CREATE VIEW v AS SELECT 1;\n");
+        .write("src/main/resources/db/migration/R__views.sql", "CREATE VIEW v AS SELECT 1;\n")
+        .write("database/migrations/2025_01_01_000000_create_posts.php", "<?php\nreturn new class() extends Migration\n{\n    public function up(): void\n    {\n        Schema::create(\"posts\", function (Blueprint $table) {\n            $table->id();\n        });\n    }\n};\n")
+        .write("db/migrations/000001_tags.up.sql", "CREATE TABLE tags (id int); -- the tags\n")
+        .write("db/migrations/000001_tags.down.sql", "DROP TABLE tags;\n");
     t.commit("Initial");
     t.tag("v1.0.0");
     // Not released yet: added after the tag, then edited.
@@ -430,7 +439,11 @@ fn released_migrations_edited_or_deleted_are_errors() {
     t.write("db/migrate/20260101000000_add_plan.rb", "class AddPlan < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :plan, :text\n  end\nend\n")
         .write("db/migrate/20250102000000_add_name.rb", "class AddName < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :name, :text\n  end\nend\n")
         .write("src/main/resources/db/migration/R__views.sql", "CREATE VIEW v AS SELECT 2;\n")
-        .remove("db/migrate/20250101000000_create_users.rb");
+        .remove("db/migrate/20250101000000_create_users.rb")
+        // A formatter's rewrite (quotes, `new class()`, comments, spacing) changes nothing a
+        // database ran: not an edit.
+        .write("database/migrations/2025_01_01_000000_create_posts.php", "<?php\n// formatted\nreturn new class extends Migration\n{\n    public function up(): void\n    {\n        Schema::create('posts', function (Blueprint $table) {\n            $table->id();\n        });\n    }\n};\n")
+        .write("db/migrations/000001_tags.up.sql", "-- Tags.\nCREATE TABLE tags (\n  id int\n);\n");
     t.commit("Edit history");
     let (code, r) = run(&t, &["edited-migrations"]);
     assert_eq!(code, 1, "{r:#}");
@@ -468,6 +481,15 @@ fn dropped_columns_still_used_by_the_code_are_errors_with_the_place() {
         "it { expect(user.email).to be_present }\n",
     )
     .write("db/schema.rb", "t.string \"email\"\n")
+    // Another table's `email`: code that never names `users` does not use `users.email`.
+    .write(
+        "app/models/subscriber.rb",
+        "class Subscriber < ApplicationRecord\n  validates :email, presence: true\nend\n",
+    )
+    .write(
+        "prisma/schema.prisma",
+        "model Subscriber {\n  email String\n}\nmodel User {\n  id Int @id\n}\n",
+    )
     .write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP);
     t.commit("Drop email");
     let (code, r) = run(&t, &["dropped-column-still-used"]);

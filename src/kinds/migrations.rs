@@ -299,7 +299,14 @@ IgnoreMigration() (django-migration-linter), shipgate:allow <id>"
         } else {
             content.as_str()
         };
-        let mut file = analyze_file(path, layout, role, text, self.dialect, &|| Ok(Vec::new()))?;
+        let mut file = analyze_file(
+            path,
+            layout,
+            role,
+            text,
+            self.dialect.for_path(path),
+            &|| Ok(Vec::new()),
+        )?;
         // A sample is alone: an up migration's down file is not there.
         if let (Role::Up, Some(down)) = (role, down_of(layout, path)) {
             file.ops.push(no_down(&down));
@@ -494,11 +501,14 @@ impl Migrations {
         };
         let select =
             |p: &str| include.is_match(p) && !exclude.is_match(p) && !layouts.is_migration(p);
-        let words: Vec<String> = gone.iter().map(|(_, _, g)| g.word.clone()).collect();
+        let needles: Vec<usage::Needle> = gone
+            .iter()
+            .map(|(_, _, g)| usage::Needle::new(&g.word, g.table.as_deref()))
+            .collect();
         let uses = usage::search(
             git,
             tip,
-            &words,
+            &needles,
             &select,
             self.code.max_file_size.0 as usize,
             self.code.max_places,
@@ -642,8 +652,8 @@ fn read_release(
             (ChangeKind::Added | ChangeKind::Modified, Some(id)) if role != Role::Down => {
                 let size = blob_size(git, id, &c.path)?;
                 if size > MAX_MIGRATION {
-                    let mut f =
-                        analyze_file(&c.path, layout, role, "", dialect, &|| Ok(Vec::new()))?;
+                    let d = dialect.for_path(&c.path);
+                    let mut f = analyze_file(&c.path, layout, role, "", d, &|| Ok(Vec::new()))?;
                     f.ops
                         .push(Op::new(Rule::Unparsed, 1, "the file").detail(format!(
                             "{size} bytes, over the {MAX_MIGRATION}-byte limit, not read"
@@ -652,7 +662,8 @@ fn read_release(
                 } else {
                     let text = String::from_utf8_lossy(&read_blob(git, id, &c.path)?).into_owned();
                     let prior = || prior_django(git, tip, &c.path, layouts);
-                    let mut f = analyze_file(&c.path, layout, role, &text, dialect, &prior)?;
+                    let d = dialect.for_path(&c.path);
+                    let mut f = analyze_file(&c.path, layout, role, &text, d, &prior)?;
                     if let Some(down) = down_of(layout, &c.path) {
                         let missing = match blob_at(git, tip, &down)? {
                             None => true,
@@ -687,7 +698,7 @@ fn read_release(
                 }
             };
             if let Some((name, at)) = tag {
-                if let Some(op) = edited(git, at, &name, c)? {
+                if let Some(op) = edited(git, at, &name, c, layout)? {
                     file.ops.push(op);
                 }
             }
@@ -725,6 +736,7 @@ fn edited(
     at: Oid,
     name: &str,
     c: &crate::inputs::changes::Change,
+    layout: Layout,
 ) -> Result<Option<Op>, String> {
     let Some(then) = blob_at(git, at, &c.path)? else {
         return Ok(None);
@@ -738,6 +750,9 @@ fn edited(
             let a = read_blob(git, then, &c.path)?;
             let b = read_blob(git, now, &c.path)?;
             let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+            if same_code(&a, &b, layout.lang()) {
+                return Ok(None);
+            }
             let first = a
                 .lines()
                 .zip(b.lines())
@@ -751,6 +766,55 @@ fn edited(
         line,
         format!("{}, released in {name}, is {how} in this range:", c.path),
     )))
+}
+
+/// Whether two versions of a migration differ only in layout: comments, white space, quotes,
+/// trailing commas and empty argument lists (`new class()` → `new class`, as code formatters
+/// rewrite old migrations). Such an edit changes nothing a database ran.
+fn same_code(a: &str, b: &str, lang: Option<Lang>) -> bool {
+    fn norm(text: &str, lang: Option<Lang>) -> String {
+        let blanked = match lang {
+            Some(l) => Source::new(text, l).text,
+            None => sql_without_comments(text),
+        };
+        let mut out: String = blanked
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| if c == '"' { '\'' } else { c })
+            .collect();
+        for (from, to) in [("()", ""), (",)", ")"), (",]", "]"), (",}", "}")] {
+            while out.contains(from) {
+                out = out.replace(from, to);
+            }
+        }
+        out
+    }
+    norm(a, lang) == norm(b, lang)
+}
+
+/// SQL with its `--` and `/* */` comments removed (not inside `'…'` strings).
+fn sql_without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut quoted = false;
+    while let Some(ch) = rest.chars().next() {
+        if !quoted {
+            if let Some(r) = rest.strip_prefix("--") {
+                rest = r.find('\n').map_or("", |i| &r[i..]);
+                continue;
+            }
+            if let Some(r) = rest.strip_prefix("/*") {
+                rest = r.find("*/").map_or("", |i| &r[i + 2..]);
+                continue;
+            }
+        }
+        if ch == '\'' {
+            quoted = !quoted;
+        }
+        out.push(ch);
+        rest = &rest[ch.len_utf8()..];
+    }
+    out
 }
 
 /// The down file an up migration needs: golang-migrate's `.down.sql`, Diesel's `down.sql`.

@@ -234,6 +234,8 @@ pub struct Gone {
     pub label: String,
     /// The word searched for in the code.
     pub word: String,
+    /// For a column, its table: a place counts only where the code names the table too.
+    pub table: Option<String>,
 }
 
 /// One recognised operation in one migration file.
@@ -300,9 +302,14 @@ impl Op {
             (None, Some(c)) => c.clone(),
             (None, None) => word.to_string(),
         };
+        let table = self
+            .table
+            .clone()
+            .filter(|t| t.rsplit('.').next() != Some(word));
         self.gone.push(Gone {
             label,
             word: word.to_string(),
+            table,
         });
         self
     }

@@ -1150,7 +1150,12 @@ pub fn laravel(cx: &mut Cx<'_, '_>) {
                 let var = blueprint_var(src.slice(call.span), Lang::Php);
                 chain_statements(cx, call.span, &format!("${var}->"), &t, Lang::Php);
             }
-            ("DB", _) => cx.embedded(call.span, &format!("DB::{}", name.as_str()), name.start()),
+            // The calls that take SQL text; `DB::table(..)` is the query builder.
+            (
+                "DB",
+                "statement" | "unprepared" | "affectingStatement" | "select" | "insert" | "update"
+                | "delete",
+            ) => cx.embedded(call.span, &format!("DB::{}", name.as_str()), name.start()),
             _ => {}
         }
     }

@@ -28,6 +28,7 @@ pub enum Dialect {
     Postgres,
     Mysql,
     Sqlite,
+    Clickhouse,
 }
 
 impl Dialect {
@@ -36,6 +37,7 @@ impl Dialect {
             Dialect::Postgres => "postgres",
             Dialect::Mysql => "mysql",
             Dialect::Sqlite => "sqlite",
+            Dialect::Clickhouse => "clickhouse",
         }
     }
 
@@ -44,6 +46,21 @@ impl Dialect {
             Dialect::Postgres => Box::new(PostgreSqlDialect {}),
             Dialect::Mysql => Box::new(MySqlDialect {}),
             Dialect::Sqlite => Box::new(SQLiteDialect {}),
+            Dialect::Clickhouse => Box::new(sqlparser::dialect::ClickHouseDialect {}),
+        }
+    }
+
+    /// The dialect of one migration file: ClickHouse migrations (a `clickhouse` folder, as
+    /// projects keep them beside their main database's) are read as ClickHouse, the rest in the
+    /// project's dialect.
+    pub fn for_path(self, path: &str) -> Dialect {
+        if path
+            .split('/')
+            .any(|seg| seg.eq_ignore_ascii_case("clickhouse"))
+        {
+            Dialect::Clickhouse
+        } else {
+            self
         }
     }
 }
@@ -676,6 +693,26 @@ mod tests {
         assert_eq!(o.len(), 2);
         let o = ops("SELECT 'unterminated");
         assert_eq!(o[0].0, "unparsed");
+    }
+
+    /// ClickHouse migrations beside a PostgreSQL project's are read as ClickHouse: its types
+    /// parse there, and not in PostgreSQL.
+    #[test]
+    fn clickhouse_folders_are_read_as_clickhouse() {
+        let sql = "ALTER TABLE umami.website_event ADD COLUMN lcp Nullable(Decimal(10, 1));";
+        let d = Dialect::Postgres.for_path("db/clickhouse/migrations/09_add_performance.sql");
+        assert_eq!(d, Dialect::Clickhouse);
+        let read = |d: Dialect| {
+            let mut out = Vec::new();
+            analyze(sql, 1, d, &mut FileState::default(), &mut out);
+            out.iter().map(|o| o.rule.id()).collect::<Vec<_>>()
+        };
+        assert!(read(d).is_empty(), "{:?}", read(d));
+        assert_eq!(read(Dialect::Postgres), ["unparsed"]);
+        assert_eq!(
+            Dialect::Postgres.for_path("prisma/migrations/1/migration.sql"),
+            Dialect::Postgres
+        );
     }
 
     #[test]
