@@ -193,10 +193,9 @@ fn words(path: &str) -> Vec<String> {
     let mut cur = String::new();
     let mut prev_lower = false;
     for ch in path.chars() {
-        if !ch.is_ascii_alphanumeric() || (ch.is_ascii_uppercase() && prev_lower) {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
+        let boundary = !ch.is_ascii_alphanumeric() || (ch.is_ascii_uppercase() && prev_lower);
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
         }
         if ch.is_ascii_alphanumeric() {
             cur.push(ch.to_ascii_lowercase());
