@@ -152,8 +152,10 @@ pub fn evaluate<'c>(
     let plan = plan::Plan::new(config, &request, repo);
     let passes = passes::Passes::run(config, repo, &request, &plan)?;
     let outcomes = passes.evaluate(config, repo, &request, &plan);
+    let redactor = crate::secrets::Redactor::new(&passes::secret_patterns(config));
     Ok(Evaluation {
         config,
+        redactor,
         now: request.now.clone(),
         stage: opts.stage,
         outcomes,
@@ -166,6 +168,8 @@ pub fn evaluate<'c>(
 /// confirmations) without reading any input again.
 pub struct Evaluation<'c> {
     config: &'c Config,
+    /// Every secret pattern, loaded and built in: the sink redacts what the report shows.
+    redactor: crate::secrets::Redactor,
     now: jiff::Zoned,
     stage: Stage,
     /// By planned check: its outcome and how long it took.
@@ -187,6 +191,7 @@ impl Evaluation<'_> {
     pub fn finish(&self, operator: &Operator) -> Report {
         sink::Sink {
             config: self.config,
+            redactor: &self.redactor,
             now: &self.now,
             stage: self.stage,
             operator,

@@ -319,6 +319,40 @@ impl ContentMatcher {
             .map_err(Clone::clone)
     }
 
+    /// Whether a secret match of rule `i` is made up: a placeholder by its check's rules (unless
+    /// its checksum verifies), or a look-alike whose checksum fails, in material the check's scope
+    /// leaves out (a test fixture's fake token).
+    fn made_up(&self, i: usize, text: &[u8], file: &Subject<'_>) -> bool {
+        let def = &self.rules[i].def;
+        if !def.secret {
+            return false;
+        }
+        let token = String::from_utf8_lossy(text);
+        let verified = def.checksum.and_then(|c| c.verify(&token));
+        if verified == Some(true) {
+            return false;
+        }
+        if verified == Some(false) {
+            let scope = self
+                .selection(self.rules[i].owner)
+                .map_or(Scope::Shipped, |s| s.scope);
+            let shipped = if scope == Scope::All {
+                Scope::Shipped
+            } else {
+                scope
+            };
+            if !shipped.covers(file.material) {
+                return true;
+            }
+        }
+        match &def.placeholders {
+            Some(p) => p.why(&token, def.entropy).is_some(),
+            None => def
+                .entropy
+                .is_some_and(|min| crate::secrets::shannon(&token) < min),
+        }
+    }
+
     /// Turns match spans into raw matches: the reported group, `allow`, `unless-defined-by`,
     /// `shipgate:allow` comments, the line and column.
     fn report(
@@ -381,7 +415,7 @@ impl ContentMatcher {
                 (false, _) => ((start, end), None, false, false),
             };
             let text = &data[m.0..m.1];
-            if allow.is_some_and(|a| a.is_match(text)) {
+            if allow.is_some_and(|a| a.is_match(text)) || self.made_up(i, text, file) {
                 continue;
             }
             if let (Some(p), Some(n)) = (defined_by, &name) {

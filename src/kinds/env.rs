@@ -333,6 +333,7 @@ impl Kind for Env {
     fn borrowing(&mut self) -> Option<Borrowing<'_>> {
         let pb = self.public.as_mut()?;
         Some(Borrowing {
+            placeholders: None,
             from: pb.patterns_from.clone(),
             into: &mut pb.patterns,
             required: false,

@@ -119,6 +119,9 @@ pub struct Borrowing<'a> {
     pub into: &'a mut Vec<PatternDef>,
     /// Whether the check needs at least one pattern once the borrowed ones are in.
     pub required: bool,
+    /// The check's own placeholder rules, given to its secret patterns before any is borrowed
+    /// (a borrowed pattern keeps its own check's rules).
+    pub placeholders: Option<std::sync::Arc<crate::secrets::Placeholders>>,
 }
 
 /// A manual item's question.

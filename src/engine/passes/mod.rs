@@ -172,7 +172,7 @@ impl Passes {
 /// Secret patterns, to redact what a check shows: the loaded ones, and the built-in ones even
 /// when a project turned the built-in checklist off or replaced their patterns. Each once: a
 /// pattern borrowed with patterns-from, or both loaded and built in, redacts a line once.
-fn secret_patterns(config: &Config) -> Vec<PatternDef> {
+pub(crate) fn secret_patterns(config: &Config) -> Vec<PatternDef> {
     let mut seen = HashSet::new();
     config
         .checks
