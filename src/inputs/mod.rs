@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod artifact_scan;
 pub mod compose;
 pub mod content;
+pub mod deploy_env;
 pub mod dotenv;
 pub mod env;
 pub mod git;

@@ -272,6 +272,8 @@ pub struct PassView<'a> {
     pub baseline_arg: Option<&'a Path>,
     pub commits: Option<&'a CommitsPass>,
     pub env: Option<&'a EnvPass>,
+    /// The deploy manifests (`--env-from`, `settings.env-from`), when given.
+    pub deploy: Option<&'a Result<crate::inputs::deploy_env::DeployEnv, String>>,
     /// Secret patterns, for checks whose `wants().secrets`.
     pub secrets: &'a [PatternDef],
 }
