@@ -115,9 +115,17 @@ pub struct ManifestPath {
 /// Reads every manifest. ConfigMaps, Secrets and env groups of all of them are known before any
 /// reference is resolved, so a Deployment may name a ConfigMap of another file.
 pub fn read(paths: &[ManifestPath]) -> Result<DeployEnv, ManifestError> {
+    read_with(paths, &|p: &Path| std::fs::read_to_string(p))
+}
+
+/// Reads files with `load` (the file system, or a sample's files).
+pub type Loader<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
+
+/// `read`, with files (manifests, and the env files compose names) read by `load`.
+pub fn read_with(paths: &[ManifestPath], load: Loader<'_>) -> Result<DeployEnv, ManifestError> {
     let mut docs = Vec::new();
     for m in paths {
-        let text = std::fs::read_to_string(&m.path).map_err(|source| ManifestError::Read {
+        let text = load(&m.path).map_err(|source| ManifestError::Read {
             file: m.label.clone(),
             source,
         })?;
@@ -144,7 +152,8 @@ pub fn read(paths: &[ManifestPath]) -> Result<DeployEnv, ManifestError> {
         let cx = Cx {
             file: &m.label,
             text,
-            dir: m.path.parent().unwrap_or(Path::new(".")),
+            dir: m.path.parent().unwrap_or(Path::new("")),
+            load,
         };
         match (format, p) {
             (Format::Compose, Parsed::Yaml(ds)) => compose(&cx, ds, &mut out)?,
@@ -308,6 +317,7 @@ struct Cx<'a> {
     file: &'a str,
     text: &'a str,
     dir: &'a Path,
+    load: Loader<'a>,
 }
 
 impl Cx<'_> {
@@ -384,7 +394,7 @@ fn compose(
                 let (rel, required) = f;
                 let path = cx.dir.join(&rel);
                 let label = join_label(cx.file, &rel);
-                let text = match std::fs::read_to_string(&path) {
+                let text = match (cx.load)(&path) {
                     Ok(t) => t,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
                     Err(source) => {
@@ -473,10 +483,12 @@ struct Objects {
 
 impl Objects {
     fn collect(&mut self, file: &str, text: &str, docs: &[(Value, Option<u64>)]) {
+        let none = |_: &Path| Err(std::io::ErrorKind::NotFound.into());
         let cx = Cx {
             file,
             text,
             dir: Path::new("."),
+            load: &none,
         };
         for (doc, start) in docs {
             for obj in k8s_objects(doc) {

@@ -13,6 +13,7 @@ pub mod artifact_content;
 pub mod artifact_files;
 pub mod command;
 pub mod content;
+pub mod deploy_manifests;
 pub mod deploy_window;
 pub mod env;
 pub mod env_refs;
@@ -403,6 +404,7 @@ macro_rules! for_each_kind {
             git_state: GitState($crate::kinds::git_state::GitState),
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
+            deploy_manifests: DeployManifests($crate::kinds::deploy_manifests::DeployManifests),
         }
     };
 }
