@@ -22,6 +22,9 @@ pub mod git_state;
 pub mod manual;
 pub mod repo_content;
 pub mod repo_files;
+pub mod runtime_ci;
+pub mod runtime_versions;
+pub mod version_req;
 pub mod versions;
 
 use std::collections::HashMap;
@@ -405,6 +408,7 @@ macro_rules! for_each_kind {
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
             deploy_manifests: DeployManifests($crate::kinds::deploy_manifests::DeployManifests),
+            runtime_versions: RuntimeVersions($crate::kinds::runtime_versions::RuntimeVersions),
         }
     };
 }
