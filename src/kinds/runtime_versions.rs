@@ -159,7 +159,7 @@ impl Kind for RuntimeVersions {
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        view.on_tree(|scan| {
+        view.on_shipped_tree(|scan| {
             let shipped = |p: &str| {
                 scan.files
                     .iter()
