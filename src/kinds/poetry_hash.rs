@@ -160,4 +160,19 @@ mod tests {
         let json = r#"{"project": {"dependencies": ["caf\u00e9>=1"], "requires-python": ">=3.10"}, "tool": {"poetry": {}}}"#;
         assert_eq!(content_hashes(&py), vec![sha(json)]);
     }
+
+    /// Hashes Poetry 2.5.1 wrote into poetry.lock for these pyproject.toml files.
+    #[test]
+    fn hashes_poetry_wrote() {
+        let modern = "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\ndependencies = []\n\n[tool.poetry]\npackage-mode = false\n";
+        assert_eq!(
+            content_hashes(&modern.parse().unwrap()),
+            vec!["b08227dc5674045d1a6b5ab20f461c6a08d2d9bdfd724891aceb1a0c2b3614b1"]
+        );
+        let legacy = "[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.10\"\n";
+        assert_eq!(
+            content_hashes(&legacy.parse().unwrap()),
+            vec!["53f2eabc9c26446fbcc00d348c47878e118afc2054778c3c803a0a8028af27d9"]
+        );
+    }
 }
