@@ -265,7 +265,11 @@ fn cargo(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
 
 /// The workspace members' manifests under `dir` (the root package, and `workspace.members`
 /// globs minus `exclude`).
-fn cargo_members(files: &Files<'_>, dir: &str, root: &toml::Table) -> Result<Vec<String>, String> {
+pub fn cargo_members(
+    files: &Files<'_>,
+    dir: &str,
+    root: &toml::Table,
+) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     if root.contains_key("package") {
         out.push(join(dir, "Cargo.toml"));
@@ -406,7 +410,7 @@ fn req_text(spec: &toml::Value) -> String {
 }
 
 /// A Cargo requirement: a bare version is a caret requirement. Pre-release versions are left out.
-fn cargo_req(req: &str) -> Option<crate::kinds::version_req::Req> {
+pub fn cargo_req(req: &str) -> Option<crate::kinds::version_req::Req> {
     if req.contains('-') {
         return None;
     }

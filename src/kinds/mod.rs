@@ -13,6 +13,7 @@ pub mod artifact_content;
 pub mod artifact_files;
 pub mod command;
 pub mod content;
+pub mod dependency_versions;
 pub mod deploy_manifests;
 pub mod deploy_window;
 pub mod env;
@@ -455,6 +456,7 @@ macro_rules! for_each_kind {
             deploy_manifests: DeployManifests($crate::kinds::deploy_manifests::DeployManifests),
             runtime_versions: RuntimeVersions($crate::kinds::runtime_versions::RuntimeVersions),
             lockfile_sync: LockfileSync($crate::kinds::lockfile_sync::LockfileSync),
+            dependency_versions: DependencyVersions($crate::kinds::dependency_versions::DependencyVersions),
         }
     };
 }

@@ -111,6 +111,21 @@ impl Req {
         Some(Req { alternatives })
     }
 
+    /// Whether one version can satisfy both ranges.
+    pub fn intersects(&self, other: &Req) -> bool {
+        self.alternatives.iter().any(|a| {
+            other.alternatives.iter().any(|b| {
+                let lo = a
+                    .iter()
+                    .chain(b)
+                    .map(|i| i.0)
+                    .fold([0; WIDTH], |x, y| x.max(y));
+                let hi = a.iter().chain(b).map(|i| i.1).fold(MAX, |x, y| x.min(y));
+                lo < hi
+            })
+        })
+    }
+
     /// Whether some version with `pin`'s prefix is in the range.
     pub fn allows(&self, pin: &Ver) -> bool {
         let (plo, phi) = (pin.padded(), pin.end());
@@ -210,5 +225,9 @@ mod tests {
             "a major pin may be a 3.x in range"
         );
         assert!(Req::parse(">=foo").is_none());
+        assert!(r("^1.6.2").intersects(&r("^1.7.0")));
+        assert!(!r("^0.7").intersects(&r("^0.8")));
+        assert!(!r("^18.2.0").intersects(&r("^19.0.0")));
+        assert!(r(">=18").intersects(&r("^19.0.0")));
     }
 }
