@@ -473,10 +473,13 @@ fn join_label(label: &str, rel: &str) -> String {
     format!("{dir}{}", rel.trim_start_matches("./"))
 }
 
+type KeyValue = (String, String, String, Option<u64>);
+
 /// ConfigMaps and Secrets the Kubernetes manifests define, by name.
 #[derive(Default)]
 struct Objects {
-    config_maps: BTreeMap<String, Vec<(String, String, String, Option<u64>)>>,
+    /// name → (key, value, file, line).
+    config_maps: BTreeMap<String, Vec<KeyValue>>,
     secrets: BTreeMap<String, Vec<(String, String, Option<u64>)>>,
     stored: Vec<Stored>,
 }
@@ -590,7 +593,7 @@ fn decode_base64(s: &str) -> Option<String> {
 }
 
 /// Where a workload keeps its pod spec.
-fn pod_spec<'a>(obj: &'a Value) -> Option<&'a Value> {
+fn pod_spec(obj: &Value) -> Option<&Value> {
     let kind = obj.get("kind").and_then(Value::as_str)?;
     let spec = obj.get("spec")?;
     match kind {

@@ -44,6 +44,9 @@ struct Ask {
     req: Option<Req>,
 }
 
+/// A workspace's root folder, and each dependency's requests.
+type Workspace = (String, BTreeMap<String, Vec<Ask>>);
+
 /// Whether no one version satisfies both.
 fn apart(a: &Ask, b: &Ask) -> bool {
     match (&a.req, &b.req) {
@@ -130,7 +133,7 @@ impl DependencyVersions {
         kept: &BTreeMap<String, Vec<u8>>,
     ) -> Result<Vec<Finding>, String> {
         let files = Files { kept };
-        let mut workspaces: Vec<(String, BTreeMap<String, Vec<Ask>>)> = Vec::new();
+        let mut workspaces: Vec<Workspace> = Vec::new();
         workspaces.extend(js(&files)?);
         workspaces.extend(cargo(&files)?);
         workspaces.extend(go(&files));
@@ -196,7 +199,7 @@ fn json(file: &str, text: &str) -> Result<serde_json::Value, String> {
 }
 
 /// npm/yarn/pnpm workspaces: root folder → dependency → asks.
-fn js(files: &Files<'_>) -> Result<Vec<(String, BTreeMap<String, Vec<Ask>>)>, String> {
+fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
     let mut roots: Vec<(String, Vec<String>)> = Vec::new();
     for (path, dir, text) in files.named("package.json") {
         let j = json(&path, &text)?;
@@ -247,7 +250,7 @@ fn js(files: &Files<'_>) -> Result<Vec<(String, BTreeMap<String, Vec<Ask>>)>, St
         let (inc, exc) = (GlobList::new(&include)?, GlobList::new(&exclude)?);
         let mut deps: BTreeMap<String, Vec<Ask>> = BTreeMap::new();
         for (path, dir, text) in files.named("package.json") {
-            if dir != root && !(inc.is_match(&dir) && !exc.is_match(&dir)) {
+            if dir != root && (!inc.is_match(&dir) || exc.is_match(&dir)) {
                 continue;
             }
             let j = json(&path, &text)?;
@@ -290,7 +293,7 @@ fn js(files: &Files<'_>) -> Result<Vec<(String, BTreeMap<String, Vec<Ask>>)>, St
 }
 
 /// Cargo workspaces: each member's dependency requirements (not `workspace = true`, not paths).
-fn cargo(files: &Files<'_>) -> Result<Vec<(String, BTreeMap<String, Vec<Ask>>)>, String> {
+fn cargo(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
     let mut out = Vec::new();
     for (path, dir, text) in files.named("Cargo.toml") {
         let root = toml_table(&path, &text)?;
@@ -337,7 +340,7 @@ fn cargo(files: &Files<'_>) -> Result<Vec<(String, BTreeMap<String, Vec<Ask>>)>,
 }
 
 /// go.work workspaces: each used module's requires.
-fn go(files: &Files<'_>) -> Vec<(String, BTreeMap<String, Vec<Ask>>)> {
+fn go(files: &Files<'_>) -> Vec<Workspace> {
     let mut out = Vec::new();
     for (_, dir, text) in files.named("go.work") {
         let mut uses = Vec::new();
