@@ -66,13 +66,13 @@ fn runtime_versions_python_ranges_matrices_and_bad_input() {
     .write(".python-version", "3.12\n")
     .write(
         ".github/workflows/ci.yml",
-        &workflow("'3.10', '3.11', '3.12'"),
+        workflow("'3.10', '3.11', '3.12'"),
     );
     t.commit("init");
     let (code, r) = t.only(&["runtime-version-drift"]).json();
     assert_eq!(code, 0, "{r:#}");
 
-    t.write(".github/workflows/ci.yml", &workflow("'3.10', '3.11'"));
+    t.write(".github/workflows/ci.yml", workflow("'3.10', '3.11'"));
     let (code, r) = t.only(&["runtime-version-drift"]).json();
     assert_eq!(code, 1, "{r:#}");
     assert!(messages(&r, "runtime-version-drift")[0].contains("which CI never tests"));
@@ -243,7 +243,7 @@ fn env_from_kubernetes_is_the_deploy_environment() {
     // REDIS_URL from a ConfigMap defined elsewhere: possibly provided, and said so.
     t.write(
         "k8s/app.yaml",
-        &std::fs::read_to_string(t.path("k8s/app.yaml")).unwrap().replace(
+        std::fs::read_to_string(t.path("k8s/app.yaml")).unwrap().replace(
             "                name: app\n",
             "                name: app\n            - configMapRef:\n                name: cache-settings\n",
         ),
@@ -267,7 +267,7 @@ fn secrets_written_into_manifests_are_redacted() {
     let secret = ["k9Qx2Lr7", "Pz4Wm1Vb8Tn3"].concat();
     t.write(
         "fly.toml",
-        &format!("app = \"api\"\n\n[env]\n  PORT = \"8080\"\n  SESSION_SECRET = \"{secret}\"\n"),
+        format!("app = \"api\"\n\n[env]\n  PORT = \"8080\"\n  SESSION_SECRET = \"{secret}\"\n"),
     );
     t.commit("init");
     let (code, stdout, _) = t.run(&[

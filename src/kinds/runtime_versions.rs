@@ -272,7 +272,7 @@ fn conflicts<'a>(
         .copied()
         .filter(|d| matches!(d.role, Role::Tested(_)))
         .collect();
-    let mut edges: Vec<(usize, usize, String)> = Vec::new();
+    let mut edges: Vec<Edge> = Vec::new();
     let index = |d: &Declaration| ds.iter().position(|x| std::ptr::eq(*x, d)).unwrap_or(0);
     for (i, a) in pins.iter().enumerate() {
         for b in &pins[i + 1..] {
@@ -379,7 +379,18 @@ fn conflicts<'a>(
             }
         }
     }
-    // Components of the disagreements, each with every declaration related to one of its members.
+    components(ds, &edges)
+}
+
+/// A disagreement between two declarations (by index), in words.
+type Edge = (usize, usize, String);
+
+/// The components of the disagreements, each with every declaration related to one of its
+/// members.
+fn components<'a>(
+    ds: &[&'a Declaration],
+    edges: &[Edge],
+) -> Vec<(&'a Declaration, Vec<String>, Vec<&'a Declaration>)> {
     let mut group: Vec<usize> = (0..ds.len()).collect();
     fn find(g: &mut [usize], i: usize) -> usize {
         if g[i] != i {
@@ -388,12 +399,12 @@ fn conflicts<'a>(
         }
         g[i]
     }
-    for (a, b, _) in &edges {
+    for (a, b, _) in edges {
         let (ra, rb) = (find(&mut group, *a), find(&mut group, *b));
         group[ra] = rb;
     }
     let mut out: Vec<(usize, Vec<String>)> = Vec::new();
-    for (a, _, msg) in &edges {
+    for (a, _, msg) in edges {
         let root = find(&mut group, *a);
         match out.iter_mut().find(|(r, _)| *r == root) {
             Some((_, msgs)) => msgs.push(msg.clone()),
