@@ -469,8 +469,18 @@ fn env_files(svc: &Value) -> Vec<(String, bool)> {
 
 /// `rel` beside manifest `label`, as a label.
 fn join_label(label: &str, rel: &str) -> String {
-    let dir = label.rfind('/').map_or("", |i| &label[..=i]);
-    format!("{dir}{}", rel.trim_start_matches("./"))
+    let mut parts: Vec<&str> = label.split('/').collect();
+    parts.pop();
+    for c in rel.split('/') {
+        match c {
+            "." | "" => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
 }
 
 type KeyValue = (String, String, String, Option<u64>);

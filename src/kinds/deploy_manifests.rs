@@ -124,14 +124,20 @@ impl DeployManifests {
                 });
             };
         if self.secrets {
-            for v in &d.vars {
+            // An example file a compose file names documents values; it holds none to keep.
+            let example = |f: &str| {
+                [".example", ".sample", ".template"]
+                    .iter()
+                    .any(|e| f.ends_with(e))
+            };
+            for v in d.vars.iter().filter(|v| !example(&v.file)) {
                 let Some(value) = &v.value else { continue };
                 let by_pattern = patterns
                     .iter()
                     .find(|p| p.regex.hit(value.as_bytes()) && !placeholder_value(value));
                 let why = match by_pattern {
                     Some(p) => format!("its value looks like a {}", p.name),
-                    None if !harmless_value(&v.name, value) => {
+                    None if credential(&v.name, value) => {
                         "it looks like a credential (a secret name or a URL with a password, and no placeholder)".to_string()
                     }
                     None => continue,
@@ -147,7 +153,15 @@ impl DeployManifests {
                     Some(crate::text::redact(value)),
                 );
             }
-            for s in d.stored.iter().filter(|s| !placeholder_value(&s.value)) {
+            // A Secret object's keys are held to the same rule: its `host` and `port` are no
+            // secrets, its `password` is.
+            let secret = |s: &&deploy_env::Stored| {
+                credential(&s.key, &s.value)
+                    || patterns
+                        .iter()
+                        .any(|p| p.regex.hit(s.value.as_bytes()) && !placeholder_value(&s.value))
+            };
+            for s in d.stored.iter().filter(secret) {
                 push(
                     &s.key,
                     &s.file,
@@ -174,8 +188,43 @@ impl DeployManifests {
                 );
             }
         }
+        // Services sharing one `environment:` (a YAML anchor) or env file name it once.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|f| {
+            seen.insert((
+                f.location.path.clone(),
+                f.location.line,
+                f.location.name.clone(),
+            ))
+        });
         out
     }
+}
+
+/// Whether a name and its literal value are a credential: not a harmless value (a placeholder, a
+/// number, a local or credential-free URL, a name that does not look secret), and either a name
+/// that says password, secret, token or key, or a URL with a password, or a value that looks
+/// generated. A mode word behind a name that only mentions `auth` or `private`
+/// (`POSTGRES_HOST_AUTH_METHOD=trust`, `NEXT_PRIVATE_SMTP_TRANSPORT=smtp-auth`) is none.
+fn credential(name: &str, value: &str) -> bool {
+    static STRONG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let strong = STRONG.get_or_init(|| {
+        regex::Regex::new(r"(?i)(?:passw|passwd|secret|token|api_?key|private_?key|access_?key|credential|_pw$|^pw_|signing_?key|encryption_?key)")
+            .expect("valid")
+    });
+    let bare = name.strip_prefix("NEXT_PRIVATE_").unwrap_or(name);
+    let v = value.trim();
+    // `MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db`: where the secret is, not the secret.
+    let upper = bare.to_ascii_uppercase();
+    let path = v.starts_with('/') && !v.contains(char::is_whitespace);
+    if harmless_value(bare, value) || upper.ends_with("_FILE") || upper.ends_with("_PATH") || path {
+        return false;
+    }
+    let generated = v.len() >= 16
+        && !v.contains(char::is_whitespace)
+        && v.chars().any(|c| c.is_ascii_digit())
+        && v.chars().any(|c| c.is_ascii_alphabetic());
+    strong.is_match(bare) || v.contains("://") || generated
 }
 
 #[cfg(test)]
@@ -208,5 +257,27 @@ mod tests {
         let compose = "services:\n  app:\n    env_file: app.env\n";
         let env = format!("{}={pw}\n", "SESSION_SECRET");
         assert_eq!(run(&[("compose.yaml", compose), ("app.env", &env)]), 1);
+    }
+
+    #[test]
+    fn credentials_and_the_mode_words_beside_them() {
+        assert!(credential("POSTGRES_PASSWORD", "umami"));
+        assert!(credential(
+            "DATABASE_URL",
+            "postgresql://umami:umami@db:5432/umami"
+        ));
+        assert!(credential(
+            "AUTH_SECRET_SALT",
+            &["a8f3k2", "9d0q7w1e5r"].concat()
+        ));
+        assert!(!credential("POSTGRES_HOST_AUTH_METHOD", "trust"));
+        assert!(!credential("NEXT_PRIVATE_SMTP_TRANSPORT", "smtp-auth"));
+        assert!(!credential("DB_PASSWORD", "changeme"));
+        assert!(!credential("POSTGRES_USER", "app"));
+        assert!(!credential(
+            "MYSQL_ROOT_PASSWORD_FILE",
+            "/run/secrets/db-password"
+        ));
+        assert!(!credential("DATABASE_PASSWORD", "/run/secrets/db-password"));
     }
 }

@@ -628,6 +628,9 @@ fn empty(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
 
 /// The example files and the deploy env file name the same variables, both ways.
 fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
+    if examples.is_empty() {
+        return; // no example file to compare with
+    }
     let src = &env.description;
     let example_names: BTreeMap<&str, (&str, u64)> = examples
         .iter()
