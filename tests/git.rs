@@ -673,6 +673,21 @@ fn pushes_through_the_installed_hook() {
     let (ok, out) = p.push(&["origin", ":feature/a"]);
     assert!(ok, "{out}");
     assert!(out.contains("deletion: no commits sent"), "{out}");
+
+    // Around review through a new protected branch: unreviewed work pushed to a feature branch
+    // first (allowed), then to a new release branch. Only what the remote's protected branches
+    // hold is left out, so the unreviewed commit is examined and the push refused.
+    git(&p.t.home, &p.work, &["checkout", "-q", "-b", "feature/x"]);
+    p.commit("c.txt", "Unreviewed work");
+    let (ok, out) = p.push(&["origin", "feature/x"]);
+    assert!(ok, "{out}");
+    let (ok, out) = p.push(&["origin", "HEAD:refs/heads/release/1.0"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("refs/heads/release/1.0: ") && out.contains("BLOCKED by unreviewed-commits"),
+        "{out}"
+    );
+    assert!(!p.remote_has("refs/heads/release/1.0"));
 }
 
 #[test]
@@ -926,4 +941,71 @@ fn the_pre_commit_framework_refs_are_the_push() {
     let (code, r) = run("refs/heads/feature/x");
     assert_eq!(code, 0);
     assert_eq!(status(&r, "unreviewed-commits"), "skip");
+}
+
+/// The loose object file of `id`.
+fn object_path(t: &TestRepo, id: git2::Oid) -> PathBuf {
+    let hex = id.to_string();
+    t.root.join(".git/objects").join(&hex[..2]).join(&hex[2..])
+}
+
+/// A missing HEAD commit is a damaged repository, not an unborn branch: the commit and state
+/// checks end in error (exit 2). A commit rewritten in place (its hash no longer matches) with a
+/// forged `Reviewed-by:` is not read as reviewed: exit 2, with the object named.
+#[test]
+fn damaged_history_is_an_error_not_a_pass() {
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let head = t.commit_as("f", "unreviewed change", DEV, DEV);
+    std::fs::remove_file(object_path(&t, head)).unwrap();
+    let (code, r) = t
+        .only(&["unreviewed-commits", "wip-commits", "release-branch"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    for id in ["unreviewed-commits", "wip-commits", "release-branch"] {
+        assert_eq!(status(&r, id), "error", "{id}: {r:#}");
+    }
+    assert!(check(&r, "unreviewed-commits")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be read"));
+
+    // Tampered: the commit's content changed without its name.
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let head = t.commit_as("f", "change", DEV, DEV);
+    let path = object_path(&t, head);
+    let raw = {
+        use std::io::Read;
+        let mut d = flate2::read::ZlibDecoder::new(std::fs::File::open(&path).unwrap());
+        let mut v = Vec::new();
+        d.read_to_end(&mut v).unwrap();
+        v
+    };
+    let body = &raw[raw.iter().position(|b| *b == 0).unwrap() + 1..];
+    let mut forged = String::from_utf8(body.to_vec()).unwrap();
+    forged = forged.trim_end().to_string() + "\n\nReviewed-by: Boss <boss@example.com>\n";
+    let mut obj = format!("commit {}\0", forged.len()).into_bytes();
+    obj.extend(forged.as_bytes());
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&obj).unwrap();
+        std::fs::write(&path, e.finish().unwrap()).unwrap();
+    }
+    let (code, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release", "--range", "HEAD~1..HEAD"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "error");
 }

@@ -567,6 +567,9 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     if let Some(v) = s.artifact_max_entries {
         b.max_entries = v;
     }
+    if let Some(v) = s.artifact_max_names {
+        b.max_names = v.0;
+    }
     if let Some(p) = &s.protected_branches {
         out.protected_branches = p.clone();
     }
