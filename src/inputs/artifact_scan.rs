@@ -247,7 +247,7 @@ impl Visitor for Collect<'_> {
                 Some(data) => {
                     if let Some(m) = self.opts.matcher {
                         let mut owners = m.owners_for(path);
-                        for o in m.owners_for(&rel) {
+                        for o in m.owners_for(rel) {
                             if !owners.contains(&o) {
                                 owners.push(o);
                             }
@@ -255,7 +255,7 @@ impl Visitor for Collect<'_> {
                         let sniff = &data[..data.len().min(BINARY_SNIFF)];
                         if !owners.is_empty() && !sniff.contains(&0) {
                             let file = Subject {
-                                paths: &[path, &rel],
+                                paths: &[path, rel],
                                 material: None,
                             };
                             let out = m.scan(&file, &owners, data, self.opts.ids);

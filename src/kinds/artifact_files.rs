@@ -292,8 +292,8 @@ fn forbidden<'a>(
         if matches!(e.kind, EntryKind::Dir) && folder_globs.is_empty() {
             continue;
         }
-        let mut hits = p.forbid.matches(&e.path);
-        hits.extend(p.forbid.matches(&e.rel));
+        let mut hits = p.forbid.matches(e.path);
+        hits.extend(p.forbid.matches(e.rel));
         if hits.is_empty() || matches(&p.allow, &e) {
             continue;
         }
@@ -361,9 +361,9 @@ fn required<'a>(
     for e in entries {
         for i in p
             .require
-            .matches(&e.path)
+            .matches(e.path)
             .into_iter()
-            .chain(p.require.matches(&e.rel))
+            .chain(p.require.matches(e.rel))
         {
             seen[i] = true;
         }
