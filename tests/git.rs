@@ -718,10 +718,105 @@ fn an_existing_hook_keeps_running_and_comes_back() {
         theirs
     );
     assert!(!hooks.join("pre-push.shipgate-chained").exists());
-    // Uninstall never removes a hook that is not shipgate's.
+    // Uninstall never removes a hook that is not shipgate's; with nothing to do it exits 0.
     let (code, out) = p.shipgate(&["hook", "uninstall"]);
-    assert_eq!(code, 2);
-    assert!(out.contains("not installed by shipgate"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is not shipgate's"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        theirs
+    );
+}
+
+/// A pre-push hook that is a dangling symlink (a build step makes its target later) is the
+/// user's: install keeps it chained, uninstall puts the link back.
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_hook_is_kept() {
+    let p = Pushable::new();
+    let hooks = p.work.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::os::unix::fs::symlink("../../tools/hooks/pre-push", hooks.join("pre-push")).unwrap();
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    let kept = hooks.join("pre-push.shipgate-chained");
+    assert!(std::fs::symlink_metadata(&kept)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 0, "{out}");
+    let back = std::fs::read_link(hooks.join("pre-push")).unwrap();
+    assert_eq!(back, Path::new("../../tools/hooks/pre-push"));
+}
+
+/// Husky 9 runs `.husky/pre-push` from a stub that finds it by its own name: shipgate's call goes
+/// into `.husky/pre-push`, so the user's hook still runs (and still blocks), and shipgate blocks
+/// an unreviewed push to main; uninstall takes the block out and leaves the user's hook as it was.
+#[cfg(unix)]
+#[test]
+fn husky_hooks_keep_running_with_shipgate() {
+    let p = Pushable::new();
+    let husky = p.work.join(".husky");
+    std::fs::create_dir_all(husky.join("_")).unwrap();
+    std::fs::write(
+        husky.join("_/h"),
+        "#!/usr/bin/env sh\nn=$(basename \"$0\")\ns=$(dirname \"$(dirname \"$0\")\")/$n\n[ ! -f \"$s\" ] && exit 0\nsh -e \"$s\" \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        husky.join("_/pre-push"),
+        "#!/usr/bin/env sh\n. \"$(dirname \"$0\")/h\"\n",
+    )
+    .unwrap();
+    make_exec(&husky.join("_/h"));
+    make_exec(&husky.join("_/pre-push"));
+    let theirs = "while read l; do echo \"$l\" >> .git/husky-hook-ran; done\n[ -f block-push ] && exit 1\nexit 0\n";
+    std::fs::write(husky.join("pre-push"), theirs).unwrap();
+    git(
+        &p.t.home,
+        &p.work,
+        &["config", "core.hooksPath", ".husky/_"],
+    );
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("husky"), "{out}");
+    // Husky's stub is untouched.
+    assert!(!husky.join("_/pre-push.shipgate-chained").exists());
+    // shipgate blocks an unreviewed commit to main.
+    p.commit("a.txt", "Direct change");
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(
+        !ok && out.contains("BLOCKED by unreviewed-commits"),
+        "{out}"
+    );
+    // Reviewed: shipgate passes, and the user's hook runs with git's input.
+    git(
+        &p.t.home,
+        &p.work,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            "Direct change\n\nReviewed-by: A <a@x>",
+        ],
+    );
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(ok, "{out}");
+    let ran = std::fs::read_to_string(p.work.join(".git/husky-hook-ran")).unwrap();
+    assert!(ran.starts_with("refs/heads/main "), "{ran}");
+    // The user's hook still blocks a push on its own.
+    std::fs::write(p.work.join("block-push"), "").unwrap();
+    git(&p.t.home, &p.work, &["checkout", "-q", "-b", "feature/y"]);
+    let (ok, out) = p.push(&["origin", "feature/y"]);
+    assert!(!ok, "the user's hook blocked it: {out}");
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(husky.join("pre-push")).unwrap(),
+        theirs
+    );
 }
 
 #[test]
