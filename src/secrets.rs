@@ -27,7 +27,8 @@ pub struct Placeholders {
     /// pattern's own `entropy` replaces it for that pattern.
     #[serde(default)]
     pub min_entropy: Option<f64>,
-    /// A run of this many identical characters (`xxxxxxxx`, `00000000`).
+    /// A run of this many identical characters (`xxxxxxxx`, `00000000`); in a value over 32
+    /// characters, a quarter of it.
     #[serde(default)]
     pub repeated: Option<usize>,
     /// A run of this many consecutive characters, up or down (`abcdefgh`, `12345678`).
@@ -56,10 +57,13 @@ impl Placeholders {
                 return Some(format!("{e:.1} bits of entropy per character, under {min}"));
             }
         }
-        if let Some(n) = self
+        // In a long value a short run is chance (a base64 blob's `AAAAAAAA`): past 32 characters
+        // the run must be a quarter of the value.
+        let len = token.chars().count();
+        let need = self
             .repeated
-            .filter(|n| longest_run(token, |a, b| a == b) >= *n)
-        {
+            .map(|n| if len > 32 { n.max(len / 4) } else { n });
+        if let Some(n) = need.filter(|n| longest_run(token, |a, b| a == b) >= *n) {
             return Some(format!("{n} or more identical characters in a row"));
         }
         let consecutive = |a: char, b: char| {
