@@ -126,10 +126,11 @@ fn review_evidence_trailers_merges_squashes_forge_and_bots() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// With no release tag, nothing bounds the range: one finding says how to bound it, instead of
-/// one per commit of all history. A moving tag or a branch marker is not a release.
+/// With no release tag, nothing bounds the range: the check skips and says how to bound it,
+/// instead of judging all history as this release. A moving tag or a branch marker is not a
+/// release.
 #[test]
-fn without_a_release_tag_one_finding_says_how_to_bound_the_range() {
+fn without_a_release_tag_the_check_says_how_to_bound_the_range() {
     let t = TestRepo::new();
     t.commit_as("a", "One", DEV, DEV);
     t.tag("1.5.x");
@@ -137,10 +138,9 @@ fn without_a_release_tag_one_finding_says_how_to_bound_the_range() {
     t.tag("latest");
     t.commit_as("c", "Three", DEV, DEV);
     let (code, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
-    assert_eq!(code, 1);
-    let f = &check(&r, "unreviewed-commits")["findings"];
-    assert_eq!(f.as_array().unwrap().len(), 1, "{r:#}");
-    assert!(f[0]["message"]
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "skip");
+    assert!(check(&r, "unreviewed-commits")["reason"]
         .as_str()
         .unwrap()
         .contains("no release tag is reachable"));
@@ -497,6 +497,29 @@ fn version_tag_reads_every_ecosystem_and_skips_what_has_no_version() {
         .args(&["--stage", "release"])
         .json();
     assert_eq!(status(&r, "version-tag"), "skip");
+    // Nor with only a branch marker (`1.5.x`): a snapshot version is not a release's then.
+    t.write(
+        "pom.xml",
+        "<project><version>4.0.0-SNAPSHOT</version></project>\n",
+    );
+    t.commit("snapshot");
+    t.tag("1.5.x");
+    let (_, r) = t
+        .only(&["version-tag"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(status(&r, "version-tag"), "skip", "{r:#}");
+    assert!(check(&r, "version-tag")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no tag is a release tag (1.5.x)"));
+    // A release tag makes it count.
+    t.tag("v3.9.0");
+    let (_, r) = t
+        .only(&["version-tag"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(status(&r, "version-tag"), "fail", "{r:#}");
 }
 
 /// A bare remote, a clone of it with the hook installed, and the path of the remote.
@@ -1103,4 +1126,58 @@ fn damaged_history_is_an_error_not_a_pass() {
         .json();
     assert_eq!(code, 2, "{r:#}");
     assert_eq!(status(&r, "unreviewed-commits"), "error");
+}
+
+/// What a forge merge brought in was reviewed with it (a security-advisory "Merge commit from
+/// fork" that GitHub committed), and a commit the range itself reverts does not ship; beside each,
+/// the same commit merged by a person, or not reverted, is reported.
+#[test]
+fn forge_merges_and_reverted_commits() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial", DEV, DEV);
+    t.tag("v1.0.0");
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let fix = t.commit_as("s", "Fix the advisory", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(
+        fix,
+        "Merge commit from fork",
+        ("GitHub", "noreply@github.com"),
+    );
+    let bad = t.commit_as("b", "Direct push that was undone", DEV, DEV);
+    t.commit_as(
+        "b",
+        &format!("Revert \"Direct push that was undone\"\n\nThis reverts commit {bad}.\n\nReviewed-by: A <a@example.com>"),
+        DEV,
+        DEV,
+    );
+    t.commit_as("c", "Direct push that ships", DEV, DEV);
+    let (code, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Direct push that ships"]
+    );
+
+    // The same fix merged by a person, with the same subject, is not review.
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial", DEV, DEV);
+    t.tag("v1.0.0");
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let fix = t.commit_as("s", "Fix the advisory", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(fix, "Merge commit from fork", DEV);
+    let (_, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release"])
+        .json();
+    let got = findings_subjects(&r, "unreviewed-commits");
+    assert!(got.contains(&"Fix the advisory".to_string()), "{got:?}");
 }

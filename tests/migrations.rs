@@ -795,3 +795,44 @@ fn django_alter_field_is_compared_with_the_earlier_definition() {
         f[0].2
     );
 }
+
+/// A table an earlier migration of the same release creates is new: dropping a column of it in a
+/// later migration breaks nothing deployed. A released migration only reformatted in the range
+/// adds nothing to run. Beside each, the same operation on a released table is reported.
+#[test]
+fn what_the_release_itself_creates_or_reformats_is_not_reported() {
+    let t = released();
+    t.write(
+        "db/migrations/000001_users.up.sql",
+        "CREATE TABLE users (id int, legacy text);\n",
+    )
+    .write("db/migrations/000001_users.down.sql", "DROP TABLE users;\n");
+    t.commit("Users");
+    t.tag("v1.1.0");
+    t.write(
+        "db/migrations/000002_boards.up.sql",
+        "CREATE TABLE boards (id int, slug text);\n",
+    )
+    .write(
+        "db/migrations/000002_boards.down.sql",
+        "DROP TABLE boards;\n",
+    )
+    .write(
+        "db/migrations/000003_drop.up.sql",
+        "ALTER TABLE boards DROP COLUMN slug;\nALTER TABLE users DROP COLUMN legacy;\n",
+    )
+    .write("db/migrations/000003_drop.down.sql", "SELECT 1;\n")
+    // Reformatted only: spacing and a comment.
+    .write(
+        "db/migrations/000001_users.up.sql",
+        "-- the users\nCREATE TABLE users (\n  id int,\n  legacy text\n);\n",
+    );
+    t.commit("Boards");
+    let (code, r) = run(&t, &["destructive-migrations", "edited-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        ["db/migrations/000003_drop.up.sql:2"]
+    );
+    assert!(found(&r, "edited-migrations").is_empty(), "{r:#}");
+}

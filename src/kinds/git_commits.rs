@@ -267,6 +267,7 @@ impl Kind for GitCommits {
                         .cloned()
                         .collect()
                 }),
+                forge_merges: self.review.as_ref().map(|r| r.forge_committers.clone()),
             }),
             ..Wants::default()
         }
@@ -289,6 +290,13 @@ impl Kind for GitCommits {
             signed: &|id| git.extract_signature(&id, None).is_ok(),
             clean_merge: &|c| crate::inputs::history::is_clean_merge(git, c),
         };
+        if !specs.is_empty()
+            && specs
+                .iter()
+                .all(|s| matches!(&pass.ranges[s], Ok(r) if r.unbounded))
+        {
+            return Outcome::skip(UNBOUNDED);
+        }
         let mut out = Outcome::pass();
         let empty = HashSet::new();
         for spec in specs {
@@ -301,7 +309,7 @@ impl Kind for GitCommits {
                     };
                     out = out.fail_with(e.clone(), vec![finding]);
                 }
-                Ok(range) if range.unbounded => out.extend([unbounded(check, &range.label)]),
+                Ok(range) if range.unbounded => {}
                 Ok(range) => {
                     let rev = pass.reviewed.get(spec).unwrap_or(&empty);
                     out.extend(evaluate(
@@ -357,24 +365,23 @@ struct GitCx<'a> {
     clean_merge: &'a dyn Fn(&CommitInfo) -> bool,
 }
 
-/// `since-last-tag` with no release tag: one finding that says how to bound the range, not one
-/// per commit of all history.
-fn unbounded(check: &Meta, label: &str) -> Finding {
-    let fields = [
-        ("range", label.to_string()),
-        ("pattern", "range".to_string()),
-    ];
-    Finding {
-        message: check.render(
-            || "no release tag is reachable from HEAD, so nothing marks what the last release shipped: tag the last release (`git tag v1.2.3 <commit>`), or give the range (`--range <last-deployed>..HEAD`, or `range:` in the check's params)".to_string(),
-            &fields,
-        ),
-        location: Location {
-            name: Some(label.to_string()),
-            ..Location::new(Input::Git)
-        },
-        evidence: None,
-    }
+/// `since-last-tag` with no release tag: nothing says what the last release shipped, so there is
+/// no range to judge (all history is not this release's). A skip that says how to bound it, as
+/// `version-tag` and the migration checks do.
+const UNBOUNDED: &str = "no release tag is reachable from HEAD, so nothing marks what the last release shipped: tag the last release (`git tag v1.2.3 <commit>`), or give the range (`--range <last-deployed>..HEAD`, or `range:` in the check's params)";
+
+/// The commits of the range that a later commit of the same range reverts (`git revert`'s
+/// "This reverts commit <sha>."): their changes do not ship.
+fn reverted_in(commits: &[CommitInfo]) -> HashSet<Oid> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"This reverts commit ([0-9a-f]{40})").unwrap());
+    let ids: HashSet<Oid> = commits.iter().map(|c| c.id).collect();
+    commits
+        .iter()
+        .flat_map(|c| re.captures_iter(&c.message))
+        .filter_map(|m| Oid::from_str(&m[1]).ok())
+        .filter(|id| ids.contains(id))
+        .collect()
 }
 
 fn evaluate(
@@ -388,7 +395,12 @@ fn evaluate(
     let mut findings = Vec::new();
     // What was looked for is said once, with the first commit that has none of it.
     let mut looked_for = p.review.as_ref().map(Review::looked_for);
+    let reverted = reverted_in(commits);
     for c in commits {
+        // A commit a later commit of the range reverts does not ship.
+        if reverted.contains(&c.id) {
+            continue;
+        }
         let author = c.author_ident();
         if p.exempt_authors.is_match(&author) || p.exempt_authors.is_match(&c.committer_ident()) {
             continue;

@@ -290,6 +290,16 @@ fn version_tag(
     if all_tags.is_empty() {
         return Part::Skip("the repository has no tags: it is not released by tag".into());
     }
+    // Only branch markers and moving tags (`1.5.x`, `latest`): no release was ever tagged.
+    if !all_tags
+        .iter()
+        .any(|t| crate::inputs::history::release_tag(t).is_some())
+    {
+        return Part::Skip(format!(
+            "no tag is a release tag ({}): the project is not released by tag",
+            all_tags.join(", ")
+        ));
+    }
     let tags = tags_at(git, &head);
     let declared = match versions::declared_in(&tree.kept, "") {
         Root::Version(d) => d,

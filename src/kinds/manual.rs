@@ -93,6 +93,7 @@ impl Kind for Manual {
             commits: self.about_migrations.then(|| CommitsWant {
                 default_range: "since-last-tag".into(),
                 pr_merges: None,
+                forge_merges: None,
             }),
             ..Wants::default()
         }

@@ -195,6 +195,7 @@ IgnoreMigration() (django-migration-linter), shipgate:allow <id>"
                     .clone()
                     .unwrap_or_else(|| "since-last-tag".into()),
                 pr_merges: None,
+                forge_merges: None,
             }),
             ..Wants::default()
         }
@@ -306,6 +307,7 @@ IgnoreMigration() (django-migration-linter), shipgate:allow <id>"
             text,
             self.dialect.for_path(path),
             &|| Ok(Vec::new()),
+            &mut sql::FileState::default(),
         )?;
         // A sample is alone: an up migration's down file is not there.
         if let (Role::Up, Some(down)) = (role, down_of(layout, path)) {
@@ -644,6 +646,8 @@ fn read_release(
     let atlas_dir = |d: &str| atlas.get(d).copied().unwrap_or(false);
     let mut released: Option<Option<(String, Oid)>> = None;
     let mut files = Vec::new();
+    // Tables the release's migrations create, in the order they run (by path, as the tools do).
+    let mut created = sql::FileState::default();
     for c in &changes.changes {
         let Some((layout, role)) = layouts.detect(&c.path, &atlas_dir) else {
             continue;
@@ -653,7 +657,15 @@ fn read_release(
                 let size = blob_size(git, id, &c.path)?;
                 if size > MAX_MIGRATION {
                     let d = dialect.for_path(&c.path);
-                    let mut f = analyze_file(&c.path, layout, role, "", d, &|| Ok(Vec::new()))?;
+                    let mut f = analyze_file(
+                        &c.path,
+                        layout,
+                        role,
+                        "",
+                        d,
+                        &|| Ok(Vec::new()),
+                        &mut created,
+                    )?;
                     f.ops
                         .push(Op::new(Rule::Unparsed, 1, "the file").detail(format!(
                             "{size} bytes, over the {MAX_MIGRATION}-byte limit, not read"
@@ -661,9 +673,20 @@ fn read_release(
                     f
                 } else {
                     let text = String::from_utf8_lossy(&read_blob(git, id, &c.path)?).into_owned();
+                    // An edit that only reformats a migration adds nothing to run.
+                    let reformatted = match (c.kind, c.old) {
+                        (ChangeKind::Modified, Some(old)) => same_code(
+                            &String::from_utf8_lossy(&read_blob(git, old, &c.path)?),
+                            &text,
+                            layout.lang(),
+                        ),
+                        _ => false,
+                    };
                     let prior = || prior_django(git, tip, &c.path, layouts);
                     let d = dialect.for_path(&c.path);
-                    let mut f = analyze_file(&c.path, layout, role, &text, d, &prior)?;
+                    let text = if reformatted { String::new() } else { text };
+                    let mut f =
+                        analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
                     if let Some(down) = down_of(layout, &c.path) {
                         let missing = match blob_at(git, tip, &down)? {
                             None => true,
@@ -875,6 +898,9 @@ fn prior_django(
 }
 
 /// What one migration file does.
+/// Reads one migration file. `state` carries what the release's earlier migrations created: a
+/// table a migration of the same release creates is new, and dropping, indexing or changing it
+/// breaks nothing deployed.
 fn analyze_file(
     path: &str,
     layout: Layout,
@@ -882,11 +908,12 @@ fn analyze_file(
     text: &str,
     dialect: Dialect,
     prior: &dyn Fn() -> Result<Vec<String>, String>,
+    state: &mut sql::FileState,
 ) -> Result<MigrationFile, String> {
     let (ops, marks) = match layout.lang() {
         None => {
             let mut ops = Vec::new();
-            sql::analyze(text, 1, dialect, &mut sql::FileState::default(), &mut ops);
+            sql::analyze(text, 1, dialect, state, &mut ops);
             if layout == Layout::Prisma {
                 for (i, l) in text.lines().enumerate() {
                     if l.contains("will be lost")
@@ -904,6 +931,7 @@ fn analyze_file(
         Some(lang) => {
             let src = Source::new(text, lang);
             let mut cx = orm::Cx::new(&src, dialect);
+            cx.state = std::mem::take(state);
             match layout {
                 Layout::Rails => orm::rails(&mut cx),
                 Layout::Django => {
@@ -919,6 +947,7 @@ fn analyze_file(
                 _ if lang == Lang::Js => orm::knex(&mut cx),
                 _ => {}
             }
+            *state = std::mem::take(&mut cx.state);
             let mut ops = cx.out;
             ops.sort_by_key(|o| o.line);
             (ops, cx.marks)

@@ -180,6 +180,9 @@ pub struct CommitsWant {
     pub default_range: String,
     /// Subjects of pull-request merge commits, when the commits such merges brought in are needed.
     pub pr_merges: Option<Vec<Pattern>>,
+    /// Committers whose merges are the forge's (a pull request or security advisory merged on
+    /// GitHub): what such a merge brought in was reviewed with it.
+    pub forge_merges: Option<crate::kinds::git_commits::IdentGlobs>,
 }
 
 /// What evaluating one check produced, before waivers, severity, overrides and confirmations are

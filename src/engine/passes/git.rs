@@ -32,7 +32,7 @@ pub fn run(
                 }
                 if let (Some(subjects), false) = (&want.pr_merges, pass.reviewed.contains_key(spec))
                 {
-                    let set = brought_in(git, &pass, spec, subjects);
+                    let set = brought_in(git, &pass, spec, subjects, want.forge_merges.as_ref());
                     pass.reviewed.insert(spec.clone(), set);
                 }
             }
@@ -42,16 +42,25 @@ pub fn run(
     Some(pass)
 }
 
-/// The commits the pull-request merges of a range brought in.
+/// The commits the pull-request merges of a range brought in: merges with a PR subject, and merges
+/// the forge made (its committer).
 fn brought_in(
     git: &git2::Repository,
     pass: &CommitsPass,
     spec: &RangeSpec,
     subjects: &[Pattern],
+    forge: Option<&crate::kinds::git_commits::IdentGlobs>,
 ) -> HashSet<git2::Oid> {
     let mut set = HashSet::new();
+    let by_forge = |c: &history::CommitInfo| {
+        c.parents.len() > 1 && forge.is_some_and(|f| f.is_match(&c.committer_ident()))
+    };
     if let Some(Ok(range)) = pass.ranges.get(spec) {
-        for c in range.commits.iter().filter(|c| c.is_merge_by(subjects)) {
+        for c in range
+            .commits
+            .iter()
+            .filter(|c| c.is_merge_by(subjects) || by_forge(c))
+        {
             set.extend(history::brought_in(git, c).unwrap_or_default());
         }
     }
