@@ -53,6 +53,14 @@ def clone(row, work, mirror):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         subprocess.run(["git", "clone", "--quiet", "--no-checkout", src, dest], check=True)
     subprocess.run(["git", "-C", dest, "checkout", "--quiet", "--detach", row["commit"]], check=True)
+    # A mirror snapshot may leave out its largest blobs: files it could not check out are marked
+    # skip-worktree, as a sparse checkout marks them, so they are not "deleted" changes.
+    gone = subprocess.run(["git", "-C", dest, "ls-files", "--deleted", "-z"],
+                          capture_output=True, check=True).stdout.split(b"\0")
+    gone = [g for g in gone if g]
+    if gone:
+        subprocess.run(["git", "-C", dest, "update-index", "--skip-worktree", "-z", "--stdin"],
+                       input=b"\0".join(gone) + b"\0", check=True)
     return dest
 
 

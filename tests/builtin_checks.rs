@@ -270,6 +270,11 @@ fn lockfiles_are_required_of_applications_not_libraries() {
         "tools/package.json",
         "{\"devDependencies\": {\"eslint\": \"9\"}}\n",
     )
+    // A Rust project's linting setup: no name, nothing that runs or ships.
+    .write(
+        "package.json",
+        "{\"dependencies\": {\"eslint\": \"^10\"}, \"scripts\": {\"lint\": \"eslint .\"}}\n",
+    )
     .write(
         "nolock/package.json",
         format!("{{\"private\": true, {deps}}}\n"),

@@ -249,7 +249,35 @@ pub fn harmless_value(name: &str, value: &str) -> bool {
     if local {
         return true;
     }
+    // A public URL, or a relative path, whatever the name (`PB_OAUTH2_DOCS=https://…/docs`): a
+    // URL that carries a credential in its query (`?token=`, `&sig=`) is not one.
+    if public_location(v) {
+        return true;
+    }
     !secret_name(name)
+}
+
+/// An `https://` URL with no credential in it, or a relative path (`../`, `./api`).
+fn public_location(v: &str) -> bool {
+    let v = v.trim_matches(['"', '\'']);
+    if v.starts_with("../") || v.starts_with("./") || v == "." || v == ".." {
+        return true;
+    }
+    let Some(rest) = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let lower = rest.to_ascii_lowercase();
+    let host = lower.split(['/', '?', '#']).next().unwrap_or("");
+    !host.contains('@')
+        && ![
+            "token=", "key=", "secret=", "sig=", "signature=", "password=", "auth=",
+            "access_token=", "apikey=",
+        ]
+        .iter()
+        .any(|q| lower.contains(q))
 }
 
 /// The password of a `scheme://user:password@host` URL, if the value is one.
@@ -306,6 +334,11 @@ mod tests {
                 "postgres://postgres:postgres@localhost:5432/app",
             ),
             ("PB_DOCS_URL", "https://pocketbase.io/docs"),
+            (
+                "PB_OAUTH2_DOCS",
+                "https://pocketbase.io/docs/authentication#authenticate-with-oauth2",
+            ),
+            ("PB_BACKEND_URL", "../"),
             ("DEBUG", "true"),
             ("PORT", "3000"),
             ("APP_NAME", "Monica"),
@@ -323,6 +356,10 @@ mod tests {
                 "postgres://app:Hunter2isMyPw@db.internal:5432/app",
             ),
             ("STRIPE_API_KEY", stripe.as_str()),
+            (
+                "OAUTH_CALLBACK_SECRET",
+                "https://auth.acme-corp.io/cb?token=Zq8Lr2Pw7Xk4Vn9Tb3",
+            ),
         ] {
             assert!(!harmless_value(n, v), "{n}={v} is a real secret");
         }

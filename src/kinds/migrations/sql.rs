@@ -429,19 +429,25 @@ fn add_column(t: &str, def: &sqlparser::ast::ColumnDef, line: u64, pg: bool, out
     let mut not_null = false;
     let mut default = None;
     let mut generated = false;
+    let mut references = None;
     for o in &def.options {
         match &o.option {
             ColumnOption::NotNull => not_null = true,
             ColumnOption::Default(e) => default = Some(e),
             ColumnOption::Generated { .. } | ColumnOption::Identity(_) => generated = true,
-            ColumnOption::ForeignKey(fk) if pg => out.push(
-                Op::new(Rule::AddForeignKey, line, "ADD COLUMN … REFERENCES")
-                    .table(t)
-                    .column(&c)
-                    .detail(format!("referencing {}", name(&fk.foreign_table))),
-            ),
+            ColumnOption::ForeignKey(fk) if pg => references = Some(name(&fk.foreign_table)),
             _ => {}
         }
+    }
+    // A new column with no default is all NULL: PostgreSQL skips validating a foreign key added
+    // with it (`ADD COLUMN x int REFERENCES t`); with a default, every row is checked.
+    if let (Some(other), Some(_)) = (references, default) {
+        out.push(
+            Op::new(Rule::AddForeignKey, line, "ADD COLUMN … REFERENCES")
+                .table(t)
+                .column(&c)
+                .detail(format!("referencing {other} with a default")),
+        );
     }
     let ty = def.data_type.to_string().to_ascii_lowercase();
     let serial = ty.ends_with("serial");
@@ -652,6 +658,12 @@ mod tests {
         )
         .is_empty());
         assert!(ops("ALTER TABLE a VALIDATE CONSTRAINT f;").is_empty());
+        // A new nullable column's foreign key is not validated; one with a default is.
+        assert!(ops("ALTER TABLE a ADD COLUMN b_id int REFERENCES b (id);").is_empty());
+        assert_eq!(
+            ops("ALTER TABLE a ADD COLUMN b_id int DEFAULT 1 REFERENCES b (id);")[0].0,
+            "add-foreign-key"
+        );
         assert_eq!(
             ops("ALTER TABLE a ADD COLUMN u uuid DEFAULT gen_random_uuid();")[0].0,
             "volatile-default"
