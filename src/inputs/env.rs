@@ -273,8 +273,15 @@ fn public_location(v: &str) -> bool {
     let host = lower.split(['/', '?', '#']).next().unwrap_or("");
     !host.contains('@')
         && ![
-            "token=", "key=", "secret=", "sig=", "signature=", "password=", "auth=",
-            "access_token=", "apikey=",
+            "token=",
+            "key=",
+            "secret=",
+            "sig=",
+            "signature=",
+            "password=",
+            "auth=",
+            "access_token=",
+            "apikey=",
         ]
         .iter()
         .any(|q| lower.contains(q))

@@ -210,11 +210,14 @@ fn no_lockfile_needed(
             }
             // No name, not marked private, no scripts that start or build anything: the manifest
             // only installs the repository's tooling (a linter beside a Rust or Go project).
-            let runs = j.get("scripts").and_then(|s| s.as_object()).is_some_and(|s| {
-                ["start", "build", "serve", "dev", "preview"]
-                    .iter()
-                    .any(|k| s.contains_key(*k))
-            });
+            let runs = j
+                .get("scripts")
+                .and_then(|s| s.as_object())
+                .is_some_and(|s| {
+                    ["start", "build", "serve", "dev", "preview"]
+                        .iter()
+                        .any(|k| s.contains_key(*k))
+                });
             if j.get("name").is_none() && !private && !entry && !runs {
                 return Some("tooling only: no name, nothing that runs or ships");
             }
