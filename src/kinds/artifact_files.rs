@@ -178,7 +178,7 @@ impl Kind for ArtifactFiles {
                     map: None,
                 })
                 .collect(),
-            bytes: 0,
+            ..ArtifactData::default()
         };
         Ok(evaluate(check, self, &data, None).len())
     }
@@ -225,11 +225,18 @@ fn evaluate(
         .iter()
         .filter(|e| !matches(&p.exclude, e))
         .collect();
+    // What a container image's layers hold but its filesystem no longer shows (deleted or
+    // replaced by a later layer) still ships in its blobs: leaks and unsafe entries count there too.
+    let everything: Vec<&EntryMeta> = entries
+        .iter()
+        .copied()
+        .chain(a.hidden.iter().filter(|e| !matches(&p.exclude, e)))
+        .collect();
     if p.unsafe_paths {
-        unsafe_entries(&mut out, &entries);
+        unsafe_entries(&mut out, &everything, a.image.is_some());
     }
     if !p.forbid.is_empty() {
-        forbidden(&mut out, p, &entries);
+        forbidden(&mut out, p, &everything);
     }
     if let Some(only) = &p.only {
         for e in &entries {
@@ -253,8 +260,13 @@ fn evaluate(
     out.findings
 }
 
-fn unsafe_entries(out: &mut Out<'_>, entries: &[&EntryMeta]) {
+/// In a container image, a symlink resolves inside the image's own root filesystem, whatever its
+/// target (`/usr/bin/python3`, `../../lib`): only the entries' own paths and devices are unsafe.
+fn unsafe_entries(out: &mut Out<'_>, entries: &[&EntryMeta], rootfs: bool) {
     for e in entries {
+        if rootfs && matches!(e.kind, EntryKind::Symlink(_)) {
+            continue;
+        }
         let entry = crate::inputs::artifact::Entry {
             path: e.path.clone(),
             kind: e.kind.clone(),
