@@ -18,6 +18,7 @@ pub mod env;
 pub mod env_refs;
 pub mod git_commits;
 pub mod git_state;
+pub mod image_config;
 pub mod manual;
 pub mod repo_content;
 pub mod repo_files;
@@ -401,6 +402,7 @@ macro_rules! for_each_kind {
             git_state: GitState($crate::kinds::git_state::GitState),
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
+            image_config: ImageConfig($crate::kinds::image_config::ImageConfig),
         }
     };
 }
