@@ -815,3 +815,112 @@ fn budgets_and_growth_against_a_baseline_image() {
     assert_eq!(status(&r, "image-budgets"), "pass");
     assert_eq!(status(&r, "image-growth"), "pass");
 }
+
+/// A web build with a root `manifest.json` and `index.json` is a plain tarball, not an image.
+#[test]
+fn a_tarball_with_a_manifest_json_is_not_taken_for_an_image() {
+    let t = repo();
+    let p = art(&t, "site.tar");
+    std::fs::write(
+        &p,
+        tar_bytes(&[
+            E::File("manifest.json", br#"{"name": "My PWA", "start_url": "/"}"#),
+            E::File("index.json", b"[]"),
+            E::File("index.html", b"<html></html>"),
+            E::File(".env", b"A=1"),
+        ]),
+    )
+    .unwrap();
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["artifacts"][0]["format"], "tar");
+    assert_eq!(paths(&r, "package-env-files"), [".env"]);
+}
+
+/// Layers are inside the artifact's budgets: a decompression bomb or too many entries in a layer
+/// end in error; a layer that is not valid gzip names the layer.
+#[test]
+fn layers_are_read_within_the_budgets_and_corrupt_layers_are_errors() {
+    let t = repo();
+    t.write(
+        ".shipgate.yaml",
+        "settings:\n  artifact-max-size: 1MiB\n  artifact-max-entries: 50\n",
+    );
+    let zeros = vec![0u8; 2 << 20];
+    let bomb = Image::new(vec![layer(&[E::File("app/zeros.bin", &zeros)], Comp::Zstd)]);
+    let p = art(&t, "bomb.tar");
+    oci_archive(&p, &bomb);
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"].as_str().unwrap();
+    assert!(reason.contains("over the artifact size budget"), "{reason}");
+
+    let names: Vec<String> = (0..60).map(|i| format!("app/f{i}")).collect();
+    let many: Vec<E> = names.iter().map(|n| E::File(n, b"x")).collect();
+    let p = art(&t, "many.tar");
+    oci_archive(&p, &Image::new(vec![layer(&many, Comp::Gzip)]));
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    assert!(check(&r, "package-env-files")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("over the entry budget"));
+
+    // A gzip layer cut short, under a name and descriptor that match its bytes.
+    let good = layer(&[E::File("app/index.js", &[b'x'; 5000])], Comp::Gzip);
+    let cut = good.blob.bytes[..good.blob.bytes.len() / 2].to_vec();
+    let broken = Layer {
+        blob: Blob::new(cut),
+        diff_id: good.diff_id,
+        media: good.media,
+    };
+    let p = art(&t, "corrupt.tar");
+    let img = Image::new(vec![broken]);
+    oci_archive(&p, &img);
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("layer {}", img.layers[0].blob.name())),
+        "{reason}"
+    );
+}
+
+/// Older `docker save` links a layer it already wrote (`<id>/layer.tar` → `../<id1>/layer.tar`).
+#[test]
+fn a_docker_save_layer_that_links_to_another_is_read_through_the_link() {
+    let t = repo();
+    let img = Image::new(vec![
+        layer(&[E::File("app/.env", b"A=1")], Comp::Plain),
+        layer(&[E::File("app/.env", b"A=1")], Comp::Plain),
+    ]);
+    let files = docker_legacy(&img);
+    let id1 = files[2].0.clone();
+    let id2 = files[5].0.clone();
+    assert!(id1.ends_with("layer.tar") && id2.ends_with("layer.tar"));
+    let target = format!("../{id1}");
+    let mut entries: Vec<E> = Vec::new();
+    for (n, d) in &files {
+        if *n == id2 {
+            entries.push(E::Symlink(n.as_str(), target.as_str()));
+        } else {
+            entries.push(E::File(n.as_str(), d.as_slice()));
+        }
+    }
+    let p = art(&t, "linked.tar");
+    std::fs::write(&p, tar_bytes(&entries)).unwrap();
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 1, "{r:#}");
+    let found = paths(&r, "package-env-files");
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found.iter().any(|p| p.starts_with("layer 2 (")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("layer 1 (") && p.contains("replaced in layer 2")),
+        "{found:?}"
+    );
+}

@@ -150,7 +150,9 @@ impl Kind for ImageConfig {
         };
         let head = view.repo.head();
         if self.revision_label.is_some() && head.is_none() && any_image {
-            return Outcome::skip("needs the commit being released: not a git repository");
+            return Outcome::skip(
+                "needs the commit being released: HEAD has no commit (not a git repository?)",
+            );
         }
         Pattern::compile_all(self.patterns()).map_or_else(Outcome::error, |_| {
             view.per_artifact(|a| match &a.data.image {

@@ -98,8 +98,8 @@ pub fn sniff(path: &Path) -> Option<Container> {
     let meta = std::fs::metadata(path).ok()?;
     if meta.is_dir() {
         let has = |n: &str| path.join(n).exists();
-        return (has("oci-layout") || (has("index.json") && has("blobs")) || has("manifest.json"))
-            .then_some(Container::Dir);
+        let metadata = has("index.json") || has("manifest.json");
+        return (has("oci-layout") || (has("blobs/sha256") && metadata)).then_some(Container::Dir);
     }
     let gzip = match artifact::detect(path).ok()? {
         Format::Tar => false,
@@ -125,14 +125,16 @@ pub fn sniff(path: &Path) -> Option<Container> {
         .then_some(Container::Tar { gzip })
 }
 
-/// Names only images have at their root: OCI metadata, `blobs/`, `docker save`'s `<id>/` folders.
+/// Names only images have at their root: `oci-layout`, `blobs/sha256/`, `docker save`'s `<id>/`
+/// folders and `<id>.json` configurations. A `manifest.json` or `index.json` alone is not enough:
+/// web builds have those too.
 fn image_name(n: &str) -> bool {
     let hex_id = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    matches!(
-        n,
-        "oci-layout" | "index.json" | "manifest.json" | "repositories" | "blobs"
-    ) || n.starts_with("blobs/sha256")
-        || n.split('/').next().is_some_and(hex_id)
+    n == "oci-layout"
+        || n == "blobs"
+        || n.starts_with("blobs/sha256")
+        || n.split_once('/').is_some_and(|(d, _)| hex_id(d))
+        || hex_id(n)
         || n.strip_suffix(".json").is_some_and(hex_id)
 }
 
