@@ -558,6 +558,19 @@ fn a_blob_that_does_not_match_its_digest_is_an_error_never_a_pass() {
         .unwrap()
         .contains("the image configuration says layer 1 is sha256:"));
 
+    // A compressed layer whose uncompressed tar is not the diff id the configuration names.
+    let real = layer(&[E::File("app/index.js", b"x")], Comp::Zstd);
+    let lying = Layer {
+        diff_id: layer(&[E::File("app/other.js", b"y")], Comp::Plain).diff_id,
+        ..real
+    };
+    let p = art(&t, "diff-id.tar");
+    oci_archive(&p, &Image::new(vec![lying]));
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"].as_str().unwrap();
+    assert!(reason.contains("uncompresses to sha256:"), "{reason}");
+
     // A missing layer, a manifest that is not JSON, a truncated tarball: errors naming what and how.
     let mut files = layout_files(&img.blobs(), &index(vec![img.index_entry(true)]));
     files.retain(|f| f.0 != img.layers[0].blob.name());

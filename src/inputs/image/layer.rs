@@ -232,6 +232,9 @@ pub struct LayerScan {
     pub suppressed: Vec<usize>,
     pub not_scanned: Vec<NotScanned>,
     pub uncompressed: u64,
+    /// For a compressed layer: `sha256:` of its uncompressed tar (what the configuration's
+    /// `rootfs.diff_ids` name).
+    pub diff_id: Option<String>,
     pub pattern_error: Option<String>,
 }
 
@@ -301,8 +304,14 @@ pub fn scan(
         ),
         Compression::None => Box::new(&mut buf),
     };
-    let mut guard = Guard {
+    // The diff id (the digest of the uncompressed tar) of a compressed layer, hashed as it comes
+    // out; an uncompressed layer's is its blob digest.
+    let mut diff = DiffHash {
         inner: decoded,
+        hasher: (compression != Compression::None).then(Sha256::new),
+    };
+    let mut guard = Guard {
+        inner: &mut diff,
         meter,
     };
     let before = meter.out.get();
@@ -317,7 +326,27 @@ pub fn scan(
         })
     })?;
     out.uncompressed = meter.out.get() - before;
+    out.diff_id = diff
+        .hasher
+        .take()
+        .map(|h| format!("sha256:{}", hex(&h.finalize())));
     Ok(out)
+}
+
+/// Hashes what comes out of a decoder, when asked to.
+struct DiffHash<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for DiffHash<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 fn walk<R: Read>(

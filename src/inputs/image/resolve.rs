@@ -176,11 +176,17 @@ fn walk(
     let config_name = blob_name(&manifest.config.digest)?;
     let config: ImageConfig = cx.json(&config_name, &format!("the manifest {name}"))?;
     cx.check_size(&config_name, &manifest.config);
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
     let mut layers = Vec::new();
-    for l in &manifest.layers {
+    for (i, l) in manifest.layers.iter().enumerate() {
         let lname = blob_name(&l.digest)?;
         layer_blob(cx, &lname, &format!("the manifest {name}"))?;
         cx.check_size(&lname, l);
+        check_diff_id(cx, &lname, i, diff_ids.get(i));
         layers.push(LayerRef {
             name: lname,
             digest: l.digest.clone(),
@@ -200,6 +206,22 @@ fn walk(
         layers,
     });
     Ok(())
+}
+
+/// Checks a compressed layer's uncompressed digest against the configuration's diff id.
+fn check_diff_id(cx: &mut Cx<'_, '_>, name: &str, i: usize, want: Option<&String>) {
+    let Some(want) = want else { return };
+    let got = match cx.store.get(name).map(|b| &b.content) {
+        Some(Content::Layer(l)) => l.diff_id.clone(),
+        _ => None,
+    };
+    if let Some(got) = got.filter(|g| g != want) {
+        cx.store.digest_errors.push(format!(
+            "{name} uncompresses to {got}, but the image configuration says layer {} is {want}: \
+the image was changed after it was built; build or pull it again",
+            i + 1
+        ));
+    }
 }
 
 /// Makes sure a layer's blob is there and is a layer.
