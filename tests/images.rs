@@ -937,3 +937,66 @@ fn a_docker_save_layer_that_links_to_another_is_read_through_the_link() {
         "{found:?}"
     );
 }
+
+/// What npm, pip and the OS's packages installed is third-party: its source maps, tests and
+/// `localhost` defaults are not this project's to fix. The project's own files still are, and
+/// leaks are reported wherever they are.
+#[test]
+fn third_party_trees_are_not_the_projects_hygiene_but_leaks_there_still_count() {
+    let t = repo();
+    let map = br#"{"version":3,"sources":["a.ts"],"sourcesContent":["x"]}"#;
+    let img = Image::new(vec![
+        layer(
+            &[
+                E::File("usr/lib/python3.11/test/test_os.py", b"def test(): pass\n"),
+                E::File(
+                    "usr/lib/python3.11/wsgiref/simple_server.py",
+                    b"open('http://localhost:8000/xyz')\n",
+                ),
+                E::File("usr/share/javascript/jquery/jquery.min.map", map),
+            ],
+            Comp::Gzip,
+        ),
+        layer(
+            &[
+                E::File("usr/src/app/node_modules/axios/dist/axios.js.map", map),
+                E::File(
+                    "usr/src/app/node_modules/axios/dist/axios.js",
+                    b"x()\n//# sourceMappingURL=axios.js.map\n",
+                ),
+                E::File("usr/src/app/node_modules/left-pad/.env", b"A=1\n"),
+                E::File("usr/src/app/dist/main.js.map", map),
+                E::File(
+                    "usr/src/app/dist/main.js",
+                    b"fetch('http://localhost:3000/api')\n//# sourceMappingURL=main.js.map\n",
+                ),
+                E::File("usr/src/app/tests/app.test.js", b"test()\n"),
+            ],
+            Comp::Zstd,
+        ),
+    ]);
+    let p = art(&t, "app.tar");
+    oci_archive(&p, &img);
+    let ids = [
+        "package-source-maps",
+        "package-source-map-links",
+        "package-dev-paths",
+        "package-tests",
+        "package-env-files",
+    ];
+    let mut args = vec!["--artifact", p.to_str().unwrap()];
+    for id in ids {
+        args.extend(["--only", id]);
+    }
+    let (_, r) = t.json(&args);
+    let l2 = short(&img.layers[1].blob.digest);
+    let app = |f: &str| format!("layer 2 ({l2})/usr/src/app/{f}");
+    assert_eq!(paths(&r, "package-source-maps"), [app("dist/main.js.map")]);
+    assert_eq!(paths(&r, "package-source-map-links"), [app("dist/main.js")]);
+    assert_eq!(paths(&r, "package-dev-paths"), [app("dist/main.js")]);
+    assert_eq!(paths(&r, "package-tests"), [app("tests/")]);
+    assert_eq!(
+        paths(&r, "package-env-files"),
+        [app("node_modules/left-pad/.env")]
+    );
+}
