@@ -17,7 +17,7 @@ pub mod resolve;
 pub mod store;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::inputs::artifact::{self, Format};
@@ -141,19 +141,30 @@ fn image_name(n: &str) -> bool {
 /// Scans the artifact at `path`: as images when it is one, else as any other artifact.
 pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> Vec<ArtifactScan> {
     match sniff(path) {
-        Some(container) => scan_image(path, display, opts, container),
+        Some(container) => scan_image(Source::Path(path), display, opts, container),
         None => vec![artifact_scan::scan(path, display, opts)],
     }
 }
 
+/// Reads an image tarball held in memory (plain or gzip), as `scan` reads a file.
+pub fn scan_bytes(data: &[u8], opts: &Options<'_>) -> Vec<ArtifactScan> {
+    let gzip = data.starts_with(&[0x1f, 0x8b]);
+    scan_image(
+        Source::Bytes(data),
+        "image".into(),
+        opts,
+        Container::Tar { gzip },
+    )
+}
+
 fn scan_image(
-    path: &Path,
+    source: Source<'_>,
     display: String,
     opts: &Options<'_>,
     container: Container,
 ) -> Vec<ArtifactScan> {
     let meter = Meter::new(opts.budgets);
-    let read = read(path, container, opts, &meter);
+    let read = read(source, container, opts, &meter);
     let mut info = ArtifactInfo {
         path: display.clone(),
         entries: meter.entries.get(),
@@ -186,27 +197,31 @@ fn scan_image(
 
 type Read3 = (Store, String, Vec<resolve::ImageRef>);
 
+/// Where the image's bytes are: a file or folder, or memory (the fuzz target's entry point).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Path(&'a Path),
+    Bytes(&'a [u8]),
+}
+
 fn read(
-    path: &Path,
+    source: Source<'_>,
     container: Container,
     opts: &Options<'_>,
     meter: &Meter,
 ) -> Result<Read3, ImageError> {
-    let open_err = |e: io::Error| ImageError::Read(format!("cannot read {}: {e}", path.display()));
-    let (mut store, sha256) = match container {
-        Container::Dir => (Store::dir(path), None),
-        Container::Tar { gzip } => {
-            let file = File::open(path).map_err(open_err)?;
-            let mut hashing = Hashing::new(BufReader::with_capacity(256 << 10, file), meter);
-            let store = {
-                let reader: Box<dyn Read + '_> = if gzip {
-                    Box::new(flate2::read::MultiGzDecoder::new(&mut hashing))
-                } else {
-                    Box::new(&mut hashing)
-                };
-                Store::stream(reader, opts, meter)?
-            };
-            let (digest, _) = hashing.finish().map_err(open_err)?;
+    let (mut store, sha256) = match (container, source) {
+        (Container::Dir, Source::Path(path)) => (Store::dir(path), None),
+        (Container::Dir, Source::Bytes(_)) => unreachable!("a folder is never in memory"),
+        (Container::Tar { gzip }, Source::Path(path)) => {
+            let file = File::open(path)
+                .map_err(|e| ImageError::Read(format!("cannot read {}: {e}", path.display())))?;
+            let (store, digest) =
+                tarball(BufReader::with_capacity(256 << 10, file), gzip, opts, meter)?;
+            (store, Some(digest))
+        }
+        (Container::Tar { gzip }, Source::Bytes(data)) => {
+            let (store, digest) = tarball(data, gzip, opts, meter)?;
             (store, Some(digest))
         }
     };
@@ -222,6 +237,28 @@ fn read(
     };
     let sha256 = sha256.trim_start_matches("sha256:").to_string();
     Ok((store, sha256, images))
+}
+
+/// Streams a tarball into the store; its sha256 as read.
+fn tarball(
+    raw: impl Read,
+    gzip: bool,
+    opts: &Options<'_>,
+    meter: &Meter,
+) -> Result<(Store, String), ImageError> {
+    let mut hashing = Hashing::new(raw, meter);
+    let store = {
+        let reader: Box<dyn Read + '_> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(&mut hashing))
+        } else {
+            Box::new(&mut hashing)
+        };
+        Store::stream(reader, opts, meter)?
+    };
+    let (digest, _) = hashing
+        .finish()
+        .map_err(|e| ImageError::Read(format!("cannot read the tarball's end: {e}")))?;
+    Ok((store, digest))
 }
 
 fn format_name(container: Container, store: Option<&Store>) -> &'static str {
