@@ -377,6 +377,9 @@ impl ImageConfig {
         if let Some(p) = self.pattern_in(value) {
             return Some(format!("a secret ({p})"));
         }
+        if url_password(value) {
+            return Some("a URL with a password".to_string());
+        }
         let named = self
             .secret_names
             .as_ref()
@@ -469,6 +472,13 @@ fn literal(name: &str, value: &str) -> bool {
         ))
 }
 
+/// `scheme://user:password@host`: a password in a URL (`postgres://app@db` has none).
+fn url_password(value: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"://[^/\s:@]*:[^@\s/]+@").expect("valid"));
+    re.is_match(value)
+}
+
 /// `""`, `root`, `0`, `root:…`, `0:…`.
 fn runs_as_root(user: &str) -> bool {
     let u = user.split(':').next().unwrap_or("").trim();
@@ -536,6 +546,8 @@ mod tests {
         assert!(!literal("DB_PASSWORD_FILE", "/run/secrets/db"));
         assert!(!literal("REQUIRE_TOKEN", "true"));
         assert!(!literal("API_KEY", ""));
+        assert!(url_password("postgres://app:hunter2@db:5432/app"));
+        assert!(!url_password("postgres://app@db:5432/app") && !url_password("http://db:5432/x"));
         assert!(runs_as_root("") && runs_as_root("root") && runs_as_root("0:0"));
         assert!(!runs_as_root("app") && !runs_as_root("1000:1000"));
     }
