@@ -22,6 +22,7 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod schema;
+pub mod secrets;
 pub mod signoff;
 pub mod text;
 pub mod types;

@@ -25,17 +25,21 @@ fn main() -> ExitCode {
     match shipgate::commands::execute(cli, &Environment::capture()) {
         Ok(status) => ExitCode::from(status.code()),
         Err(e) => {
+            // An error can quote a configuration line or a command's output: no secret whole.
+            let redactor =
+                shipgate::secrets::Redactor::new(&shipgate::config::builtin_secret_patterns());
+            let clean = |s: String| redactor.clean(&s);
             match &e {
                 Error::Config(errors) => {
                     for err in errors {
-                        eprintln!("error: {err}");
+                        eprintln!("error: {}", clean(err.to_string()));
                     }
                     eprintln!(
                         "shipgate: {} configuration error(s); the gate could not decide",
                         errors.len()
                     );
                 }
-                e => eprintln!("error: {e}"),
+                e => eprintln!("error: {}", clean(e.to_string())),
             }
             ExitCode::from(ExitStatus::Error.code())
         }

@@ -46,6 +46,20 @@ pub fn redact(secret: &str) -> String {
     format!("{head}…")
 }
 
+/// The redacted form of a matched secret that may carry its name (`password = "s3cr…"`): the
+/// name and the operator stay, the value is redacted; otherwise as [`redact`].
+pub fn redact_match(secret: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"^([A-Za-z_][A-Za-z0-9_.\-]{0,60}["'\]]?[ \t]*(?:=>|:=|=|:)[ \t]*["'`]?)([^\s"'`].{3,})$"#)
+            .expect("valid")
+    });
+    match re.captures(secret) {
+        Some(c) => format!("{}{}", &c[1], redact(&c[2])),
+        None => redact(secret),
+    }
+}
+
 /// Replaces control characters (terminal escapes, carriage returns) by visible escapes, so text
 /// from archives, commits and files cannot rewrite the terminal.
 pub fn sanitize(s: &str) -> String {

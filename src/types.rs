@@ -362,6 +362,19 @@ pub struct PatternDef {
     /// local address that is only the default argument of a lookup: `get("url", "http://…`).
     #[serde(default)]
     pub unless_before: Option<Pattern>,
+    /// For a secret: the least Shannon entropy (bits per character) of a real match, in place of
+    /// the check's `placeholders.min-entropy`.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// For a secret: the checksum its format carries. A match whose checksum verifies is never a
+    /// placeholder; one whose checksum fails is a look-alike, not reported in tests, examples and
+    /// docs.
+    #[serde(default)]
+    pub checksum: Option<crate::secrets::Checksum>,
+    /// The placeholder rules of the check the pattern belongs to (set when the checklist loads).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub placeholders: Option<std::sync::Arc<crate::secrets::Placeholders>>,
 }
 
 impl PatternDef {
@@ -377,6 +390,9 @@ impl PatternDef {
             everywhere: false,
             context_after: 0,
             unless_before: None,
+            entropy: None,
+            checksum: None,
+            placeholders: None,
         }
     }
 }

@@ -71,7 +71,10 @@ fn a_leaky_npm_tarball_is_caught_check_by_check() {
     let inline = "x();\n//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozfQ==\n";
     let cfg = format!("module.exports = {{ key: '{key}' }};\n");
     let npmrc = format!("//registry.npmjs.org/:_authToken={token}\n");
-    let pem = format!("-----BEGIN RSA {}-----\nMIIE\n", "PRIVATE KEY");
+    let pem = format!(
+        "-----BEGIN RSA {}-----\nMIIEowIBAAKCAQEAjCekw/s/C9N9WXGdCKQ4TR6EtYTc2UWLg0L94HGjzM9EaA6a\n",
+        "PRIVATE KEY"
+    );
     let path = art(&t, "app-1.0.0.tgz");
     write_tar_gz(
         &path,

@@ -26,7 +26,7 @@ fn code_repo() -> TestRepo {
     let t = TestRepo::new();
     t.write(
         "web/app.ts",
-        "const a = process.env.JS_REQUIRED;\nconst b = process.env[\"JS_INDEX\"];\nconst c = import.meta.env.VITE_API;\nconst d = process.env.JS_OPTIONAL ?? 'x';\nconst e = process.env.JS_OR || 'y';\nif (process.env.JS_PROBE) { enable(); }\nprocess.env.JS_WRITTEN = '1';\nconst f = process.env.cloudMode;\n",
+        "const a = process.env.JS_REQUIRED;\nconst b = process.env[\"JS_INDEX\"]!;\nconst g = process.env.JS_VALUE_ONLY;\nconst c = import.meta.env.VITE_API;\nconst d = process.env.JS_OPTIONAL ?? 'x';\nconst e = process.env.JS_OR || 'y';\nif (process.env.JS_PROBE) { enable(); }\nprocess.env.JS_WRITTEN = '1';\nconst f = process.env.cloudMode;\n",
     )
     .write(
         "svc/app.py",
@@ -47,6 +47,10 @@ fn code_repo() -> TestRepo {
     .write("vite.config.ts", "export default { base: process.env.TOOLING_ONLY };\n")
     .write("tests/test_app.py", "os.environ[\"ONLY_IN_TESTS\"]\n")
     .write("README.md", "Set `process.env.ONLY_IN_DOCS`.\n")
+    .write(
+        "deploy/k8s/web.yaml",
+        "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          env:\n            - name: JS_REQUIRED\n              valueFrom: {secretKeyRef: {name: web, key: js}}\n            - name: RB_INDEX\n              value: x\n",
+    )
     .write("deploy.env", "# nothing yet\n");
     t.commit("init");
     t
@@ -54,7 +58,9 @@ fn code_repo() -> TestRepo {
 
 /// Each language's forms both ways: what the code requires is reported, and beside each, the
 /// read it does not require (a default, a test, a write, a comment, a test module, tooling, a
-/// build-time macro, a bundler-inlined name, a name the compose file sets).
+/// build-time macro, a bundler-inlined name, a name the compose file sets, a value read no deploy
+/// manifest declares). Value reads (`process.env.JS_REQUIRED`, `ENV["RB_INDEX"]`) count because
+/// the Kubernetes manifest hands those names to the program.
 #[test]
 fn required_names_come_from_every_language_and_defaults_are_optional() {
     let t = code_repo();
@@ -136,11 +142,14 @@ fn compose_env_files_and_framework_requirements() {
     let t = TestRepo::new();
     t.write(
         "compose.yaml",
-        "services:\n  app:\n    image: app:${TAG}\n    env_file: [config/app.env]\n",
+        "services:\n  app:\n    image: app:${TAG:?set the tag}\n    env_file: [config/app.env]\n",
     )
     .write(".env", "TAG=1.4\n")
     .write("config/app.env", "API_SECRET=placeholder\n")
-    .write("server.js", "const s = process.env.API_SECRET;\nsign(s);\n")
+    .write(
+        "server.js",
+        "const s = process.env.API_SECRET!;\nsign(s);\n",
+    )
     .write("artisan", "#!/usr/bin/env php\n")
     .write(
         "composer.json",

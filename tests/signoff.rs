@@ -186,7 +186,13 @@ fn manual_items_fail_until_confirmed() {
     let (code, r) = t.json(&["--stage", "release", "--at", WED]);
     assert_eq!(code, 1, "{r:#}");
     for id in MANUAL {
-        assert_eq!(status(&r, id), "fail", "{id}");
+        // The release adds no migration: that item is not asked.
+        let expected = if id == "migrations-reviewed" {
+            "skip"
+        } else {
+            "fail"
+        };
+        assert_eq!(status(&r, id), expected, "{id}");
     }
     let msg = check(&r, "rollback-plan")["findings"][0]["message"]
         .as_str()
@@ -213,14 +219,11 @@ fn without_a_terminal_signoff_never_waits() {
     let (t, _, _) = signed_releasable(ANY_DAY);
     let (code, _, err) = signoff(&t, &["--confirm", "rollback-plan"]);
     assert_eq!(code, 2);
-    for id in [
-        "staging-verified",
-        "migrations-reviewed",
-        "monitoring-ready",
-    ] {
+    for id in ["staging-verified", "monitoring-ready"] {
         assert!(err.contains(id), "{err}");
     }
     assert!(!err.contains("rollback-plan"), "confirmed by flag: {err}");
+    assert!(!err.contains("migrations-reviewed"), "no migrations: {err}");
     assert!(err.contains("--confirm-all"), "{err}");
 }
 
@@ -372,6 +375,95 @@ fn a_failing_automatic_check_blocks_the_signoff_unless_overridden() {
     let r = &note(&t).unwrap()[0];
     assert_eq!(r["overrides"][0]["id"], "friday-deploys");
     assert_eq!(r["overrides"][0]["reason"], "hotfix for incident 4211");
+}
+
+/// `migrations-reviewed` asks only when the release adds a migration, quoting what the automatic
+/// checks found; the destructive change they found is accepted with an override that the record
+/// keeps.
+#[test]
+fn the_migrations_item_asks_only_about_a_release_with_migrations() {
+    let (t, _, _) = signed_releasable(ANY_DAY);
+    t.repo.tag_delete("v1.0.0").unwrap();
+    t.write(
+        "db/migrations/000002_drop_legacy.up.sql",
+        "DROP TABLE legacy_sessions;\n",
+    )
+    .write("db/migrations/000002_drop_legacy.down.sql", "SELECT 1;\n")
+    .force_add("db/migrations/000002_drop_legacy.up.sql")
+    .force_add("db/migrations/000002_drop_legacy.down.sql");
+    t.commit_as(
+        "CHANGELOG.md",
+        "Drop legacy sessions\n\nReviewed-by: Alice <alice@example.com>\n",
+        DEV,
+        DEV,
+    );
+    t.tag("v1.0.0");
+    let (code, r) = t.json(&["--stage", "release"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(status(&r, "migrations-reviewed"), "fail");
+    let evidence = check(&r, "migrations-reviewed")["findings"][0]["evidence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        evidence.contains("000002_drop_legacy.up.sql") && evidence.contains("destructive 1"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("legacy_sessions"), "{evidence}");
+    assert_eq!(status(&r, "destructive-migrations"), "fail");
+
+    // Without a terminal the item must be confirmed; the destructive change blocks until accepted.
+    let (code, _, err) = signoff(
+        &t,
+        &[
+            "--confirm",
+            "rollback-plan",
+            "--confirm",
+            "staging-verified",
+            "--confirm",
+            "monitoring-ready",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("migrations-reviewed"), "{err}");
+    let (code, out, _) = signoff(&t, &["--confirm-all", "reviewed with the DBA"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("destructive-migrations"), "{out}");
+    let (code, out, _) = signoff(
+        &t,
+        &[
+            "--confirm-all",
+            "reviewed with the DBA",
+            "--override",
+            "destructive-migrations=sessions moved to redis in 0.9",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let rec = &note(&t).unwrap()[0];
+    assert_eq!(rec["overrides"][0]["id"], "destructive-migrations");
+    // At the terminal, the question comes with what the migration checks found.
+    let (code, out) = in_pty(
+        &t,
+        &[
+            "signoff",
+            "--as",
+            REL,
+            "--override",
+            "destructive-migrations=sessions moved",
+        ],
+        "y\n\ny\n\ny\n\ny\n\ny\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let asked = out.find("migrations-reviewed — ").expect("asked");
+    assert!(
+        out[asked..].contains("> 1 migration(s)") && out[asked..].contains("legacy_sessions"),
+        "{out}"
+    );
+    assert!(rec["confirmations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "migrations-reviewed"));
 }
 
 /// `--at` for verify: `hours` after the newest record was made.
@@ -923,9 +1015,10 @@ fn in_pty(t: &TestRepo, args: &[&str], answers: &str) -> (i32, String) {
 #[test]
 fn the_interactive_flow_through_a_terminal() {
     let (t, _, _) = signed_releasable(ANY_DAY);
-    // yes + comment for each item (in checklist order: migrations-reviewed, monitoring-ready,
-    // rollback-plan, staging-verified), then the final sign-off.
-    let answers = "y\nno migrations\nyes\n\ny\nrunbook RB-12\ny\n\ny\n";
+    // yes + comment for each item (in checklist order: monitoring-ready, rollback-plan,
+    // staging-verified; migrations-reviewed is not asked, the release has no migration), then the
+    // final sign-off.
+    let answers = "yes\n\ny\nrunbook RB-12\ny\n\ny\n";
     let (code, out) = in_pty(&t, &["signoff", "--as", REL], answers);
     assert_eq!(code, 0, "{out}");
     // The automatic part says the manual items are asked below (nobody passed --skip).
@@ -954,7 +1047,7 @@ fn the_interactive_flow_through_a_terminal() {
     let r = &note(&t).unwrap()[0];
     assert_eq!(r["signatures"].as_array().unwrap().len(), 1);
     let c = r["confirmations"].as_array().unwrap();
-    assert_eq!(c.len(), 4);
+    assert_eq!(c.len(), 3);
     assert!(c.iter().all(|x| x["how"] == "prompt"));
     assert_eq!(
         c.iter().find(|x| x["id"] == "rollback-plan").unwrap()["comment"],
@@ -969,7 +1062,7 @@ fn the_interactive_flow_through_a_terminal() {
     let (code, out) = in_pty(&t, &["signoff", "--as", REL], "n\n");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("sign-off refused: migrations-reviewed was answered no"),
+        out.contains("sign-off refused: monitoring-ready was answered no"),
         "{out}"
     );
     assert!(note(&t).is_none());

@@ -15,6 +15,7 @@ use crate::engine::{self, Confirmation as Confirmed, ConfirmedBy, Operator};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::inputs::git::RepoHandle;
+use crate::kinds::Outcome;
 use crate::output::write_atomic;
 use crate::report::model::{ArtifactInfo, Status};
 use crate::signoff::signing::{self, SigningKey};
@@ -142,10 +143,17 @@ fn sign(
         return Ok(ExitStatus::Fail);
     }
     let (manual, flags) = manual_items(config, args);
+
+    // The automatic checks first; the pending manual items are asked after them. An item that does
+    // not apply to this release (an `about-migrations` item without migrations) is not asked.
+    let mut run = super::run::options(&args.inputs, repo.root.clone(), Stage::Release, env);
+    run.confirms = flags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let evaluation = engine::evaluate(config, repo, &run)?;
     let pending: Vec<&Check> = manual
         .iter()
         .copied()
         .filter(|c| !flags.contains_key(&c.id))
+        .filter(|c| !matches!(evaluation.outcome_of(&c.id), Some(Outcome::Skip(_))))
         .collect();
     if !pending.is_empty() && !env.stdin_terminal {
         let ids: Vec<&str> = pending.iter().map(|c| c.id.as_str()).collect();
@@ -154,11 +162,6 @@ fn sign(
             ids.join(", ")
         )));
     }
-
-    // The automatic checks first; the pending manual items are asked after them.
-    let mut run = super::run::options(&args.inputs, repo.root.clone(), Stage::Release, env);
-    run.confirms = flags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let evaluation = engine::evaluate(config, repo, &run)?;
     let mut operator = Operator {
         pending: pending.iter().map(|c| c.id.clone()).collect(),
         ..run.operator()
@@ -199,7 +202,8 @@ fn sign(
         let _ = writeln!(out, "\nManual items ({}):", pending.len());
     }
     for c in &pending {
-        match ask_item(&mut ask, &mut out, c, arts)? {
+        let context = evidence(evaluation.outcome_of(&c.id));
+        match ask_item(&mut ask, &mut out, c, arts, &context)? {
             Some(conf) => confirmations.push(conf),
             None => return Ok(ExitStatus::Fail),
         }
@@ -393,14 +397,31 @@ impl<I: Iterator<Item = io::Result<String>>> Asker<I> {
 }
 
 /// Asks one manual item: its confirmation, or `None` when it was refused or skipped (said so).
+/// What the item's evaluation found to show with the question (an `about-migrations` item's
+/// migrations and what the automatic checks said of them).
+fn evidence(outcome: Option<&Outcome>) -> Vec<String> {
+    let Some(Outcome::Done { findings, .. }) = outcome else {
+        return Vec::new();
+    };
+    findings
+        .iter()
+        .filter_map(|f| f.evidence.as_deref())
+        .flat_map(|e| e.lines().map(crate::text::sanitize))
+        .collect()
+}
+
 fn ask_item<I: Iterator<Item = io::Result<String>>>(
     ask: &mut Asker<I>,
     out: &mut dyn Write,
     c: &Check,
     arts: &[ArtifactInfo],
+    context: &[String],
 ) -> Result<Option<Confirmation>, Error> {
     let q = question(c, arts);
     let _ = writeln!(out, "\n{} — {q}", c.id);
+    for l in context {
+        let _ = writeln!(out, "  > {l}");
+    }
     if let Some(g) = guidance(c) {
         for l in g.trim().lines() {
             let _ = writeln!(out, "    {l}");

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::check::{Check, Meta};
 use crate::error::{ConfigError, Error};
-use crate::kinds::KIND_KEYS;
+use crate::kinds::{Borrowing, KIND_KEYS};
 use crate::text::did_you_mean;
 use crate::types::{GlobList, PatternDef, Stage, Template};
 use raw::{RawChange, RawCheck, RawProject};
@@ -451,6 +451,22 @@ pub fn is_kebab_case(id: &str) -> bool {
 /// Copies the patterns named by `patterns-from` into each content check.
 pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<ConfigError>) {
     let ids: Vec<String> = checks.iter().map(|c| c.id.clone()).collect();
+    // Each check's placeholder rules go with its own secret patterns, borrowed or not.
+    for c in checks.iter_mut() {
+        if let Some(Borrowing {
+            into,
+            placeholders: Some(p),
+            ..
+        }) = c.spec.borrowing()
+        {
+            for d in into
+                .iter_mut()
+                .filter(|d| d.secret && d.placeholders.is_none())
+            {
+                d.placeholders = Some(p.clone());
+            }
+        }
+    }
     for i in 0..checks.len() {
         let Some(refs) = checks[i].spec.borrowing().map(|b| b.from) else {
             continue;

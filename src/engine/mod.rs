@@ -155,8 +155,10 @@ pub fn evaluate<'c>(
     let plan = plan::Plan::new(config, &request, repo);
     let passes = passes::Passes::run(config, repo, &request, &plan)?;
     let outcomes = passes.evaluate(config, repo, &request, &plan);
+    let redactor = crate::secrets::Redactor::new(&passes::secret_patterns(config));
     Ok(Evaluation {
         config,
+        redactor,
         now: request.now.clone(),
         stage: opts.stage,
         outcomes,
@@ -169,6 +171,8 @@ pub fn evaluate<'c>(
 /// confirmations) without reading any input again.
 pub struct Evaluation<'c> {
     config: &'c Config,
+    /// Every secret pattern, loaded and built in: the sink redacts what the report shows.
+    redactor: crate::secrets::Redactor,
     now: jiff::Zoned,
     stage: Stage,
     /// By planned check: its outcome and how long it took.
@@ -178,10 +182,19 @@ pub struct Evaluation<'c> {
 }
 
 impl Evaluation<'_> {
+    /// The outcome the check `id` was evaluated to, before the sink (`None`: not planned).
+    pub fn outcome_of(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(i, _, _)| self.config.checks[*i].id == id)
+            .map(|(_, o, _)| o)
+    }
+
     /// The sink: the report, with the operator's overrides and confirmations applied.
     pub fn finish(&self, operator: &Operator) -> Report {
         sink::Sink {
             config: self.config,
+            redactor: &self.redactor,
             now: &self.now,
             stage: self.stage,
             operator,

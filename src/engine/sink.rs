@@ -44,6 +44,8 @@ pub enum ConfirmedBy {
 
 pub struct Sink<'a> {
     pub config: &'a Config,
+    /// Applied to every text of the report: no secret is shown whole.
+    pub redactor: &'a crate::secrets::Redactor,
     pub now: &'a Zoned,
     pub stage: Stage,
     pub operator: &'a Operator,
@@ -75,6 +77,7 @@ impl Sink<'_> {
                 let mut r = self.result(check, outcome.clone(), &mut used);
                 r.duration_ms = *ms;
                 self.operate(check, &mut r, &mut notes);
+                self.redact(&mut r);
                 r
             })
             .collect();
@@ -101,6 +104,26 @@ impl Sink<'_> {
             summary,
             notes,
             elapsed_ms: elapsed.as_millis() as u64,
+        }
+    }
+
+    /// Every secret-shaped value in what the result shows, redacted: messages, evidence, the
+    /// reason (command output, errors), whatever check produced them.
+    fn redact(&self, r: &mut CheckResult) {
+        let clean = |s: &mut String| {
+            let c = self.redactor.clean(s);
+            if c != *s {
+                *s = c;
+            }
+        };
+        for f in &mut r.findings {
+            clean(&mut f.message);
+            if let Some(e) = f.evidence.as_mut() {
+                clean(e);
+            }
+        }
+        if let Some(reason) = r.reason.as_mut() {
+            clean(reason);
         }
     }
 
@@ -289,6 +312,7 @@ mod tests {
             .collect();
         Sink {
             config,
+            redactor: &crate::secrets::Redactor::new(&crate::config::builtin_secret_patterns()),
             now: &now,
             stage: Stage::Release,
             operator,

@@ -78,6 +78,8 @@ pub struct RawMatch {
     pub name: Option<String>,
     /// Whether the `default` capture group took part (e.g. `${X:-d}`).
     pub has_default: bool,
+    /// Whether the `fails` capture group took part (e.g. `${X:?err}`).
+    pub fails: bool,
     pub line_text: String,
     /// Where the whole match starts and ends in `line_text` (bytes; the end is clipped to the
     /// line).
@@ -121,7 +123,7 @@ impl ContentMatcher {
         for (owner, rule) in checks {
             selections.push((owner, rule.selection));
             for def in rule.patterns {
-                let groups = ["match", "name", "default"]
+                let groups = ["match", "name", "default", "fails"]
                     .iter()
                     .any(|g| def.regex.as_str().contains(&format!("?P<{g}>")));
                 rules.push(Rule {
@@ -317,6 +319,40 @@ impl ContentMatcher {
             .map_err(Clone::clone)
     }
 
+    /// Whether a secret match of rule `i` is made up: a placeholder by its check's rules (unless
+    /// its checksum verifies), or a look-alike whose checksum fails, in material the check's scope
+    /// leaves out (a test fixture's fake token).
+    fn made_up(&self, i: usize, text: &[u8], file: &Subject<'_>) -> bool {
+        let def = &self.rules[i].def;
+        if !def.secret {
+            return false;
+        }
+        let token = String::from_utf8_lossy(text);
+        let verified = def.checksum.and_then(|c| c.verify(&token));
+        if verified == Some(true) {
+            return false;
+        }
+        if verified == Some(false) {
+            let scope = self
+                .selection(self.rules[i].owner)
+                .map_or(Scope::Shipped, |s| s.scope);
+            let shipped = if scope == Scope::All {
+                Scope::Shipped
+            } else {
+                scope
+            };
+            if !shipped.covers(file.material) {
+                return true;
+            }
+        }
+        match &def.placeholders {
+            Some(p) => p.why(&token, def.entropy).is_some(),
+            None => def
+                .entropy
+                .is_some_and(|min| crate::secrets::shannon(&token) < min),
+        }
+    }
+
     /// Turns match spans into raw matches: the reported group, `allow`, `unless-defined-by`,
     /// `shipgate:allow` comments, the line and column.
     fn report(
@@ -356,24 +392,30 @@ impl ContentMatcher {
                     continue;
                 }
             };
-            let (m, name, has_default) = match (rule.groups, rule.def.regex.compiled()) {
+            let (m, name, has_default, fails) = match (rule.groups, rule.def.regex.compiled()) {
                 (true, Ok(re)) => match re.captures_at(data, start) {
                     Some(c) if c.get(0).is_some_and(|w| w.start() == start) => {
                         let whole = c.get(0).unwrap();
                         let m = c.name("match").unwrap_or(whole);
                         let name = c.name("name").map(|n| n.as_bytes().to_vec());
-                        ((m.start(), m.end()), name, c.name("default").is_some())
+                        let took_part = |g: &str| c.name(g).is_some();
+                        (
+                            (m.start(), m.end()),
+                            name,
+                            took_part("default"),
+                            took_part("fails"),
+                        )
                     }
-                    _ => ((start, end), None, false),
+                    _ => ((start, end), None, false, false),
                 },
                 (true, Err(e)) => {
                     out.errors.push((rule.owner, e));
                     continue;
                 }
-                (false, _) => ((start, end), None, false),
+                (false, _) => ((start, end), None, false, false),
             };
             let text = &data[m.0..m.1];
-            if allow.is_some_and(|a| a.is_match(text)) {
+            if allow.is_some_and(|a| a.is_match(text)) || self.made_up(i, text, file) {
                 continue;
             }
             if let (Some(p), Some(n)) = (defined_by, &name) {
@@ -425,6 +467,7 @@ impl ContentMatcher {
                 matched: String::from_utf8_lossy(text).into_owned(),
                 name: name.map(|n| String::from_utf8_lossy(&n).into_owned()),
                 has_default,
+                fails,
                 line_text: String::from_utf8_lossy(line_bytes).into_owned(),
                 span_in_line,
                 after,

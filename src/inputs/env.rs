@@ -84,14 +84,33 @@ pub struct ExampleFile {
 /// The example files found at the root.
 pub type Examples = Vec<ExampleFile>;
 
+/// Whether a comment marks its variable required: `required` opens it (`# REQUIRED: …`,
+/// `# (required)`) or closes it (`# the signing key, required`), and no condition follows
+/// (`# Required if you use SFTP`, `# required for S3 only`). A comment that says it of something
+/// else in passing (`# A username is also required, …`) or says `optional` does not.
+pub fn marks_required(comment: &str) -> bool {
+    let c = comment.to_ascii_lowercase();
+    if c.contains("optional") || c.contains("not required") {
+        return false;
+    }
+    let words: Vec<&str> = c
+        .split(|ch: char| !ch.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    const CONDITIONS: [&str; 9] = [
+        "if", "when", "for", "only", "unless", "in", "with", "by", "on",
+    ];
+    match words.as_slice() {
+        ["required", next, ..] => !CONDITIONS.contains(next),
+        [.., "required"] => true,
+        _ => false,
+    }
+}
+
 /// The names a dotenv text marks required in its comments.
 pub fn marked_required(text: &str, vars: &[EnvVar]) -> std::collections::BTreeSet<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let says = |l: &str| {
-        let Some(i) = l.find('#') else { return false };
-        let c = l[i..].to_ascii_lowercase();
-        c.contains("required") && !c.contains("not required") && !c.contains("optional")
-    };
+    let says = |l: &str| l.find('#').is_some_and(|i| marks_required(&l[i + 1..]));
     vars.iter()
         .filter(|v| {
             let at = v.line as usize - 1;
@@ -235,6 +254,33 @@ fn url_password(v: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// The marker both ways: what marks a name required beside what does not.
+    #[test]
+    fn comments_that_mark_a_name_required() {
+        for yes in [
+            " REQUIRED: a random string of at least 32 characters",
+            " required",
+            " (required) where the database is",
+            " Required: turns the new flow on",
+            " the signing key, required",
+            " [REQUIRED]",
+        ] {
+            assert!(super::marks_required(yes), "`{yes}` marks it");
+        }
+        for no in [
+            " Required if you're using the local file system (STORAGE_DRIVER=local).",
+            " SFTP settings. Required if you're using SFTP.",
+            " A username is also required, this is the one used upon account creation.",
+            " required for S3 only",
+            " Required when MAIL_DRIVER=smtp",
+            " OPTIONAL: the region; required by nothing",
+            " not required",
+            " the port",
+        ] {
+            assert!(!super::marks_required(no), "`{no}` does not mark it");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -93,6 +93,10 @@ pub struct Range {
     /// `since-last-tag` found no release tag: nothing bounds the range (a first release, or a
     /// project that does not tag). Its commits are not walked.
     pub unbounded: bool,
+    /// The range's ends: the commits it starts from (the tip) and those it excludes (what the
+    /// target already has), for kinds that compare trees rather than read commits.
+    pub include: Vec<Oid>,
+    pub exclude: Vec<Oid>,
 }
 
 /// Why a check has no range to examine: it does not apply (a push to a feature branch), or the
@@ -147,6 +151,8 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
                         label: "since the last release tag (none yet)".into(),
                         commits: Vec::new(),
                         unbounded: true,
+                        include: vec![head],
+                        exclude: Vec::new(),
                     })
                 }
             }
@@ -227,6 +233,8 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
         label,
         commits,
         unbounded: false,
+        include,
+        exclude,
     })
 }
 

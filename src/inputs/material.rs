@@ -141,6 +141,18 @@ const TEST: &[&str] = &[
     "test.rs",
     "*.feature",
     "*.snap",
+    // Kotlin/Gradle source sets of tests.
+    "commonTest/",
+    "jvmTest/",
+    "jsTest/",
+    "nativeTest/",
+    "androidTest/",
+    "androidUnitTest/",
+    "iosTest/",
+    "testFixtures/",
+    "integrationTest/",
+    // Rails' test environment: loaded by the test suite only.
+    "config/environments/test.rb",
 ];
 
 const EXAMPLE: &[&str] = &[
@@ -263,6 +275,8 @@ const TOOLING: &[&str] = &[
     ".husky/",
     "lefthook.yml",
     ".pre-commit-config.yaml",
+    // Rails' development environment: loaded on developers' machines only.
+    "config/environments/development.rb",
 ];
 
 /// The default globs of each category.
@@ -613,6 +627,13 @@ mod tests {
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
         assert_eq!(m.of("src/main.rs"), None);
         assert_eq!(m.of("config/production.yml"), None);
+        assert_eq!(m.of("config/environments/test.rb"), Some(Material::Test));
+        assert_eq!(
+            m.of("okhttp/src/jvmTest/kotlin/okhttp3/A.kt"),
+            Some(Material::Test)
+        );
+        assert_eq!(m.of("okhttp/src/jvmMain/kotlin/okhttp3/A.kt"), None);
+        assert_eq!(m.of("config/environments/production.rb"), None);
         let m = Materials::new(&[], &["docs/api/".into()]).unwrap();
         assert_eq!(m.of("docs/api/server.js"), None, "shipped anyway");
         assert!(Scope::Shipped.covers(Some(Material::Tooling)));

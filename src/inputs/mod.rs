@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod artifact_scan;
+pub mod changes;
 pub mod compose;
 pub mod content;
 pub mod dotenv;

@@ -148,11 +148,12 @@ fn evaluate(check: &Meta, p: &Command, root: &Path, secrets: &[PatternDef]) -> O
     for r in readers {
         let _ = r.join();
     }
+    let redactor = crate::secrets::Redactor::new(secrets);
     let lines: Vec<String> = tail
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
-        .map(|l| redact_line(l, secrets, &p.env))
+        .map(|l| redact_line(l, &redactor, &p.env))
         .collect();
     let status = match status {
         Ok(s) => s,
@@ -196,24 +197,16 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.kill();
 }
 
-/// Redacts secret-pattern matches and the values of the check's own env additions.
-fn redact_line(line: &str, secrets: &[PatternDef], env: &BTreeMap<String, String>) -> String {
+/// Redacts the values of the check's own env additions, then every secret-shaped value (the sink
+/// redacts again what any check shows; the env values only this check knows).
+fn redact_line(
+    line: &str,
+    redactor: &crate::secrets::Redactor,
+    env: &BTreeMap<String, String>,
+) -> String {
     let mut out = line.to_string();
-    for d in secrets {
-        let Ok(regex) = d.regex.compiled() else {
-            // Never show what a secret pattern could not be checked against.
-            return "[line withheld: a secret pattern could not be compiled]".into();
-        };
-        let found: Vec<String> = regex
-            .find_iter(out.as_bytes())
-            .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
-            .collect();
-        for m in found {
-            out = out.replace(&m, &redact(&m));
-        }
-    }
     for v in env.values().filter(|v| v.len() >= 6) {
         out = out.replace(v.as_str(), &redact(v));
     }
-    crate::text::excerpt(&out, 300)
+    crate::text::excerpt(&redactor.clean(&out), 300)
 }

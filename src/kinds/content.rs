@@ -9,7 +9,7 @@ use crate::inputs::content::{ContentMatcher, ContentRule, RawMatch, Selection, S
 use crate::inputs::material::{Materials, Scope};
 use crate::kinds::Borrowing;
 use crate::report::model::{Finding, Location};
-use crate::text::{excerpt, redact};
+use crate::text::{excerpt, redact, redact_match};
 use crate::types::{GlobList, Pattern, PatternDef, Sample};
 
 /// Fields a content check's `message` may use.
@@ -39,6 +39,11 @@ pub struct ContentParams {
     /// the program uses, not what the text says).
     #[serde(default)]
     pub ignore_comments: bool,
+    /// What a made-up value looks like, for every secret pattern of this check: `min-entropy`,
+    /// `repeated`, `sequence`, `words`, `patterns`, `examples` (a match that looks so is not a
+    /// finding).
+    #[serde(default)]
+    pub placeholders: Option<crate::secrets::Placeholders>,
 }
 
 impl ContentParams {
@@ -103,6 +108,7 @@ impl ContentParams {
 
     pub fn borrowing(&mut self) -> Borrowing<'_> {
         Borrowing {
+            placeholders: self.placeholders.clone().map(std::sync::Arc::new),
             from: self.patterns_from.clone(),
             into: &mut self.patterns,
             required: true,
@@ -151,7 +157,7 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
 /// The shown form of a match: redacted when secret.
 pub fn shown(m: &RawMatch) -> String {
     if m.secret {
-        redact(&m.matched)
+        redact_match(&m.matched)
     } else {
         excerpt(&m.matched, 120)
     }
@@ -161,7 +167,7 @@ pub fn shown(m: &RawMatch) -> String {
 /// any `scheme://user:password@host` URL redacted too.
 pub fn evidence(m: &RawMatch) -> String {
     let line = if m.secret {
-        m.line_text.replace(&m.matched, &redact(&m.matched))
+        m.line_text.replace(&m.matched, &redact_match(&m.matched))
     } else {
         m.line_text.clone()
     };

@@ -333,6 +333,7 @@ impl Kind for Env {
     fn borrowing(&mut self) -> Option<Borrowing<'_>> {
         let pb = self.public.as_mut()?;
         Some(Borrowing {
+            placeholders: None,
             from: pb.patterns_from.clone(),
             into: &mut pb.patterns,
             required: false,
@@ -416,8 +417,11 @@ impl Requirements {
     }
 }
 
-/// The names the code requires, by its reads (one read that requires a name is enough), minus
-/// what the repository's compose files provide.
+/// The names the code requires, minus what the repository's compose files provide. A read that
+/// fails when the variable is unset (or that the code aborts on) requires its name on its own. A
+/// value read (`password: ENV['X']`) requires it only when a deploy manifest hands the name to the
+/// program and no code anywhere tests the name or gives it a default: optional features read
+/// their settings as values too.
 fn code_requirements(
     code: &[(String, RawMatch)],
     kept: &BTreeMap<String, Vec<u8>>,
@@ -428,26 +432,35 @@ fn code_requirements(
     } else {
         Default::default()
     };
-    // A read is optional when the same name is tested elsewhere on its line.
-    let mut optional_lines: BTreeSet<(&str, u64, &str)> = BTreeSet::new();
-    let mut classified = Vec::new();
-    for (path, m) in code {
-        let Some(name) = m.name.as_deref() else {
-            continue;
-        };
-        let u = env_refs::classify(m);
-        if u == Use::Optional {
-            optional_lines.insert((path, m.line, name));
+    let classified: Vec<(&String, &RawMatch, &str, Use)> = code
+        .iter()
+        .filter_map(|(path, m)| Some((path, m, m.name.as_deref()?, env_refs::classify(m))))
+        .collect();
+    let mut optional: BTreeSet<&str> = BTreeSet::new();
+    let mut declared: BTreeMap<&str, (&String, u64)> = BTreeMap::new();
+    for (path, m, name, u) in &classified {
+        match u {
+            Use::Optional => {
+                optional.insert(name);
+            }
+            Use::Declared => {
+                declared.entry(name).or_insert((path, m.line));
+            }
+            _ => {}
         }
-        classified.push((path, m, name, u));
     }
     let mut out = BTreeMap::new();
     for (path, m, name, u) in classified {
-        let Use::Required(why) = u else { continue };
-        let fails = why == "it fails when unset";
-        if !fails && optional_lines.contains(&(path.as_str(), m.line, name)) {
-            continue;
-        }
+        let why = match u {
+            Use::Required(why) => why.to_string(),
+            Use::Value if !optional.contains(name) => match declared.get(name) {
+                Some((at, line)) => {
+                    format!("used as a value with no fallback, and {at}:{line} deploys it")
+                }
+                None => continue,
+            },
+            _ => continue,
+        };
         if compose.provides(path, name, m.pattern == "compose-required") {
             continue;
         }
@@ -754,6 +767,26 @@ mod tests {
                     f.form
                 );
             }
+            let uses = |text: &str| -> Vec<Use> {
+                run(text)
+                    .iter()
+                    .map(|(_, m)| env_refs::classify(m))
+                    .collect()
+            };
+            for s in &f.samples.value {
+                assert!(
+                    uses(s).contains(&Use::Value) && needs(s).is_empty(),
+                    "{}: `{s}` should be a value read, not a requirement on its own",
+                    f.form
+                );
+            }
+            for s in &f.samples.declares {
+                assert!(
+                    uses(s).contains(&Use::Declared),
+                    "{}: `{s}` should declare its name",
+                    f.form
+                );
+            }
             for s in &f.samples.optional {
                 assert!(!run(s).is_empty(), "{}: `{s}` should be found", f.form);
                 assert!(needs(s).is_empty(), "{}: `{s}` should be optional", f.form);
@@ -766,5 +799,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A value read requires its name only with a deploy manifest's declaration, and not when any
+    /// read of the name tests it or gives it a default.
+    #[test]
+    fn value_reads_need_a_deploy_declaration_and_no_optional_read() {
+        let r = Required {
+            from_code: true,
+            ..Required::default()
+        };
+        let m = ContentMatcher::new(vec![(0, code_rule(&r))]).unwrap();
+        let scan = |files: &[(&str, &str)]| -> Vec<(String, RawMatch)> {
+            let mut out = Vec::new();
+            for (path, text) in files {
+                let file = Subject {
+                    paths: &[path],
+                    material: None,
+                };
+                for x in m
+                    .scan(&file, &[0], text.as_bytes(), &|_| "env".into())
+                    .matches
+                {
+                    out.push((path.to_string(), x));
+                }
+            }
+            out
+        };
+        let read = ("lib/fs.rb", "  key: ENV['S3_KEY'],\n");
+        let deploy = (
+            "config/deploy/web.yaml",
+            "      env:\n        - name: S3_KEY\n          valueFrom:\n            secretKeyRef: {name: s3, key: k}\n",
+        );
+        let probe = ("lib/s3.rb", "return unless ENV['S3_KEY'].present?\n");
+        let needs = |files: &[(&str, &str)]| code_requirements(&scan(files), &BTreeMap::new(), &r);
+        assert!(needs(&[read]).is_empty(), "a value read alone");
+        let got = needs(&[read, deploy]);
+        let need = got.get("S3_KEY").expect("declared by the deploy manifest");
+        assert_eq!((need.source.as_str(), need.line), ("lib/fs.rb", Some(1)));
+        assert!(
+            need.why.contains("config/deploy/web.yaml:2"),
+            "{}",
+            need.why
+        );
+        assert!(needs(&[read, deploy, probe]).is_empty(), "tested elsewhere");
     }
 }

@@ -6,13 +6,20 @@
 //!   define key), a name the platform sets (`TERM`, `GITHUB_SHA`, `npm_*`), a name that is not
 //!   upper case (a bundler's `process.env.cloudMode`); comments and docstrings never reach here;
 //! - required: a read that fails when the variable is unset (`os.environ["X"]`, `ENV.fetch("X")`,
-//!   `env::var("X")?`, `${X:?}`), a value read used as a value (`new URL(process.env.X)`,
-//!   `password: ENV['X']`, compose `${X}`), or any read the code aborts on when it is missing
-//!   (`if not x: raise`, `if (!process.env.X) throw`);
+//!   `env::var("X")?`, `${X:?}`, `process.env.X!`), or any read the code aborts on when it is
+//!   missing (`if not x: raise`, `if (!process.env.X) throw`);
+//! - a value: a read that yields nothing when unset, used as a value (`new URL(process.env.X)`,
+//!   `password: ENV['X']`). Alone it proves nothing (optional features read their settings so);
+//!   the `env` kind counts it as required when a deploy manifest hands the name to the program and
+//!   no code tests it or gives it a default;
 //! - optional: a read with a default or fallback (`|| d`, `?? d`, `.unwrap_or(..)`, `os.getenv("X",
 //!   d)`, `${X:-d}`), a read the code tests (`if (process.env.X)`, `!= ""`, `.is_some()`,
 //!   `.present?`, a variable assigned from it and tested on the next lines), and a nullable getter
-//!   the code does not abort on (`os.getenv("X")`, `os.Getenv("X")`).
+//!   the code does not abort on (`os.getenv("X")`, `os.Getenv("X")`);
+//! - declared: a deploy manifest's entry for the name (a Kubernetes container's `env:` item with a
+//!   `value` or `valueFrom`).
+//!
+//! A compose file's `${X}` is none of these: compose substitutes an empty string and starts.
 
 use std::sync::OnceLock;
 
@@ -31,6 +38,10 @@ pub enum Reads {
     Getter,
     Result,
     Default,
+    /// Compose's `${X}`: `:?`/`?` fails, `:-`/`-` defaults, plain passes an empty string on.
+    Interpolation,
+    /// A deploy manifest's entry for the name, not a read.
+    Declares,
 }
 
 /// One way a language reads a variable.
@@ -50,8 +61,13 @@ pub struct RefForm {
 pub struct RefSamples {
     #[serde(default)]
     pub required: Vec<String>,
+    /// Value reads: required only with a deploy manifest's declaration.
+    #[serde(default)]
+    pub value: Vec<String>,
     #[serde(default)]
     pub optional: Vec<String>,
+    #[serde(default)]
+    pub declares: Vec<String>,
     #[serde(default)]
     pub ignored: Vec<String>,
 }
@@ -131,7 +147,11 @@ pub fn not_a_deploy_variable(name: &str) -> bool {
 pub enum Use {
     /// The program needs it: why, in a few words.
     Required(&'static str),
+    /// Used as a value with no fallback: yields nothing when unset.
+    Value,
     Optional,
+    /// A deploy manifest hands the name to the program.
+    Declared,
     /// Not a read of the deploy's environment at all.
     NotRead,
 }
@@ -161,6 +181,9 @@ pub fn classify(m: &RawMatch) -> Use {
         return Use::Optional;
     }
     match form.reads {
+        Reads::Interpolation if m.fails => Use::Required("compose refuses to start without it"),
+        Reads::Interpolation => Use::NotRead,
+        Reads::Declares => declared(m),
         Reads::Default => Use::Optional,
         Reads::Fails => Use::Required("it fails when unset"),
         Reads::Result => {
@@ -175,8 +198,9 @@ pub fn classify(m: &RawMatch) -> Use {
                 Use::Optional
             }
         }
+        Reads::Value if non_null_assertion(after) => Use::Required("asserted to be set (`!`)"),
         Reads::Value => match guard(before, after, m, form) {
-            None => Use::Required("used as a value with no fallback"),
+            None => Use::Value,
             Some(true) => Use::Required("the code aborts when it is missing"),
             Some(false) => Use::Optional,
         },
@@ -184,6 +208,21 @@ pub fn classify(m: &RawMatch) -> Use {
             Some(true) => Use::Required("the code aborts when it is missing"),
             _ => Use::Optional,
         },
+    }
+}
+
+/// TypeScript's non-null assertion: `process.env.X!`.
+fn non_null_assertion(after: &str) -> bool {
+    after.starts_with('!') && !after.starts_with("!=")
+}
+
+/// A Kubernetes env item, `- name: X` followed by its `value:` or `valueFrom:`.
+fn declared(m: &RawMatch) -> Use {
+    let next = m.after.first().map(|l| l.trim_start()).unwrap_or("");
+    if next.starts_with("value:") || next.starts_with("valueFrom:") {
+        Use::Declared
+    } else {
+        Use::NotRead
     }
 }
 

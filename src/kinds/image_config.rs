@@ -189,6 +189,7 @@ impl Kind for ImageConfig {
             from: self.patterns_from.clone(),
             into: &mut self.patterns,
             required: false,
+            placeholders: None,
         })
     }
 
@@ -387,13 +388,22 @@ impl ImageConfig {
         (named && literal(name, value)).then(|| "a literal value".to_string())
     }
 
-    /// The first pattern that matches `text`.
+    /// The first pattern with a real match in `text`: not allowed by the pattern, and not a
+    /// placeholder by its check's rules (unless its checksum verifies).
     fn pattern_in(&self, text: &str) -> Option<&str> {
         self.patterns
             .iter()
             .find(|d| {
-                d.regex.hit(text.as_bytes())
-                    && !d.allow.as_ref().is_some_and(|a| a.hit(text.as_bytes()))
+                let Ok(re) = d.regex.compiled() else {
+                    return false;
+                };
+                re.captures_iter(text.as_bytes()).any(|c| {
+                    let m = c.name("match").or_else(|| c.get(0));
+                    let token = String::from_utf8_lossy(m.map_or(&[][..], |m| m.as_bytes()));
+                    !token.is_empty()
+                        && !d.allow.as_ref().is_some_and(|a| a.hit(token.as_bytes()))
+                        && !made_up(d, &token)
+                })
             })
             .map(|d| d.name.as_str())
     }
@@ -436,6 +446,20 @@ impl ImageConfig {
             }
         }
         shown
+    }
+}
+
+/// Whether a secret pattern's match is a placeholder (`AKIAIOSFODNN7EXAMPLE`, `xxxxxxxx`), as the
+/// content matcher decides it.
+fn made_up(d: &PatternDef, token: &str) -> bool {
+    if d.checksum.and_then(|c| c.verify(token)) == Some(true) {
+        return false;
+    }
+    match &d.placeholders {
+        Some(p) => p.why(token, d.entropy).is_some(),
+        None => d
+            .entropy
+            .is_some_and(|min| crate::secrets::shannon(token) < min),
     }
 }
 

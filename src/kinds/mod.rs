@@ -20,6 +20,7 @@ pub mod git_commits;
 pub mod git_state;
 pub mod image_config;
 pub mod manual;
+pub mod migrations;
 pub mod repo_content;
 pub mod repo_files;
 pub mod versions;
@@ -119,6 +120,9 @@ pub struct Borrowing<'a> {
     pub into: &'a mut Vec<PatternDef>,
     /// Whether the check needs at least one pattern once the borrowed ones are in.
     pub required: bool,
+    /// The check's own placeholder rules, given to its secret patterns before any is borrowed
+    /// (a borrowed pattern keeps its own check's rules).
+    pub placeholders: Option<std::sync::Arc<crate::secrets::Placeholders>>,
 }
 
 /// A manual item's question.
@@ -402,6 +406,7 @@ macro_rules! for_each_kind {
             git_state: GitState($crate::kinds::git_state::GitState),
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
+            migrations: Migrations($crate::kinds::migrations::Migrations),
             image_config: ImageConfig($crate::kinds::image_config::ImageConfig),
         }
     };

@@ -64,7 +64,11 @@ impl Passes {
         p.artifact_ms = t.elapsed().as_millis() as u64;
 
         let t = Instant::now();
-        if plan.runs(config, Input::Git) {
+        // Checks of other inputs may ask for a range too (a manual item about the migrations).
+        let wants_range = plan
+            .running()
+            .any(|i| config.checks[i].spec.wants().commits.is_some());
+        if plan.runs(config, Input::Git) || wants_range {
             p.commits = git::run(config, repo, request, plan);
         }
         p.git_ms = t.elapsed().as_millis() as u64;
@@ -173,7 +177,7 @@ impl Passes {
 /// Secret patterns, to redact what a check shows: the loaded ones, and the built-in ones even
 /// when a project turned the built-in checklist off or replaced their patterns. Each once: a
 /// pattern borrowed with patterns-from, or both loaded and built in, redacts a line once.
-fn secret_patterns(config: &Config) -> Vec<PatternDef> {
+pub(crate) fn secret_patterns(config: &Config) -> Vec<PatternDef> {
     let mut seen = HashSet::new();
     config
         .checks

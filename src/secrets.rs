@@ -1,0 +1,370 @@
+//! Secret values: what a placeholder looks like (one set of rules per check, declared in its YAML
+//! and shared by all its secret patterns), the offline checksums some token formats carry, and the
+//! redactor the sink runs over every text a report shows.
+//!
+//! A match of a secret pattern is a placeholder, not a finding, when its characters carry too
+//! little information (Shannon entropy under `min-entropy` bits per character), when it holds a
+//! long run of one character (`xxxxxxxx`) or of consecutive characters (`abcdefgh`, `12345678`),
+//! a word that marks made-up values (`example`, `your`, `changeme`), one of the check's
+//! placeholder regexes (`<…>`, `${…}`), or a vendor's documented example token. A token whose
+//! checksum verifies (GitHub's and npm's CRC-32 tail, GitLab's routable tokens) is a real token's
+//! shape and is never taken for a placeholder; one whose checksum does not verify is a look-alike,
+//! which in tests, examples and docs is not reported.
+
+use std::collections::HashSet;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::text::{redact, redact_match};
+use crate::types::{Pattern, PatternDef};
+
+/// The placeholder rules of one check (`placeholders:` beside its `patterns:`).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Placeholders {
+    /// A match whose characters carry fewer bits each (Shannon entropy) is a placeholder. A
+    /// pattern's own `entropy` replaces it for that pattern.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// A run of this many identical characters (`xxxxxxxx`, `00000000`).
+    #[serde(default)]
+    pub repeated: Option<usize>,
+    /// A run of this many consecutive characters, up or down (`abcdefgh`, `12345678`).
+    #[serde(default)]
+    pub sequence: Option<usize>,
+    /// Words that mark a made-up value, matched without regard to case (`example`, `your`).
+    #[serde(default)]
+    pub words: Vec<String>,
+    /// Regexes that mark a made-up value (`<[^>]*>`, `\$\{`).
+    #[serde(default)]
+    pub patterns: Vec<Pattern>,
+    /// Example tokens vendors document, exactly as written.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+impl Placeholders {
+    /// Why `token` is a placeholder, if it is. `entropy` is the pattern's own threshold.
+    pub fn why(&self, token: &str, entropy: Option<f64>) -> Option<String> {
+        if self.examples.iter().any(|e| e == token) {
+            return Some("a documented example value".into());
+        }
+        if let Some(min) = entropy.or(self.min_entropy) {
+            let e = shannon(token);
+            if e < min {
+                return Some(format!("{e:.1} bits of entropy per character, under {min}"));
+            }
+        }
+        if let Some(n) = self
+            .repeated
+            .filter(|n| longest_run(token, |a, b| a == b) >= *n)
+        {
+            return Some(format!("{n} or more identical characters in a row"));
+        }
+        let consecutive = |a: char, b: char| {
+            a.is_ascii_alphanumeric()
+                && b.is_ascii_alphanumeric()
+                && ((b as i32 - a as i32).abs() == 1)
+                && a.is_ascii_digit() == b.is_ascii_digit()
+        };
+        if let Some(n) = self
+            .sequence
+            .filter(|n| longest_run(token, consecutive) >= *n)
+        {
+            return Some(format!("{n} or more consecutive characters"));
+        }
+        let lower = token.to_ascii_lowercase();
+        if let Some(w) = self
+            .words
+            .iter()
+            .find(|w| lower.contains(&w.to_ascii_lowercase()))
+        {
+            return Some(format!("it says `{w}`"));
+        }
+        self.patterns
+            .iter()
+            .find(|p| p.compiled().is_ok_and(|re| re.is_match(token.as_bytes())))
+            .map(|p| format!("it matches the placeholder pattern `{}`", p.as_str()))
+    }
+
+    /// Every regex of these rules (for compile checks).
+    pub fn regexes(&self) -> impl Iterator<Item = &Pattern> {
+        self.patterns.iter()
+    }
+}
+
+/// Shannon entropy of the characters of `s`, in bits per character.
+pub fn shannon(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The longest run of characters where each follows the one before by `step`.
+fn longest_run(s: &str, step: impl Fn(char, char) -> bool) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        run = match prev {
+            Some(p) if step(p, c) => run + 1,
+            _ => 1,
+        };
+        best = best.max(run);
+        prev = Some(c);
+    }
+    best
+}
+
+/// A checksum a token format carries, verifiable offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checksum {
+    /// GitHub's `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens and npm's `npm_`: the last 6 characters
+    /// are the CRC-32 of the rest of the body (after the prefix), in base 62 (`0-9A-Za-z`).
+    GithubCrc32,
+    /// GitLab's routable tokens (`glpat-….01.xx` + 7 characters): the CRC-32 of everything before
+    /// it, prefix included, in base 36.
+    GitlabRoutable,
+}
+
+impl Checksum {
+    /// `Some(true)`: it verifies; `Some(false)`: the token has the checksummed shape and the
+    /// checksum is wrong (a look-alike); `None`: the token is not of the checksummed shape (an
+    /// older format without one).
+    pub fn verify(self, token: &str) -> Option<bool> {
+        match self {
+            Checksum::GithubCrc32 => {
+                let body = token.split_once('_')?.1;
+                if body.len() < 7 || !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return None;
+                }
+                let (data, tail) = body.split_at(body.len() - 6);
+                let want = base(crc32fast::hash(data.as_bytes()), BASE62, 6);
+                Some(tail == want)
+            }
+            Checksum::GitlabRoutable => {
+                // `….vv.LLccccccc` or `….LLccccccc`: only routable tokens carry it.
+                let dot = token.rfind('.')?;
+                let tail = &token[dot + 1..];
+                if tail.len() != 9 || !tail.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return None;
+                }
+                let (head, crc) = token.split_at(token.len() - 7);
+                let want = base(crc32fast::hash(head.as_bytes()), BASE36, 7);
+                Some(crc.eq_ignore_ascii_case(&want))
+            }
+        }
+    }
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const BASE36: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// `n` in the alphabet's base, left-padded with its zero digit to `width`.
+fn base(mut n: u32, alphabet: &[u8], width: usize) -> String {
+    let b = alphabet.len() as u32;
+    let mut digits = Vec::new();
+    while n > 0 {
+        digits.push(alphabet[(n % b) as usize]);
+        n /= b;
+    }
+    while digits.len() < width {
+        digits.push(alphabet[0]);
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// Redacts every secret-shaped value in the texts a report shows: each match of every secret
+/// pattern, the password of every `scheme://user:password@host` URL, and a private key block
+/// whole (from its `-----BEGIN` to its `-----END`, or to the end of the text).
+pub struct Redactor {
+    /// The secret patterns' regexes, one set to tell quickly whether any applies.
+    set: regex::bytes::RegexSet,
+    patterns: Vec<regex::bytes::Regex>,
+}
+
+fn url_password() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(://[^/\s:@]*:)([^@\s/]+)@").expect("valid"))
+}
+
+fn key_block() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----|\z)",
+        )
+        .expect("valid")
+    })
+}
+
+impl Redactor {
+    /// A redactor for these secret patterns (a pattern that does not compile is left out: the
+    /// check that owns it reports the error).
+    pub fn new(defs: &[PatternDef]) -> Self {
+        let mut seen = HashSet::new();
+        let mut sources = Vec::new();
+        let mut patterns = Vec::new();
+        for d in defs.iter().filter(|d| d.secret) {
+            if !seen.insert(d.regex.as_str().to_string()) {
+                continue;
+            }
+            if let Ok(re) = d.regex.compiled() {
+                sources.push(re.as_str().to_string());
+                patterns.push(re.clone());
+            }
+        }
+        let set = regex::bytes::RegexSet::new(&sources)
+            .unwrap_or_else(|_| regex::bytes::RegexSet::empty());
+        Redactor { set, patterns }
+    }
+
+    /// `text` with every secret-shaped value redacted.
+    pub fn clean(&self, text: &str) -> String {
+        let mut out = key_block()
+            .replace_all(text, "-----BEGIN … PRIVATE KEY (redacted)")
+            .into_owned();
+        out = url_password()
+            .replace_all(&out, |c: &regex::Captures| {
+                format!("{}{}@", &c[1], redact(&c[2]))
+            })
+            .into_owned();
+        let hits = self.set.matches(out.as_bytes());
+        if !hits.matched_any() {
+            return out;
+        }
+        for i in hits.iter() {
+            let re = &self.patterns[i];
+            let mut secrets: Vec<String> = Vec::new();
+            for c in re.captures_iter(out.as_bytes()) {
+                let m = c.name("match").or_else(|| c.get(0));
+                if let Some(m) = m.filter(|m| !m.is_empty()) {
+                    secrets.push(String::from_utf8_lossy(m.as_bytes()).into_owned());
+                }
+            }
+            for s in secrets {
+                out = out.replace(&s, &redact_match(&s));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Placeholders {
+        Placeholders {
+            min_entropy: Some(3.0),
+            repeated: Some(6),
+            sequence: Some(6),
+            words: vec!["example".into(), "your".into()],
+            patterns: vec![Pattern::new(r"<[^>]*>").unwrap()],
+            examples: vec!["AKIAIOSFODNN7EXAMPLE".into()],
+        }
+    }
+
+    /// Placeholders both ways: each rule beside a random token of the same shape.
+    #[test]
+    fn placeholders_and_real_shapes() {
+        let p = rules();
+        for fake in [
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "AKIAIOSFODNN7EXAMPLE",
+            "glpat-abcdefghijklmnopqrst",
+            "sk_live_YOUR_KEY_GOES_HERE_1234",
+            "xoxb-<your-token>",
+            "AKIAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(p.why(fake, None).is_some(), "{fake} is a placeholder");
+        }
+        // Built at run time: shipgate checks its own source.
+        for real in [
+            format!("ghp_{}", "R7o9wQ2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K"),
+            format!("AKIA{}", "3LUNPCCWDU4G4BR2"),
+            format!("glpat-{}", "StPKR0CsTy4Qwb8DwkNh"),
+        ] {
+            assert_eq!(p.why(&real, None), None, "{real} is not");
+        }
+        assert!(shannon("aaaa") < 0.01 && shannon("abcd") > 1.99);
+    }
+
+    /// The checksums on tokens made the way the vendors make them, and on look-alikes.
+    #[test]
+    fn checksums_verify_offline() {
+        let body = "R7o9wQ2mZx4LkP0cVb8NtY3sHf6J";
+        let crc = base(crc32fast::hash(body.as_bytes()), BASE62, 6);
+        let good = format!("ghp_{body}{crc}");
+        assert_eq!(Checksum::GithubCrc32.verify(&good), Some(true));
+        let bad = format!("ghp_{body}zzzzzz");
+        assert_eq!(Checksum::GithubCrc32.verify(&bad), Some(false));
+        let head = format!("glpat-{}", "Q2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K.01.0w");
+        let crc = base(crc32fast::hash(head.as_bytes()), BASE36, 7);
+        assert_eq!(
+            Checksum::GitlabRoutable.verify(&format!("{head}{crc}")),
+            Some(true)
+        );
+        assert_eq!(
+            Checksum::GitlabRoutable.verify(&format!("glpat-{}", "StPKR0CsTy4Qwb8DwkNh")),
+            None,
+            "a legacy token has no checksum"
+        );
+    }
+
+    #[test]
+    fn the_redactor_hides_every_secret_on_a_line() {
+        let defs = vec![
+            PatternDef {
+                secret: true,
+                ..PatternDef::new("aws", Pattern::new(r"\bAKIA[A-Z2-7]{16}\b").unwrap())
+            },
+            PatternDef {
+                secret: true,
+                ..PatternDef::new(
+                    "gh",
+                    Pattern::new(r"\b(?P<match>ghp_[A-Za-z0-9]{36})\b").unwrap(),
+                )
+            },
+        ];
+        let r = Redactor::new(&defs);
+        let aws = format!("AKIA{}", "3LUNPCCWDU4G4BR2");
+        let gh = format!("ghp_{}", "R7o9wQ2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K");
+        let pem = format!(
+            "{{\"private_key\": \"-----BEGIN {k}-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END {k}-----\\n\", \"x\": 1}}",
+            k = "PRIVATE KEY"
+        );
+        let line = format!("a={aws} b={gh} url=postgres://admin:hunter22@db:5432/app {pem}");
+        let out = r.clean(&line);
+        for secret in [
+            aws.as_str(),
+            gh.as_str(),
+            "hunter22",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        ] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.contains("AKIA…") && out.contains("ghp_…") && out.contains("admin:hunt…@db"));
+        assert!(
+            out.contains("\"x\": 1"),
+            "text after the block stays: {out}"
+        );
+        assert_eq!(r.clean("nothing here"), "nothing here");
+    }
+}

@@ -1,0 +1,797 @@
+//! Database migrations in the release: real repositories with a release tag, then commits adding
+//! migrations of every layout; each operation spelled the unsafe way (found, with file:line) and
+//! the safe way (passes); unparsable SQL; released migrations edited; dropped columns still used
+//! by the code; the ecosystems' suppressions; range errors failing closed.
+
+use crate::util::{check, git, status, TestRepo};
+
+/// A repository with one release (`v1.0.0`).
+fn released() -> TestRepo {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.commit("Initial release");
+    t.tag("v1.0.0");
+    t
+}
+
+/// (path, line, message) of each finding of check `id`.
+fn found(r: &serde_json::Value, id: &str) -> Vec<(String, u64, String)> {
+    check(r, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"].as_str().unwrap_or("").to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The `path:line` of each finding.
+fn places(r: &serde_json::Value, id: &str) -> Vec<String> {
+    let mut v: Vec<String> = found(r, id)
+        .into_iter()
+        .map(|(p, l, _)| format!("{p}:{l}"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(t: &TestRepo, ids: &[&str]) -> (i32, serde_json::Value) {
+    t.only(ids).args(&["--stage", "release"]).json()
+}
+
+const RAILS_DROP: &str = "class DropEmail < ActiveRecord::Migration[7.1]\n  def change\n    remove_column :users, :email, :string\n  end\nend\n";
+
+#[test]
+fn every_layout_is_read_and_findings_have_file_and_line() {
+    let t = released();
+    t.write("db/migrations/000002_drop.up.sql", "-- drop it\nALTER TABLE users DROP COLUMN email;\n")
+        .write("db/migrations/000002_drop.down.sql", "ALTER TABLE users ADD COLUMN email text;\n")
+        .write("src/main/resources/db/migration/V2__drop.sql", "\nDROP TABLE sessions;\n")
+        .write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP)
+        .write(
+            "shop/migrations/0002_remove.py",
+            "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.RemoveField(model_name='user', name='email'),\n    ]\n",
+        )
+        .write(
+            "alembic/versions/a1_drop.py",
+            "def upgrade():\n    op.drop_column('users', 'email')\n\n\ndef downgrade():\n    op.add_column('users', sa.Column('email', sa.Text()))\n",
+        )
+        .write("prisma/migrations/20260101_drop/migration.sql", "-- AlterTable\nALTER TABLE \"User\" DROP COLUMN \"email\";\n")
+        .write(
+            "database/migrations/2026_01_01_000000_drop.php",
+            "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        Schema::table('users', function (Blueprint $table) {\n            $table->dropColumn('email');\n        });\n    }\n\n    public function down(): void\n    {\n        Schema::drop('users');\n    }\n};\n",
+        )
+        .write(
+            "knex/migrations/20260101_drop.js",
+            "exports.up = function (knex) {\n  return knex.schema.dropTable('sessions');\n};\n\nexports.down = function (knex) {\n  return knex.schema.dropTable('other');\n};\n",
+        )
+        .write("sqlx/migrations/20260101000000_drop.sql", "TRUNCATE audit_log;\n")
+        .write("diesel/migrations/2026-01-01-000000_drop/up.sql", "DROP TABLE old_things;\n")
+        .write("diesel/migrations/2026-01-01-000000_drop/down.sql", "CREATE TABLE old_things (id int);\n")
+        .write("atlas/20260101000000.sql", "DROP SCHEMA legacy CASCADE;\n")
+        .write("atlas/atlas.sum", "h1:x=\n")
+        .write("db/migrations/cleanup/remove.sql", "DROP DATABASE scratch;\n");
+    t.commit("Drop things");
+    let (code, r) = run(&t, &["destructive-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        [
+            "alembic/versions/a1_drop.py:2",
+            "atlas/20260101000000.sql:1",
+            "database/migrations/2026_01_01_000000_drop.php:6",
+            "db/migrate/20260101000000_drop_email.rb:3",
+            "db/migrations/000002_drop.up.sql:2",
+            "db/migrations/cleanup/remove.sql:1",
+            "diesel/migrations/2026-01-01-000000_drop/up.sql:1",
+            "knex/migrations/20260101_drop.js:2",
+            "prisma/migrations/20260101_drop/migration.sql:2",
+            "shop/migrations/0002_remove.py:5",
+            "sqlx/migrations/20260101000000_drop.sql:1",
+            "src/main/resources/db/migration/V2__drop.sql:2",
+        ]
+    );
+    let f = &check(&r, "destructive-migrations")["findings"][0];
+    assert_eq!(f["location"]["input"], "repo");
+    let all = found(&r, "destructive-migrations");
+    let rails = all.iter().find(|(p, _, _)| p.ends_with(".rb")).unwrap();
+    assert!(
+        rails
+            .2
+            .contains("drop-column: remove_column on users.email"),
+        "{}",
+        rails.2
+    );
+    assert!(rails.2.contains("instead:"), "{}", rails.2);
+    let sql = all
+        .iter()
+        .find(|(p, _, _)| p.ends_with("000002_drop.up.sql"))
+        .unwrap();
+    assert!(sql.2.contains("DROP COLUMN on users.email"), "{}", sql.2);
+    assert_eq!(
+        check(&r, "destructive-migrations")["findings"][4]["evidence"],
+        "ALTER TABLE users DROP COLUMN email"
+    );
+}
+
+/// One repository of unsafe SQL migrations and one of their safe spellings, per check.
+#[test]
+fn sql_operations_both_ways() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "destructive-migrations",
+            "drop-table",
+            "DROP TABLE a;",
+            "CREATE TABLE a2 (id int);",
+        ),
+        (
+            "destructive-migrations",
+            "drop-column",
+            "ALTER TABLE a DROP COLUMN b;",
+            "ALTER TABLE a ADD COLUMN b text;",
+        ),
+        (
+            "destructive-migrations",
+            "truncate",
+            "TRUNCATE a;",
+            "DELETE FROM a WHERE id = 1;",
+        ),
+        (
+            "incompatible-migrations",
+            "rename-column",
+            "ALTER TABLE a RENAME COLUMN b TO c;",
+            "ALTER TABLE a ADD COLUMN c text;",
+        ),
+        (
+            "incompatible-migrations",
+            "rename-table",
+            "ALTER TABLE a RENAME TO b;",
+            "CREATE VIEW b AS SELECT * FROM a;",
+        ),
+        (
+            "incompatible-migrations",
+            "change-column-type",
+            "ALTER TABLE a ALTER COLUMN n TYPE bigint;",
+            "ALTER TABLE a ADD COLUMN n2 bigint;",
+        ),
+        (
+            "incompatible-migrations",
+            "set-not-null",
+            "ALTER TABLE a ALTER COLUMN n SET NOT NULL;",
+            "ALTER TABLE a ADD CONSTRAINT n_nn CHECK (n IS NOT NULL) NOT VALID;",
+        ),
+        (
+            "incompatible-migrations",
+            "add-not-null-column",
+            "ALTER TABLE a ADD COLUMN n int NOT NULL;",
+            "ALTER TABLE a ADD COLUMN n int NOT NULL DEFAULT 0;",
+        ),
+        (
+            "locking-migrations",
+            "create-index",
+            "CREATE INDEX i ON a (b);",
+            "CREATE INDEX CONCURRENTLY i ON a (b);",
+        ),
+        (
+            "locking-migrations",
+            "add-foreign-key",
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b_id) REFERENCES b (id);",
+            "ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b_id) REFERENCES b (id) NOT VALID;",
+        ),
+        (
+            "locking-migrations",
+            "volatile-default",
+            "ALTER TABLE a ADD COLUMN t uuid DEFAULT gen_random_uuid();",
+            "ALTER TABLE a ADD COLUMN t timestamptz DEFAULT now();",
+        ),
+        (
+            "locking-migrations",
+            "rewrite-column-type",
+            "ALTER TABLE a ALTER COLUMN n TYPE bigint;",
+            "ALTER TABLE a ADD COLUMN n_big bigint;",
+        ),
+    ];
+    let bad = released();
+    let good = released();
+    for (i, (_, _, unsafe_sql, safe_sql)) in cases.iter().enumerate() {
+        let n = i + 2;
+        bad.write(
+            &format!("db/migrations/{n:06}_x.up.sql"),
+            format!("-- case {n}\n{unsafe_sql}\n"),
+        )
+        .write(&format!("db/migrations/{n:06}_x.down.sql"), "SELECT 1;\n");
+        good.write(
+            &format!("db/migrations/{n:06}_x.up.sql"),
+            format!("-- case {n}\n{safe_sql}\n"),
+        )
+        .write(&format!("db/migrations/{n:06}_x.down.sql"), "SELECT 1;\n");
+    }
+    bad.commit("Unsafe migrations");
+    good.commit("Safe migrations");
+    let ids = [
+        "destructive-migrations",
+        "incompatible-migrations",
+        "locking-migrations",
+        "unparsed-migrations",
+    ];
+    let (code, r) = run(&bad, &ids);
+    assert_eq!(code, 1, "{r:#}");
+    for (i, (id, rule, sql, _)) in cases.iter().enumerate() {
+        let path = format!("db/migrations/{:06}_x.up.sql", i + 2);
+        let hit = found(&r, id)
+            .into_iter()
+            .any(|(p, l, m)| p == path && l == 2 && m.starts_with(&format!("{rule}:")));
+        assert!(hit, "{rule} not found for `{sql}`: {:#?}", found(&r, id));
+    }
+    assert_eq!(status(&r, "unparsed-migrations"), "pass");
+    let (code, r) = run(&good, &ids);
+    assert_eq!(code, 0, "{r:#}");
+    for id in ids {
+        assert!(found(&r, id).is_empty(), "{id}: {:#?}", found(&r, id));
+    }
+}
+
+#[test]
+fn orm_operations_both_ways() {
+    let bad = released();
+    bad.write(
+        "db/migrate/20260101000001_unsafe.rb",
+        "class Unsafe < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :plan, :string, null: false\n    rename_column :users, :name, :full_name\n    add_index :users, :plan\n    add_foreign_key :orders, :users\n    change_table :accounts do |t|\n      t.remove :legacy\n    end\n  end\nend\n",
+    )
+    .write(
+        "shop/migrations/0002_unsafe.py",
+        "operations = [\n    migrations.AddField(model_name='order', name='ref', field=models.CharField(max_length=9, default='x')),\n    migrations.RenameModel(old_name='Order', new_name='Purchase'),\n    migrations.AddIndex(model_name='order', index=models.Index(fields=['ref'], name='ref_idx')),\n]\n",
+    )
+    .write(
+        "alembic/versions/b2_unsafe.py",
+        "def upgrade():\n    op.add_column('orders', sa.Column('ref', sa.Text(), nullable=False))\n    op.create_index('ix_ref', 'orders', ['ref'])\n    with op.batch_alter_table('orders') as batch_op:\n        batch_op.drop_column('legacy')\n\n\ndef downgrade():\n    op.drop_column('orders', 'ref')\n",
+    )
+    .write(
+        "database/migrations/2026_01_01_000001_unsafe.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        Schema::table('orders', function (Blueprint $table) {\n            $table->string('ref');\n            $table->renameColumn('total', 'amount');\n            $table->index('ref');\n        });\n    }\n};\n",
+    )
+    .write(
+        "migrations/20260101_unsafe.js",
+        "exports.up = (knex) => knex.schema.alterTable('orders', (table) => {\n  table.string('ref').notNullable();\n  table.renameColumn('total', 'amount');\n  table.index('ref');\n});\n\nexports.down = (knex) => knex.schema.dropTable('x');\n",
+    );
+    bad.commit("Unsafe ORM migrations");
+    let (code, r) = run(
+        &bad,
+        &[
+            "destructive-migrations",
+            "incompatible-migrations",
+            "locking-migrations",
+        ],
+    );
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "incompatible-migrations"),
+        [
+            "alembic/versions/b2_unsafe.py:2",
+            "database/migrations/2026_01_01_000001_unsafe.php:6",
+            "database/migrations/2026_01_01_000001_unsafe.php:7",
+            "db/migrate/20260101000001_unsafe.rb:3",
+            "db/migrate/20260101000001_unsafe.rb:4",
+            "migrations/20260101_unsafe.js:2",
+            "migrations/20260101_unsafe.js:3",
+            "shop/migrations/0002_unsafe.py:2",
+            "shop/migrations/0002_unsafe.py:3",
+        ]
+    );
+    assert_eq!(
+        places(&r, "locking-migrations"),
+        [
+            "alembic/versions/b2_unsafe.py:3",
+            "database/migrations/2026_01_01_000001_unsafe.php:8",
+            "db/migrate/20260101000001_unsafe.rb:5",
+            "db/migrate/20260101000001_unsafe.rb:6",
+            "migrations/20260101_unsafe.js:4",
+            "shop/migrations/0002_unsafe.py:4",
+        ]
+    );
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        [
+            "alembic/versions/b2_unsafe.py:5",
+            "db/migrate/20260101000001_unsafe.rb:8"
+        ]
+    );
+
+    let good = released();
+    good.write(
+        "db/migrate/20260101000001_safe.rb",
+        "class Safe < ActiveRecord::Migration[7.1]\n  disable_ddl_transaction!\n\n  def change\n    add_column :users, :plan, :string\n    add_index :users, :plan, algorithm: :concurrently\n    add_foreign_key :orders, :users, validate: false\n    create_table :events do |t|\n      t.string :name, null: false\n    end\n    add_index :events, :name\n  end\n\n  def down\n    remove_column :users, :plan\n  end\nend\n",
+    )
+    .write(
+        "shop/migrations/0002_safe.py",
+        "operations = [\n    migrations.AddField(model_name='order', name='ref', field=models.CharField(max_length=9, null=True)),\n    AddIndexConcurrently(model_name='order', index=models.Index(fields=['ref'], name='ref_idx')),\n]\n",
+    )
+    .write(
+        "alembic/versions/b2_safe.py",
+        "def upgrade():\n    op.add_column('orders', sa.Column('ref', sa.Text(), nullable=True))\n    op.create_index('ix_ref', 'orders', ['ref'], postgresql_concurrently=True)\n\n\ndef downgrade():\n    op.drop_column('orders', 'ref')\n",
+    )
+    .write(
+        "database/migrations/2026_01_01_000001_safe.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        Schema::table('orders', function (Blueprint $table) {\n            $table->string('ref')->nullable();\n        });\n    }\n\n    public function down(): void\n    {\n        Schema::table('orders', function (Blueprint $table) {\n            $table->dropColumn('ref');\n        });\n    }\n};\n",
+    )
+    .write(
+        "migrations/20260101_safe.js",
+        "exports.up = (knex) => knex.schema.alterTable('orders', (table) => {\n  table.string('ref');\n});\n\nexports.down = (knex) => knex.schema.alterTable('orders', (table) => {\n  table.dropColumn('ref');\n});\n",
+    );
+    good.commit("Safe ORM migrations");
+    let (code, r) = run(
+        &good,
+        &[
+            "destructive-migrations",
+            "incompatible-migrations",
+            "locking-migrations",
+            "unparsed-migrations",
+        ],
+    );
+    assert_eq!(code, 0, "{r:#}");
+}
+
+#[test]
+fn embedded_sql_is_parsed_and_unparsable_sql_is_a_warning() {
+    let t = released();
+    t.write(
+        "db/migrate/20260101000001_sql.rb",
+        "class Sql < ActiveRecord::Migration[7.1]\n  def up\n    execute <<~SQL\n      UPDATE users SET plan = 'free';\n      ALTER TABLE users DROP COLUMN legacy;\n    SQL\n  end\nend\n",
+    )
+    .write(
+        "shop/migrations/0002_sql.py",
+        "operations = [\n    migrations.RunSQL(\"DROP TABLE old_orders\", reverse_sql=migrations.RunSQL.noop),\n]\n",
+    )
+    .write(
+        "db/migrations/000002_odd.up.sql",
+        "SELECT 1;\n\nCREATE FROBNICATOR widgets;\nALTER TABLE users DROP COLUMN nickname FROBNICATE;\n",
+    )
+    .write("db/migrations/000002_odd.down.sql", "SELECT 1;\n")
+    // Laravel: DB::statement takes SQL; DB::table is the query builder, not SQL.
+    .write(
+        "database/migrations/2026_01_01_000000_backfill.php",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        DB::table('currencies')->insert([['code' => 'EUR']]);\n        DB::statement('DROP TABLE legacy_rates');\n    }\n};\n",
+    );
+    t.commit("SQL in migrations");
+    let (code, r) = run(&t, &["destructive-migrations", "unparsed-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        [
+            "database/migrations/2026_01_01_000000_backfill.php:6",
+            "db/migrate/20260101000001_sql.rb:5",
+            "db/migrations/000002_odd.up.sql:4",
+            "shop/migrations/0002_sql.py:2",
+        ]
+    );
+    assert_eq!(status(&r, "unparsed-migrations"), "warn");
+    let unparsed = found(&r, "unparsed-migrations");
+    assert_eq!(
+        unparsed
+            .iter()
+            .map(|(p, l, _)| format!("{p}:{l}"))
+            .collect::<Vec<_>>(),
+        [
+            "db/migrations/000002_odd.up.sql:3",
+            "db/migrations/000002_odd.up.sql:4"
+        ]
+    );
+    assert!(
+        unparsed[0].2.contains("`CREATE FROBNICATOR widgets`"),
+        "{}",
+        unparsed[0].2
+    );
+    let keyword = found(&r, "destructive-migrations");
+    assert!(
+        keyword
+            .iter()
+            .any(|(_, _, m)| m.contains("recognised by its keywords")),
+        "{keyword:#?}"
+    );
+}
+
+#[test]
+fn irreversible_migrations_are_warnings() {
+    let t = released();
+    t.write("db/migrations/000002_add.up.sql", "ALTER TABLE a ADD COLUMN b text;\n")
+        .write("db/migrations/000003_add.up.sql", "ALTER TABLE a ADD COLUMN c text;\n")
+        .write("db/migrations/000003_add.down.sql", "ALTER TABLE a DROP COLUMN c;\n")
+        .write("diesel/migrations/2026-01-01-000000_x/up.sql", "ALTER TABLE a ADD COLUMN d text;\n")
+        .write("diesel/migrations/2026-01-01-000000_x/down.sql", "-- nothing\n")
+        .write("alembic/versions/c3_x.py", "def upgrade():\n    op.add_column('a', sa.Column('e', sa.Text()))\n\n\ndef downgrade():\n    \"\"\"Nothing.\"\"\"\n    pass\n")
+        .write("db/migrate/20260101000001_x.rb", "class X < ActiveRecord::Migration[7.1]\n  def up\n  end\n\n  def down\n    raise ActiveRecord::IrreversibleMigration\n  end\nend\n")
+        .write("shop/migrations/0002_x.py", "operations = [\n    migrations.RunPython(forwards),\n    migrations.RunPython(forwards, backwards),\n]\n");
+    t.commit("Migrations");
+    let (code, r) = run(&t, &["irreversible-migrations"]);
+    assert_eq!(code, 0, "warnings only: {r:#}");
+    assert_eq!(status(&r, "irreversible-migrations"), "warn");
+    assert_eq!(
+        places(&r, "irreversible-migrations"),
+        [
+            "alembic/versions/c3_x.py:5",
+            "db/migrate/20260101000001_x.rb:6",
+            "db/migrations/000002_add.up.sql:1",
+            "diesel/migrations/2026-01-01-000000_x/up.sql:1",
+            "shop/migrations/0002_x.py:2",
+        ]
+    );
+}
+
+#[test]
+fn released_migrations_edited_or_deleted_are_errors() {
+    let t = TestRepo::new();
+    t.write("db/migrate/20250101000000_create_users.rb", "class CreateUsers < ActiveRecord::Migration[7.1]\n  def change\n    create_table :users\n  end\nend\n")
+        .write("db/migrate/20250102000000_add_name.rb", "class AddName < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :name, :string\n  end\nend\n")
+        .write("src/main/resources/db/migration/R__views.sql", "CREATE VIEW v AS SELECT 1;\n")
+        .write("database/migrations/2025_01_01_000000_create_posts.php", "<?php\nreturn new class() extends Migration\n{\n    public function up(): void\n    {\n        Schema::create(\"posts\", function (Blueprint $table) {\n            $table->id();\n        });\n    }\n};\n")
+        .write("db/migrations/000001_tags.up.sql", "CREATE TABLE tags (id int); -- the tags\n")
+        .write("db/migrations/000001_tags.down.sql", "DROP TABLE tags;\n");
+    t.commit("Initial");
+    t.tag("v1.0.0");
+    // Not released yet: added after the tag, then edited.
+    t.write("db/migrate/20260101000000_add_plan.rb", "class AddPlan < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :plan, :string\n  end\nend\n");
+    t.commit("Add plan");
+    t.write("db/migrate/20260101000000_add_plan.rb", "class AddPlan < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :plan, :text\n  end\nend\n")
+        .write("db/migrate/20250102000000_add_name.rb", "class AddName < ActiveRecord::Migration[7.1]\n  def change\n    add_column :users, :name, :text\n  end\nend\n")
+        .write("src/main/resources/db/migration/R__views.sql", "CREATE VIEW v AS SELECT 2;\n")
+        .remove("db/migrate/20250101000000_create_users.rb")
+        // A formatter's rewrite (quotes, `new class()`, comments, spacing) changes nothing a
+        // database ran: not an edit.
+        .write("database/migrations/2025_01_01_000000_create_posts.php", "<?php\n// formatted\nreturn new class extends Migration\n{\n    public function up(): void\n    {\n        Schema::create('posts', function (Blueprint $table) {\n            $table->id();\n        });\n    }\n};\n")
+        .write("db/migrations/000001_tags.up.sql", "-- Tags.\nCREATE TABLE tags (\n  id int\n);\n");
+    t.commit("Edit history");
+    let (code, r) = run(&t, &["edited-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    let f = found(&r, "edited-migrations");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert_eq!(
+        (f[0].0.as_str(), f[0].1),
+        ("db/migrate/20250101000000_create_users.rb", 0)
+    );
+    assert!(
+        f[0].2.contains("released in v1.0.0, is deleted"),
+        "{}",
+        f[0].2
+    );
+    assert_eq!(
+        (f[1].0.as_str(), f[1].1),
+        ("db/migrate/20250102000000_add_name.rb", 3)
+    );
+    assert!(f[1].2.contains("add a new migration"), "{}", f[1].2);
+}
+
+#[test]
+fn dropped_columns_still_used_by_the_code_are_errors_with_the_place() {
+    let t = released();
+    t.write(
+        "app/models/user.rb",
+        "class User < ApplicationRecord\n  def contact\n    email || phone\n  end\nend\n",
+    )
+    .write(
+        "app/models/account.rb",
+        "class Account < ApplicationRecord\n  self.ignored_columns += [\"email\"]\nend\n",
+    )
+    .write(
+        "spec/models/user_spec.rb",
+        "it { expect(user.email).to be_present }\n",
+    )
+    .write("db/schema.rb", "t.string \"email\"\n")
+    // Another table's `email`: code that never names `users` does not use `users.email`.
+    .write(
+        "app/models/subscriber.rb",
+        "class Subscriber < ApplicationRecord\n  validates :email, presence: true\nend\n",
+    )
+    .write(
+        "prisma/schema.prisma",
+        "model Subscriber {\n  email String\n}\nmodel User {\n  id Int @id\n}\n",
+    )
+    .write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP);
+    t.commit("Drop email");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 1, "{r:#}");
+    let f = found(&r, "dropped-column-still-used");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!((f[0].0.as_str(), f[0].1), ("app/models/user.rb", 3));
+    assert!(
+        f[0].2
+            .contains("`email` (dropped by db/migrate/20260101000000_drop_email.rb:3)"),
+        "{}",
+        f[0].2
+    );
+    assert_eq!(
+        check(&r, "dropped-column-still-used")["findings"][0]["evidence"],
+        "email || phone"
+    );
+
+    t.write(
+        "app/models/user.rb",
+        "class User < ApplicationRecord\n  def contact\n    phone\n  end\nend\n",
+    );
+    t.commit("Stop using email");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "dropped-column-still-used"), "pass");
+}
+
+#[test]
+fn the_ecosystems_suppressions_are_honoured_and_counted() {
+    let t = released();
+    t.write(
+        "db/migrate/20260101000000_a.rb",
+        "class A < ActiveRecord::Migration[7.1]\n  def change\n    safety_assured { remove_column :users, :a, :string }\n    safety_assured do\n      remove_column :users, :b, :string\n    end\n    remove_column :users, :d, :string\n    remove_column :users, :c, :string # shipgate:allow destructive-migrations\n  end\nend\n",
+    )
+    .write("db/migrations/000002_a.up.sql", "-- squawk-ignore ban-drop-column\nALTER TABLE t DROP COLUMN e;\n-- squawk-ignore renaming-column\nALTER TABLE t DROP COLUMN f;\n")
+    .write("db/migrations/000002_a.down.sql", "SELECT 1;\n")
+    .write("db/migrations/000003_a.up.sql", "-- squawk-ignore-file\nDROP TABLE g;\n")
+    .write("db/migrations/000003_a.down.sql", "SELECT 1;\n")
+    .write("shop/migrations/0002_a.py", "import django_migration_linter as linter\n\noperations = [\n    linter.IgnoreMigration(),\n    migrations.DeleteModel(name='H'),\n]\n");
+    t.commit("Suppressed drops");
+    let (code, r) = run(&t, &["destructive-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        [
+            "db/migrate/20260101000000_a.rb:7",
+            "db/migrations/000002_a.up.sql:4"
+        ]
+    );
+    assert_eq!(check(&r, "destructive-migrations")["suppressed"], 6);
+}
+
+#[test]
+fn range_scoping_range_errors_and_skips() {
+    let t = TestRepo::new();
+    t.write("db/migrations/000001_drop.up.sql", "DROP TABLE old;\n")
+        .write("db/migrations/000001_drop.down.sql", "SELECT 1;\n");
+    t.commit("Released drop");
+    t.tag("v1.0.0");
+    t.write("src/app.py", "print(1)\n");
+    t.commit("No migrations");
+    // A migration released before the tag is not this release's.
+    let (code, r) = run(&t, &["destructive-migrations", "irreversible-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "pass");
+    assert!(found(&r, "destructive-migrations").is_empty());
+    assert_eq!(r["ranges"][0]["label"], "v1.0.0..HEAD");
+    // --range widens it.
+    let (code, r) = t
+        .only(&["destructive-migrations"])
+        .args(&["--range", "HEAD"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    // A range that cannot be worked out fails closed.
+    let (code, r) = t
+        .only(&["destructive-migrations"])
+        .args(&["--range", "nope..HEAD"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "error");
+    assert!(found(&r, "destructive-migrations")[0].2.contains("nope"));
+    // At pre-push without a push, commits are not examined: a skip, with the reason.
+    let (code, r) = t
+        .only(&["destructive-migrations"])
+        .args(&["--stage", "pre-push"])
+        .json();
+    assert_eq!(code, 0);
+    assert_eq!(status(&r, "destructive-migrations"), "skip");
+}
+
+/// Without any release tag nothing was released for the migrations to break: a skip that says how
+/// to bound the range (a pass when there are no migrations at all); the first tag makes it count.
+#[test]
+fn without_a_release_tag_migrations_are_skipped_with_the_way_to_bound_them() {
+    let t = TestRepo::new();
+    t.write("src/app.py", "print(1)\n");
+    t.commit("No migrations yet");
+    let (code, r) = run(&t, &["destructive-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "pass");
+    t.write("db/migrations/000002_drop.up.sql", "DROP TABLE old;\n");
+    t.commit("Drop");
+    let (code, r) = run(&t, &["destructive-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "skip");
+    let reason = check(&r, "destructive-migrations")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("no release tag") && reason.contains("--range"),
+        "{reason}"
+    );
+    t.repo
+        .tag_lightweight("v1.0.0", &t.repo.revparse_single("HEAD~1").unwrap(), false)
+        .unwrap();
+    let (code, r) = run(&t, &["destructive-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        found(&r, "destructive-migrations")[0].0,
+        "db/migrations/000002_drop.up.sql"
+    );
+}
+
+#[test]
+fn the_dialect_and_layouts_are_configurable() {
+    let t = released();
+    t.write(
+        ".shipgate.yaml",
+        "checks:\n  locking-migrations:\n    params: {dialect: mysql}\n  incompatible-migrations:\n    params: {dialect: mysql}\n  destructive-migrations:\n    params:\n      paths: {sql: [\"schema/changes/*.sql\"]}\n",
+    )
+    .write("schema/changes/001.sql", "DROP TABLE t;\n")
+    .write("db/migrations/000002_m.up.sql", "CREATE INDEX i ON t (c);\nALTER TABLE t CHANGE a b int;\n")
+    .write("db/migrations/000002_m.down.sql", "SELECT 1;\n");
+    t.commit("MySQL migrations");
+    let (_, r) = run(
+        &t,
+        &[
+            "locking-migrations",
+            "incompatible-migrations",
+            "destructive-migrations",
+        ],
+    );
+    assert_eq!(status(&r, "locking-migrations"), "pass", "{r:#}");
+    assert_eq!(
+        places(&r, "incompatible-migrations"),
+        ["db/migrations/000002_m.up.sql:2"]
+    );
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        ["schema/changes/001.sql:1"]
+    );
+    let (code, out, _) = t.run(&["explain", "locking-migrations"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("SQL dialect: mysql"), "{out}");
+    assert!(out.contains("a release without migrations passes"), "{out}");
+}
+
+#[test]
+fn the_release_summary_for_the_review_item() {
+    let t = released();
+    t.write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP);
+    let tip = t.commit("Drop email");
+    let tag = t
+        .repo
+        .revparse_single("v1.0.0")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id();
+    let range = shipgate::inputs::history::Range {
+        label: "v1.0.0..HEAD".into(),
+        commits: Vec::new(),
+        include: vec![tip],
+        exclude: vec![tag],
+        unbounded: false,
+    };
+    let rel = shipgate::kinds::migrations::in_range(&t.repo, &range).unwrap();
+    assert_eq!(
+        rel.migrations(),
+        ["db/migrate/20260101000000_drop_email.rb"]
+    );
+    let (found, suppressed) = rel.findings(
+        "migrations-reviewed",
+        &[shipgate::kinds::migrations::Class::Destructive],
+    );
+    assert_eq!((found.len(), suppressed), (1, 0));
+    assert_eq!(
+        rel.summary(),
+        "1 migration(s) in v1.0.0..HEAD (db/migrate/20260101000000_drop_email.rb): destructive 1"
+    );
+}
+
+/// A migration of thousands of unterminated blocks is read in linear time (block ends are indexed
+/// once per file), and one over the size limit is named, not read.
+#[test]
+fn large_migrations_are_bounded() {
+    let t = released();
+    let mut rb = String::from("class X < ActiveRecord::Migration[7.1]\n");
+    while rb.len() < 256 << 10 {
+        rb.push_str("  def up\n    remove_column :users, :c, :string\n");
+    }
+    let big = "SELECT 1;\n".repeat((1 << 20) / 10 + 1);
+    t.write("db/migrate/20260101000000_x.rb", &rb)
+        .write("db/migrations/000002_big.up.sql", &big)
+        .write("db/migrations/000002_big.down.sql", "SELECT 1;\n");
+    t.commit("Large migrations");
+    let started = std::time::Instant::now();
+    let (code, r) = run(&t, &["destructive-migrations", "unparsed-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert!(found(&r, "destructive-migrations").len() > 1000);
+    let unparsed = found(&r, "unparsed-migrations");
+    assert_eq!(unparsed.len(), 1, "{unparsed:#?}");
+    assert!(
+        unparsed[0].2.contains("over the 1048576-byte limit"),
+        "{}",
+        unparsed[0].2
+    );
+    assert!(started.elapsed().as_secs() < 60);
+}
+
+/// CI's shallow clone hides the range: a tip without any migration file still passes (nothing
+/// can have been added or changed), and without tags nothing released was edited; otherwise
+/// the checks fail closed.
+#[test]
+fn shallow_clones_fail_closed_unless_there_are_no_migrations() {
+    let t = TestRepo::new();
+    t.write("src/app.py", "print(1)\n");
+    t.commit("One");
+    t.write("src/app.py", "print(2)\n");
+    t.commit("Two");
+    let clone = |name: &str| {
+        let dir = t.dir.path().join(name);
+        let url = format!("file://{}", t.root.display());
+        git(
+            &t.home,
+            t.dir.path(),
+            &["clone", "-q", "--depth", "1", &url, dir.to_str().unwrap()],
+        );
+        dir
+    };
+    let json = |dir: &std::path::Path, ids: &[&str]| {
+        let mut args = vec!["run", "-f", "json", "--stage", "release"];
+        for id in ids {
+            args.extend(["--only", id]);
+        }
+        let out = t.cmd().current_dir(dir).args(&args).output().unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), r)
+    };
+    let plain = clone("plain");
+    let (code, r) = json(&plain, &["destructive-migrations", "locking-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "pass");
+    // Without any tag nothing was released, so nothing released was edited.
+    let (code, r) = json(&plain, &["edited-migrations"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "edited-migrations"), "pass");
+
+    t.write("db/migrate/20260101000000_drop_email.rb", RAILS_DROP);
+    t.commit("Drop email");
+    let with = clone("with");
+    let (code, r) = json(&with, &["destructive-migrations"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "destructive-migrations")["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("fetch-depth: 0"), "{reason}");
+}
+
+/// Django's AlterField restates the whole field: what changed is read from the field's earlier
+/// definition in the app's migrations (here: a type and null=True dropped).
+#[test]
+fn django_alter_field_is_compared_with_the_earlier_definition() {
+    let t = TestRepo::new();
+    t.write(
+        "shop/migrations/0001_initial.py",
+        "operations = [\n    migrations.CreateModel(\n        name='Order',\n        fields=[\n            ('id', models.AutoField(primary_key=True)),\n            ('ref', models.CharField(max_length=9, null=True, help_text='(optional)')),\n            ('note', models.TextField()),\n        ],\n    ),\n]\n",
+    );
+    t.commit("Initial");
+    t.tag("v1.0.0");
+    t.write(
+        "shop/migrations/0002_alter.py",
+        "operations = [\n    migrations.AlterField(model_name='order', name='ref', field=models.IntegerField()),\n    migrations.AlterField(model_name='order', name='note', field=models.TextField(help_text='Notes')),\n]\n",
+    );
+    t.commit("Alter fields");
+    let (code, r) = run(&t, &["incompatible-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    let f = found(&r, "incompatible-migrations");
+    let rules: Vec<(&str, u64)> = f
+        .iter()
+        .map(|(_, l, m)| (m.split(':').next().unwrap(), *l))
+        .collect();
+    assert_eq!(
+        rules,
+        [("change-column-type", 2), ("set-not-null", 2)],
+        "{f:#?}"
+    );
+    assert!(
+        f[0].2.contains("from CharField to IntegerField"),
+        "{}",
+        f[0].2
+    );
+}
