@@ -176,6 +176,10 @@ pub struct InputArgs {
     /// A dotenv file with the deploy environment. Repeatable; later files win.
     #[arg(long = "env-file", value_name = "FILE", help_heading = "Inputs")]
     pub env_file: Vec<PathBuf>,
+    /// A deploy manifest whose environment is the deploy's: a docker compose file, Kubernetes
+    /// manifests, fly.toml, app.json or render.yaml. Repeatable; like --env-file.
+    #[arg(long = "env-from", value_name = "MANIFEST", help_heading = "Inputs")]
+    pub env_from: Vec<PathBuf>,
     /// The commits to examine (e.g. origin/main..HEAD), for every git-commits check.
     #[arg(long, value_name = "REV..REV", help_heading = "Inputs")]
     pub range: Option<String>,

@@ -568,6 +568,19 @@ impl Sample {
         }
     }
 
+    /// The files of a sample with contents: `files`, or `path` with `content`.
+    pub fn files(&self) -> std::collections::BTreeMap<String, String> {
+        match self {
+            Sample::Full(f) if !f.files.is_empty() => f.files.clone(),
+            Sample::Full(SampleSpec {
+                path: Some(p),
+                content: Some(c),
+                ..
+            }) => [(p.clone(), c.clone())].into(),
+            _ => Default::default(),
+        }
+    }
+
     /// The files a file-kind sample stands for: the string, `paths`, or `path`.
     pub fn paths(&self) -> Vec<String> {
         match self {
@@ -589,6 +602,9 @@ pub struct SampleSpec {
     /// The files present (file kinds).
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Files with their contents (kinds that read several files: manifests, lockfiles).
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 /// A duration such as `90s`, `10m`, `1h30m` (a `command` time limit, a sign-off's age).

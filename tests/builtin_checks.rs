@@ -138,7 +138,10 @@ fn a_clean_repository_passes_the_whole_checklist() {
     let t = TestRepo::new();
     t.write("src/main.rs", "fn main() { println!(\"hi\"); }\n")
         .write("Cargo.toml", "[package]\nname = \"x\"\n")
-        .write("Cargo.lock", "version = 3\n")
+        .write(
+            "Cargo.lock",
+            "version = 3\n\n[[package]]\nname = \"x\"\nversion = \"0.0.0\"\n",
+        )
         .write(".gitignore", "/target\n.env\n")
         .write(
             "README.md",

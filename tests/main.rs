@@ -21,6 +21,8 @@ mod migrations;
 mod windows;
 // The deploy environment: code references, examples, parity, values never printed.
 mod env;
+// Dev/prod parity: runtime versions, lockfiles in sync, --env-from manifests, monorepo versions.
+mod parity;
 // Output formats (SARIF, JUnit, GitHub, GitLab, Markdown) with hostile text; CI examples run.
 mod formats;
 // One hostile report value rendered by every reporter, snapshotted.

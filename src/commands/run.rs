@@ -90,6 +90,7 @@ pub fn options(inputs: &InputArgs, root: PathBuf, stage: Stage, env: &Environmen
         ci_branch: env.ci_branch(),
         ci_tag: env.ci_tag(),
         env_files: inputs.env_file.clone(),
+        env_from: inputs.env_from.clone(),
         process_env: env.vars.clone(),
         counters: Some(Default::default()),
         ..RunOptions::new(root)

@@ -38,6 +38,8 @@ pub struct Settings {
     pub materials: crate::inputs::material::Materials,
     /// `signoff:` in `.shipgate.yaml`.
     pub signoff: signoff::SignoffSettings,
+    /// `settings.env-from`: deploy manifests by stage, relative to the repository root.
+    pub env_from: BTreeMap<Stage, Vec<String>>,
 }
 
 /// Branches whose pushes are examined commit by commit unless `settings.protected-branches` says.
@@ -63,6 +65,7 @@ impl Default for Settings {
             protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
             materials: Default::default(),
             signoff: Default::default(),
+            env_from: BTreeMap::new(),
         }
     }
 }
@@ -171,7 +174,13 @@ pub fn load_from(
 
     let mut checks = parse_checks(&sources, &raw_project.checks, project.map(|p| p.1), errors);
     resolve_patterns_from(&mut checks, errors);
-    let settings = settings(&raw_project, project.map(|p| p.1), errors);
+    let mut settings = settings(&raw_project, project.map(|p| p.1), errors);
+    settings.env_from = env_from(
+        root,
+        &raw_project.settings.env_from,
+        project.map(|p| p.1),
+        errors,
+    );
     let waivers = waivers(&raw_project, &checks, project.map(|p| p.1), errors);
 
     // Changes for ids that no check has.
@@ -573,6 +582,39 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
                     .at(find_line(text, "timezone:"), None)
                     .help("use an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`"),
             ),
+        }
+    }
+    out
+}
+
+/// `settings.env-from`: every manifest named must exist (a typo would leave the deploy
+/// environment unread).
+fn env_from(
+    root: &Path,
+    raw: &raw::RawEnvFrom,
+    text: Option<&str>,
+    errors: &mut Vec<ConfigError>,
+) -> BTreeMap<Stage, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (stage, paths) in [
+        (Stage::PrePush, &raw.pre_push),
+        (Stage::Ci, &raw.ci),
+        (Stage::Release, &raw.release),
+    ] {
+        for p in paths {
+            if !root.join(p).is_file() {
+                errors.push(
+                    ConfigError::new(
+                        PROJECT_FILE,
+                        format!("settings.env-from.{stage}: no file `{p}` in the repository"),
+                    )
+                    .at(find_line(text, p), None)
+                    .help("name deploy manifests relative to the repository root"),
+                );
+            }
+        }
+        if !paths.is_empty() {
+            out.insert(stage, paths.clone());
         }
     }
     out

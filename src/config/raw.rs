@@ -139,6 +139,23 @@ pub struct RawSettings {
     /// default globs; `shipped` names paths that ship anyway.
     #[serde(default)]
     pub material: RawMaterial,
+    /// Deploy manifests that define the deploy environment, per stage, as `--env-from` does
+    /// (docker compose, Kubernetes, fly.toml, app.json, render.yaml), relative to the repository
+    /// root. `--env-from` on the command line replaces them for that run.
+    #[serde(default)]
+    pub env_from: RawEnvFrom,
+}
+
+/// `settings.env-from`: the deploy manifests of each stage.
+#[derive(Debug, Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawEnvFrom {
+    #[serde(default)]
+    pub pre_push: Vec<String>,
+    #[serde(default)]
+    pub ci: Vec<String>,
+    #[serde(default)]
+    pub release: Vec<String>,
 }
 
 /// `settings.material`: globs per category of material that does not ship.

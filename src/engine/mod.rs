@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub ci_tag: Option<String>,
     /// `--env-file`: the deploy environment, later files winning.
     pub env_files: Vec<PathBuf>,
+    /// `--env-from`: deploy manifests that define the deploy environment (replacing
+    /// `settings.env-from` of the stage when given).
+    pub env_from: Vec<PathBuf>,
     /// The process environment (at release, the deploy environment when no env file is given).
     pub process_env: Vec<(String, String)>,
     /// `--confirm ID[=COMMENT]`: manual items confirmed for this run.
@@ -97,6 +100,7 @@ impl RunOptions {
             ci_branch: None,
             ci_tag: None,
             env_files: Vec::new(),
+            env_from: Vec::new(),
             process_env: Vec::new(),
             confirms: Vec::new(),
             recorded: BTreeMap::new(),

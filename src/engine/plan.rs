@@ -90,10 +90,16 @@ fn unavailable(input: Input, request: &Request<'_>, repo: &RepoHandle) -> Option
             Some("needs an artifact: --artifact PATH (an archive or a build folder)")
         }
         Input::Git if repo.repo.is_none() => Some("not a git repository"),
-        Input::Env if opts.env_files.is_empty() && opts.stage != Stage::Release => Some(
-            "outside the release stage the environment is checked only with --env-file FILE \
-(at release, the process environment is the deploy environment)",
-        ),
+        Input::Env
+            if opts.env_files.is_empty()
+                && request.env_from.is_empty()
+                && opts.stage != Stage::Release =>
+        {
+            Some(
+                "outside the release stage the environment is checked only with --env-file FILE \
+or --env-from MANIFEST (at release, the process environment is the deploy environment)",
+            )
+        }
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ use jiff::{Timestamp, Zoned};
 use crate::config::Config;
 use crate::engine::{time_zone, RunOptions};
 use crate::error::Error;
+use crate::inputs::deploy_env::ManifestPath;
 
 /// Validated options and the run's instant.
 pub struct Request<'a> {
@@ -14,6 +15,8 @@ pub struct Request<'a> {
     /// `--at`, else the clock, in the run's zone, to the second.
     pub now: Zoned,
     pub tz: jiff::tz::TimeZone,
+    /// The deploy manifests of this run: `--env-from`, else `settings.env-from` of the stage.
+    pub env_from: Vec<ManifestPath>,
 }
 
 impl<'a> Request<'a> {
@@ -53,7 +56,31 @@ impl<'a> Request<'a> {
         let tz = time_zone(config);
         let now = opts.at.unwrap_or_else(Timestamp::now).to_zoned(tz.clone());
         let now = now.with().subsec_nanosecond(0).build().unwrap_or(now);
-        Ok(Request { opts, now, tz })
+        let env_from = if opts.env_from.is_empty() {
+            let named = config.settings.env_from.get(&opts.stage);
+            named
+                .into_iter()
+                .flatten()
+                .map(|p| ManifestPath {
+                    path: opts.dir.join(p),
+                    label: p.clone(),
+                })
+                .collect()
+        } else {
+            opts.env_from
+                .iter()
+                .map(|p| ManifestPath {
+                    path: p.clone(),
+                    label: p.to_string_lossy().into_owned(),
+                })
+                .collect()
+        };
+        Ok(Request {
+            opts,
+            now,
+            tz,
+            env_from,
+        })
     }
 }
 

@@ -20,6 +20,12 @@ pub struct EnvInput {
     /// What was read: env file labels, or "the process environment".
     pub description: String,
     pub from_files: bool,
+    /// Names set without a known value (a secret reference in a deploy manifest): provided, but
+    /// never empty and never matched against value patterns.
+    pub unknown: std::collections::BTreeSet<String>,
+    /// Sources whose keys are not known (a ConfigMap a manifest names but no given file defines):
+    /// a required name may come from one of them.
+    pub opaque: Vec<String>,
 }
 
 impl EnvInput {
@@ -42,6 +48,7 @@ impl EnvInput {
                 .collect::<Vec<_>>()
                 .join(", "),
             from_files: true,
+            ..Default::default()
         }
     }
 
@@ -53,6 +60,7 @@ impl EnvInput {
                 .collect(),
             description: "the process environment".into(),
             from_files: false,
+            ..Default::default()
         }
     }
 

@@ -6,6 +6,7 @@ pub mod artifact_scan;
 pub mod changes;
 pub mod compose;
 pub mod content;
+pub mod deploy_env;
 pub mod dotenv;
 pub mod env;
 pub mod git;

@@ -597,7 +597,8 @@ impl Out<'_> {
 fn missing(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
     let src = &env.description;
     for (name, need) in &reqs.needs {
-        if env.vars.contains_key(name) {
+        // A source whose keys are not known may set it (`deploy-manifest-refs` says so).
+        if env.vars.contains_key(name) || !env.opaque.is_empty() {
             continue;
         }
         let at = match need.line {
@@ -623,10 +624,11 @@ fn missing(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
 fn empty(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
     let src = &env.description;
     for name in reqs.needs.keys() {
-        if env
-            .vars
-            .get(name)
-            .is_some_and(|(v, _, _)| v.trim().is_empty())
+        if !env.unknown.contains(name)
+            && env
+                .vars
+                .get(name)
+                .is_some_and(|(v, _, _)| v.trim().is_empty())
         {
             out.push(
                 env.location(name),
@@ -639,6 +641,9 @@ fn empty(out: &mut Out<'_>, reqs: &Requirements, env: &EnvInput) {
 
 /// The example files and the deploy env file name the same variables, both ways.
 fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
+    if examples.is_empty() {
+        return; // no example file to compare with
+    }
     let src = &env.description;
     let example_names: BTreeMap<&str, (&str, u64)> = examples
         .iter()
@@ -680,7 +685,7 @@ fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
 /// Development values, and secrets in variables shipped to browsers.
 fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
     let src = &env.description;
-    for (name, (value, _, _)) in &env.vars {
+    for (name, (value, _, _)) in env.vars.iter().filter(|(n, _)| !env.unknown.contains(*n)) {
         let line = format!("{name}={value}");
         if let Some(d) = p.values.iter().find(|d| d.regex.hit(line.as_bytes())) {
             out.push(

@@ -13,16 +13,24 @@ pub mod artifact_content;
 pub mod artifact_files;
 pub mod command;
 pub mod content;
+pub mod dependency_versions;
+pub mod deploy_manifests;
 pub mod deploy_window;
 pub mod env;
 pub mod env_refs;
 pub mod git_commits;
 pub mod git_state;
 pub mod image_config;
+pub mod lockfile_js;
+pub mod lockfile_sync;
 pub mod manual;
 pub mod migrations;
+pub mod poetry_hash;
 pub mod repo_content;
 pub mod repo_files;
+pub mod runtime_ci;
+pub mod runtime_versions;
+pub mod version_req;
 pub mod versions;
 
 use std::collections::HashMap;
@@ -277,6 +285,8 @@ pub struct PassView<'a> {
     pub baseline_arg: Option<&'a Path>,
     pub commits: Option<&'a CommitsPass>,
     pub env: Option<&'a EnvPass>,
+    /// The deploy manifests (`--env-from`, `settings.env-from`), when given.
+    pub deploy: Option<&'a Result<crate::inputs::deploy_env::DeployEnv, String>>,
     /// Secret patterns, for checks whose `wants().secrets`.
     pub secrets: &'a [PatternDef],
 }
@@ -321,6 +331,48 @@ impl PassView<'_> {
                 mine.len()
             ),
             mine.iter()
+                .map(|e| Finding {
+                    message: e.message.clone(),
+                    location: Location::repo(e.path.clone()),
+                    evidence: None,
+                })
+                .collect(),
+        )
+    }
+
+    /// `on_tree`, for checks that read only what ships: a file of a test, an example or the docs
+    /// that could not be read does not make the result incomplete.
+    pub fn on_shipped_tree(&self, eval: impl FnOnce(&RepoScan) -> Outcome) -> Outcome {
+        let Some(scan) = self.tree else {
+            return Outcome::error("the repository was not read");
+        };
+        let ships = |path: &str| {
+            scan.files.iter().find(|f| f.path == path).is_none_or(|f| {
+                matches!(
+                    f.material,
+                    None | Some(crate::inputs::material::Material::Tooling)
+                )
+            })
+        };
+        let mut errors: Vec<&crate::inputs::repo::ReadError> = scan
+            .errors
+            .iter()
+            .filter(|e| e.owners.as_ref().is_none_or(|o| o.contains(&self.owner)))
+            .filter(|e| e.owners.is_none() || ships(&e.path))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert(e.message.as_str()));
+        let outcome = eval(scan);
+        if errors.is_empty() {
+            return outcome;
+        }
+        outcome.fail_with(
+            format!(
+                "{} path(s) could not be read, so the result would be incomplete",
+                errors.len()
+            ),
+            errors
+                .iter()
                 .map(|e| Finding {
                     message: e.message.clone(),
                     location: Location::repo(e.path.clone()),
@@ -407,6 +459,10 @@ macro_rules! for_each_kind {
             command: Command($crate::kinds::command::Command),
             manual: Manual($crate::kinds::manual::Manual),
             migrations: Migrations($crate::kinds::migrations::Migrations),
+            deploy_manifests: DeployManifests($crate::kinds::deploy_manifests::DeployManifests),
+            runtime_versions: RuntimeVersions($crate::kinds::runtime_versions::RuntimeVersions),
+            lockfile_sync: LockfileSync($crate::kinds::lockfile_sync::LockfileSync),
+            dependency_versions: DependencyVersions($crate::kinds::dependency_versions::DependencyVersions),
             image_config: ImageConfig($crate::kinds::image_config::ImageConfig),
         }
     };

@@ -14,7 +14,8 @@ use crate::engine::plan::{Plan, State};
 use crate::engine::request::Request;
 use crate::error::Error;
 use crate::inputs::artifact_scan::ArtifactScan;
-use crate::inputs::env::EnvPass;
+use crate::inputs::deploy_env::{self, DeployEnv, ManifestPath};
+use crate::inputs::env::{self as env_input, EnvPass};
 use crate::inputs::git::RepoHandle;
 use crate::inputs::history::CommitsPass;
 use crate::inputs::repo::RepoScan;
@@ -33,6 +34,8 @@ pub struct Passes {
     pub commits: Option<CommitsPass>,
     pub git_ms: u64,
     pub env: Option<EnvPass>,
+    /// The deploy manifests (`--env-from`), when given.
+    pub deploy: Option<Result<DeployEnv, String>>,
     /// The secret patterns of the loaded and built-in checks, when a check wants them.
     pub secrets: Vec<PatternDef>,
 }
@@ -75,11 +78,17 @@ impl Passes {
 
         if plan.runs(config, Input::Env) {
             let opts = request.opts;
-            p.env = Some(EnvPass::read(
-                &opts.env_files,
-                &opts.process_env,
-                &repo.root,
-            ));
+            if request.env_from.is_empty() {
+                p.env = Some(EnvPass::read(
+                    &opts.env_files,
+                    &opts.process_env,
+                    &repo.root,
+                ));
+            } else {
+                let (env, deploy) = deploy_pass(&opts.env_files, &request.env_from, &repo.root);
+                p.env = Some(env);
+                p.deploy = Some(deploy);
+            }
         }
         if plan
             .running()
@@ -120,6 +129,7 @@ impl Passes {
                     baseline_arg: request.opts.baseline.as_deref(),
                     commits: self.commits.as_ref(),
                     env: self.env.as_ref(),
+                    deploy: self.deploy.as_ref(),
                     secrets: &self.secrets,
                 };
                 let t = Instant::now();
@@ -172,6 +182,30 @@ impl Passes {
                 .collect(),
         }
     }
+}
+
+/// The environment from `--env-file`s and deploy manifests together (manifests win), and what the
+/// manifests define: an unreadable one fails both.
+fn deploy_pass(
+    env_files: &[std::path::PathBuf],
+    manifests: &[ManifestPath],
+    root: &std::path::Path,
+) -> (EnvPass, Result<DeployEnv, String>) {
+    let deploy = deploy_env::read(manifests).map_err(|e| e.to_string());
+    let files = if env_files.is_empty() {
+        Ok(Default::default())
+    } else {
+        env_input::load_env_files(env_files)
+    };
+    let input = match (&files, &deploy) {
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+        (Ok(f), Ok(d)) => Ok(d.env_input(f)),
+    };
+    let env = EnvPass {
+        input,
+        examples: env_input::read_examples(root),
+    };
+    (env, deploy)
 }
 
 /// Secret patterns, to redact what a check shows: the loaded ones, and the built-in ones even
