@@ -1000,3 +1000,31 @@ fn third_party_trees_are_not_the_projects_hygiene_but_leaks_there_still_count() 
         [app("node_modules/left-pad/.env")]
     );
 }
+
+/// Layers are matched on a second thread (files over 1 MiB where they are read): findings come in
+/// the order of the layer's entries, the same on every run.
+#[test]
+fn content_findings_keep_the_layers_order() {
+    let t = repo();
+    let key = fake_aws_key();
+    let small = format!("k = '{key}'\n");
+    let mut big = "x = 1\n".repeat(300_000).into_bytes();
+    big.extend_from_slice(small.as_bytes());
+    let names: Vec<String> = (0..40).map(|i| format!("app/f{i:02}.js")).collect();
+    let mut entries: Vec<E> = names.iter().map(|n| E::File(n, small.as_bytes())).collect();
+    entries.insert(20, E::File("app/big.js", &big));
+    let img = Image::new(vec![layer(&entries, Comp::Gzip)]);
+    let p = art(&t, "many.tar");
+    oci_archive(&p, &img);
+    let (_, r) = run(&t, &p, &["--only", "package-secrets"]);
+    let found = paths(&r, "package-secrets");
+    let l1 = short(&img.layers[0].blob.digest);
+    let mut want: Vec<String> = names
+        .iter()
+        .map(|n| format!("layer 1 ({l1})/{n}"))
+        .collect();
+    want.insert(20, format!("layer 1 ({l1})/app/big.js"));
+    assert_eq!(found, want);
+    let (_, again) = run(&t, &p, &["--only", "package-secrets"]);
+    assert_eq!(paths(&again, "package-secrets"), found);
+}

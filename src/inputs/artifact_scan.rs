@@ -82,7 +82,8 @@ pub struct Options<'a> {
     pub budgets: Budgets,
     pub matcher: Option<&'a ContentMatcher>,
     pub inspect_maps: bool,
-    pub ids: &'a dyn Fn(usize) -> String,
+    /// Check ids by owner (`Sync`: an image's layers are matched on a second thread).
+    pub ids: &'a (dyn Fn(usize) -> String + Sync),
     /// Bumped once per entry, for a progress display.
     pub counter: Option<&'a std::sync::atomic::AtomicU64>,
     /// `--platform os/arch[/variant]`: of a multi-platform image, only this platform.

@@ -6,12 +6,13 @@
 
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
 use crate::inputs::artifact::{Budgets, EntryKind};
 use crate::inputs::artifact_scan::{inspect_map, MapInfo, Options};
-use crate::inputs::content::{RawMatch, Subject};
+use crate::inputs::content::{ContentMatcher, RawMatch, Subject};
 use crate::inputs::image::ImageError;
 use crate::report::model::NotScanned;
 use crate::text::human_bytes;
@@ -315,10 +316,30 @@ pub fn scan(
         meter,
     };
     let before = meter.out.get();
-    {
+    // Decompression and the tar walk on this thread, content matching on a second one: the
+    // pass takes about as long as the slower of the two, not their sum.
+    std::thread::scope(|s| -> Result<(), ImageError> {
+        let (tx, worker) = match opts.matcher {
+            Some(m) => {
+                let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+                let ids = opts.ids;
+                (Some(tx), Some(s.spawn(move || match_jobs(m, ids, rx))))
+            }
+            None => (None, None),
+        };
         let mut archive = tar::Archive::new(&mut guard);
-        walk(&mut archive, name, opts, meter, &mut out)?;
-    }
+        let walked = walk(&mut archive, name, opts, meter, &mut out, tx.as_ref());
+        drop(tx);
+        if let Some(w) = worker {
+            let found = w.join().expect("the content matcher does not panic");
+            out.matches.extend(found.matches);
+            out.suppressed.extend(found.suppressed);
+            out.pattern_error = out.pattern_error.take().or(found.pattern_error);
+        }
+        walked
+    })?;
+    // Matches in entry order, whichever thread found them.
+    out.matches.sort_by_key(|(i, _)| *i);
     // The rest of the stream: the compressed end (checked by the decoder), then any padding.
     io::copy(&mut guard, &mut io::sink()).map_err(|e| {
         classify(e, || {
@@ -355,6 +376,7 @@ fn walk<R: Read>(
     opts: &Options<'_>,
     meter: &Meter,
     out: &mut LayerScan,
+    matching: Option<&mpsc::SyncSender<Job>>,
 ) -> Result<(), ImageError> {
     let mut last = String::new();
     let at = |last: &str| {
@@ -412,7 +434,7 @@ fn walk<R: Read>(
                 });
             }
             if scanned {
-                match_content(opts, &path, &content, index, out);
+                match_content(opts, &path, &mut content, index, out, matching);
             } else {
                 out.not_scanned.push(NotScanned {
                     path: path.clone(),
@@ -459,24 +481,87 @@ fn normalize_link(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).replace('\\', "/")
 }
 
-fn match_content(opts: &Options<'_>, path: &str, data: &[u8], index: usize, out: &mut LayerScan) {
+/// Files up to this size are matched on the second thread; larger ones where they are read (so
+/// the queue holds at most `QUEUE` of them: memory stays bounded).
+const QUEUE_FILE: usize = 1 << 20;
+const QUEUE: usize = 8;
+
+/// A file for the content matcher.
+pub struct Job {
+    index: usize,
+    path: String,
+    owners: Vec<usize>,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Found {
+    matches: Vec<(usize, RawMatch)>,
+    suppressed: Vec<usize>,
+    pattern_error: Option<String>,
+}
+
+impl Found {
+    fn add(&mut self, index: usize, found: crate::inputs::content::ScanOutcome) {
+        self.suppressed.extend(found.suppressed);
+        if let Some((_, e)) = found.errors.into_iter().next() {
+            self.pattern_error.get_or_insert(e);
+        }
+        self.matches
+            .extend(found.matches.into_iter().map(|m| (index, m)));
+    }
+}
+
+fn match_jobs(
+    m: &ContentMatcher,
+    ids: &(dyn Fn(usize) -> String + Sync),
+    jobs: mpsc::Receiver<Job>,
+) -> Found {
+    let mut found = Found::default();
+    for job in jobs {
+        let file = Subject {
+            paths: &[job.path.as_str()],
+            material: None,
+        };
+        found.add(job.index, m.scan(&file, &job.owners, &job.data, ids));
+    }
+    found
+}
+
+fn match_content(
+    opts: &Options<'_>,
+    path: &str,
+    data: &mut Vec<u8>,
+    index: usize,
+    out: &mut LayerScan,
+    matching: Option<&mpsc::SyncSender<Job>>,
+) {
     let Some(m) = opts.matcher else { return };
     let owners = m.owners_for(path);
     let sniff = &data[..data.len().min(BINARY_SNIFF)];
     if owners.is_empty() || sniff.contains(&0) {
         return;
     }
+    if let Some(tx) = matching.filter(|_| data.len() <= QUEUE_FILE) {
+        let job = Job {
+            index,
+            path: path.to_string(),
+            owners,
+            data: std::mem::take(data),
+        };
+        // A send fails only when the matcher thread panicked: joining it says so.
+        let _ = tx.send(job);
+        return;
+    }
     let file = Subject {
         paths: &[path],
         material: None,
     };
-    let found = m.scan(&file, &owners, data, opts.ids);
+    let mut found = Found::default();
+    found.add(index, m.scan(&file, &owners, data, opts.ids));
+    out.matches.extend(found.matches);
     out.suppressed.extend(found.suppressed);
-    if let Some((_, e)) = found.errors.into_iter().next() {
-        out.pattern_error.get_or_insert(e);
-    }
-    out.matches
-        .extend(found.matches.into_iter().map(|m| (index, m)));
+    out.pattern_error = out.pattern_error.take().or(found.pattern_error);
 }
 
 #[cfg(test)]
