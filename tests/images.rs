@@ -614,6 +614,9 @@ fn absolute_symlinks_resolve_inside_the_image_but_dotdot_entries_are_unsafe() {
             E::File("usr/bin/python3.12", b"x"),
             E::Symlink("usr/bin/python3", "/usr/bin/python3.12"),
             E::Symlink("usr/lib/x", "../../../../lib"),
+            // An absolute name in a layer is a path from the image's root, as runtimes unpack it.
+            E::File("/etc/app.conf", b"a=1"),
+            E::File("./etc/other.conf", b"b=2"),
         ],
         Comp::Gzip,
     )]);
@@ -650,7 +653,7 @@ fn the_image_configuration_is_checked() {
         .to_string();
     let key = fake_aws_key();
     let password = format!("{}{}", "hunter2", "-prod-9f8e7d");
-    let npm = format!("{}{}", "npm_", "abcdefghij0123456789ABCDEFGHIJ012345");
+    let npm = format!("{}{}", "npm_", "Xk29dQ7vLm3pRt8sWz1yBn4cE6hJ0uGa5fKi");
     let base = || layer(&[E::File("app/index.js", b"x")], Comp::Gzip);
     let leaky = Image::new(vec![base()]).config(json!({
         "config": {

@@ -385,7 +385,20 @@ impl ImageConfig {
             .secret_names
             .as_ref()
             .is_some_and(|p| p.hit(name.as_bytes()));
-        (named && literal(name, value)).then(|| "a literal value".to_string())
+        (named && literal(name, value) && !self.placeholder(value))
+            .then(|| "a literal value".to_string())
+    }
+
+    /// Whether a secret-named variable's value is made up (`AKIAIOSFODNN7EXAMPLE`, `changeme`,
+    /// `<token>`), by the placeholder rules of the check whose patterns this one borrows. Not by
+    /// entropy: `DB_PASSWORD=hunter2` is a short password, and a real one.
+    fn placeholder(&self, value: &str) -> bool {
+        let Some(rules) = self.patterns.iter().find_map(|d| d.placeholders.as_deref()) else {
+            return false;
+        };
+        let mut rules = rules.clone();
+        rules.min_entropy = None;
+        rules.why(value, None).is_some()
     }
 
     /// The first pattern with a real match in `text`: not allowed by the pattern, and not a
