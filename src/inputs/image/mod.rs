@@ -106,23 +106,24 @@ pub fn sniff(path: &Path) -> Option<Container> {
         Format::TarGz => true,
         _ => return None,
     };
+    // The first entries' names: a plain tarball's are read seeking past their data; a gzip
+    // one's within the first 4 MiB decompressed, so a large first entry is not inflated twice.
     let file = File::open(path).ok()?;
-    let reader: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    let found = if gzip {
+        let reader = flate2::read::MultiGzDecoder::new(BufReader::new(file)).take(4 << 20);
+        first_names(tar::Archive::new(reader).entries().ok()?)
     } else {
-        Box::new(BufReader::new(file))
+        first_names(tar::Archive::new(file).entries_with_seek().ok()?)
     };
-    let mut archive = tar::Archive::new(reader);
-    let names: Vec<String> = archive
-        .entries()
-        .ok()?
+    found.then_some(Container::Tar { gzip })
+}
+
+/// Whether one of the first eight entries has a name only images have.
+fn first_names<R: Read>(entries: tar::Entries<'_, R>) -> bool {
+    entries
         .take(8)
-        .map_while(|e| e.ok().map(|e| layer::normalize(&e.path_bytes())))
-        .collect();
-    names
-        .iter()
-        .any(|n| image_name(n))
-        .then_some(Container::Tar { gzip })
+        .map_while(Result::ok)
+        .any(|e| image_name(&layer::normalize(&e.path_bytes())))
 }
 
 /// Names only images have at their root: `oci-layout`, `blobs/sha256/`, `docker save`'s `<id>/`
