@@ -1031,3 +1031,38 @@ fn content_findings_keep_the_layers_order() {
     let (_, again) = run(&t, &p, &["--only", "package-secrets"]);
     assert_eq!(paths(&again, "package-secrets"), found);
 }
+
+/// A layout folder is read inside itself: a blob that is a link (to a device, a FIFO, a file
+/// elsewhere) or a name with `..` is an error, never followed.
+#[cfg(unix)]
+#[test]
+fn a_layout_folder_follows_no_link_and_no_dotdot() {
+    let t = repo();
+    let img = Image::new(vec![layer(&[E::File("app/index.js", b"x")], Comp::Gzip)]);
+    let dir = art(&t, "layout");
+    oci_dir(&dir, &img);
+    let (code, r) = run(&t, &dir, &["--only", "package-env-files"]);
+    assert_eq!(code, 0, "{r:#}");
+    let blob = dir.join(img.layers[0].blob.name());
+    std::fs::remove_file(&blob).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &blob).unwrap();
+    let (code, r) = run(&t, &dir, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"].as_str().unwrap();
+    assert!(reason.contains("is not a regular file"), "{reason}");
+
+    let legacy = art(&t, "legacy-layout");
+    std::fs::create_dir_all(legacy.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        legacy.join("manifest.json"),
+        r#"[{"Config": "../../etc/passwd", "Layers": []}]"#,
+    )
+    .unwrap();
+    let (code, r) = run(&t, &legacy, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("points outside the image layout"),
+        "{reason}"
+    );
+}

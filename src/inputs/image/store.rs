@@ -69,12 +69,26 @@ impl Store {
         let Some(root) = &self.root else {
             return Ok(false);
         };
+        // Only regular files inside the folder: no `..`, no absolute name, no link followed (a
+        // blob that is a symlink to /dev/zero or a FIFO would never end).
+        if name.starts_with('/') || name.split('/').any(|c| c == "..") {
+            return Err(ImageError::Format(format!(
+                "`{name}` points outside the image layout; blobs are files inside it"
+            )));
+        }
         let path = root.join(&name);
-        let file = match File::open(&path) {
-            Ok(f) => f,
+        match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(ImageError::Read(format!("cannot read {name}: {e}"))),
-        };
+            Ok(m) if !m.file_type().is_file() => {
+                return Err(ImageError::Format(format!(
+                    "{name} is not a regular file (a link, folder or device): a layout's blobs are files"
+                )))
+            }
+            Ok(_) => {}
+        }
+        let file =
+            File::open(&path).map_err(|e| ImageError::Read(format!("cannot read {name}: {e}")))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let blob = read_blob(file, &name, size, true, opts, meter)?;
         self.digest_errors.extend(misnamed(&name, &blob));
