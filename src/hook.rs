@@ -4,6 +4,11 @@
 //! uninstalling it (putting back exactly what was there), and which pushed refs a report blocks.
 //! `commands::hook` prints; the hook calls `shipgate hook pre-push`, which runs the `pre-push`
 //! stage on every ref being pushed.
+//!
+//! Husky 9 (`core.hooksPath=.husky/_`) runs the user's `.husky/pre-push` from a stub that finds it
+//! by the stub's own name, so the stub is never renamed: shipgate's call goes into the user's
+//! `.husky/pre-push` instead, as a marked block (husky's way: the file is versioned, so the whole
+//! team runs it), and uninstalling takes the block out again.
 
 use std::path::{Path, PathBuf};
 
@@ -85,10 +90,75 @@ pub struct Installed {
     pub chained_before: Option<PathBuf>,
     /// `core.hooksPath` points inside the work tree (the hook file is part of the repository).
     pub in_work_tree: bool,
+    /// Husky 9 runs the hooks: shipgate's call was added to this user hook (`.husky/pre-push`).
+    pub husky: bool,
+}
+
+const BLOCK_START: &str =
+    "# >>> shipgate: installed by shipgate, `shipgate hook uninstall` removes this block";
+const BLOCK_END: &str = "# <<< shipgate";
+
+/// Whether husky 9 runs the hooks of `hooks` (`.husky/_` with its `h` runner).
+fn husky9(hooks: &Path) -> bool {
+    hooks.file_name().is_some_and(|n| n == "_")
+        && hooks
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == ".husky")
+        && hooks.join("h").is_file()
+}
+
+/// The block shipgate adds at the top of `.husky/pre-push`: it reads the push lines, runs the
+/// pre-push stage on them (a refusal stops the push), then gives the rest of the user's hook the
+/// same lines on its standard input.
+fn husky_block(shipgate: &Path) -> String {
+    format!(
+        r#"{BLOCK_START}
+shipgate_input=$(cat)
+shipgate="${{SHIPGATE:-{exe}}}"
+[ -x "$shipgate" ] || shipgate=shipgate
+if [ -n "$shipgate_input" ]; then printf '%s\n' "$shipgate_input"; fi | "$shipgate" hook pre-push "$@" || exit $?
+shipgate_tmp=$(mktemp) && printf '%s\n' "$shipgate_input" > "$shipgate_tmp" && exec < "$shipgate_tmp" && rm -f "$shipgate_tmp"
+{BLOCK_END}
+"#,
+        exe = shipgate.display()
+    )
+}
+
+/// `text` without shipgate's block, if it has one.
+fn without_block(text: &str) -> Option<String> {
+    let start = text.find(BLOCK_START)?;
+    let end = text[start..].find(BLOCK_END)? + start + BLOCK_END.len();
+    let end = text[end..].strip_prefix('\n').map_or(end, |_| end + 1);
+    Some(format!("{}{}", &text[..start], &text[end..]))
+}
+
+fn husky_install(user_hook: &Path, shipgate: &Path) -> Result<(), Error> {
+    let text = std::fs::read_to_string(user_hook).unwrap_or_default();
+    let text = without_block(&text).unwrap_or(text);
+    // After a shebang line, if there is one; husky 9 hooks usually have none.
+    let (head, rest) = match text.strip_prefix("#!") {
+        Some(_) => text.split_at(text.find('\n').map_or(text.len(), |i| i + 1)),
+        None => ("", text.as_str()),
+    };
+    let out = format!("{head}{}{rest}", husky_block(shipgate));
+    write_atomic(user_hook, out.as_bytes())?;
+    make_executable(user_hook)
 }
 
 pub fn install(repo: &RepoHandle, shipgate: &Path) -> Result<Installed, Error> {
     let hooks = hooks_dir(repo)?;
+    if husky9(&hooks) {
+        let user_hook = hooks.parent().unwrap_or(&hooks).join("pre-push");
+        husky_install(&user_hook, shipgate)?;
+        return Ok(Installed {
+            hook: user_hook,
+            chained: None,
+            chained_before: None,
+            in_work_tree: true,
+            husky: true,
+        });
+    }
     std::fs::create_dir_all(&hooks).map_err(|e| Error::io(&hooks, e))?;
     let hook = hooks.join("pre-push");
     let chained = hooks.join(CHAINED);
@@ -110,6 +180,7 @@ pub fn install(repo: &RepoHandle, shipgate: &Path) -> Result<Installed, Error> {
         chained: kept.then(|| chained.clone()),
         chained_before: (!kept && present(&chained)).then_some(chained),
         in_work_tree: hooks.starts_with(&repo.root) && !hooks.starts_with(repo.root.join(".git")),
+        husky: false,
         hook,
     })
 }
@@ -118,6 +189,8 @@ pub fn install(repo: &RepoHandle, shipgate: &Path) -> Result<Installed, Error> {
 pub enum Uninstalled {
     /// Nothing was installed in this hooks folder.
     Nothing(PathBuf),
+    /// A pre-push hook is there, but it is not shipgate's: left as it is.
+    NotOurs(PathBuf),
     /// The hook that was there before is back.
     Restored(PathBuf),
     Removed(PathBuf),
@@ -125,16 +198,28 @@ pub enum Uninstalled {
 
 pub fn uninstall(repo: &RepoHandle) -> Result<Uninstalled, Error> {
     let hooks = hooks_dir(repo)?;
+    if husky9(&hooks) {
+        let user_hook = hooks.parent().unwrap_or(&hooks).join("pre-push");
+        let text = std::fs::read_to_string(&user_hook).unwrap_or_default();
+        return match without_block(&text) {
+            None => Ok(Uninstalled::Nothing(user_hook)),
+            Some(rest) if rest.trim().is_empty() || rest.trim() == "#!/bin/sh" => {
+                std::fs::remove_file(&user_hook).map_err(|e| Error::io(&user_hook, e))?;
+                Ok(Uninstalled::Removed(user_hook))
+            }
+            Some(rest) => {
+                write_atomic(&user_hook, rest.as_bytes())?;
+                Ok(Uninstalled::Restored(user_hook))
+            }
+        };
+    }
     let hook = hooks.join("pre-push");
     let chained = hooks.join(CHAINED);
     if !present(&hook) {
         return Ok(Uninstalled::Nothing(hooks));
     }
     if !is_ours(&hook) {
-        return Err(Error::Usage(format!(
-            "{} was not installed by shipgate; it is left as it is",
-            hook.display()
-        )));
+        return Ok(Uninstalled::NotOurs(hook));
     }
     if present(&chained) {
         std::fs::rename(&chained, &hook).map_err(|e| Error::io(&chained, e))?;

@@ -93,10 +93,48 @@ pub fn append(path: &Path, data: &[u8]) -> Result<(), Error> {
 
 /// The result of writing to standard output: a closed pipe is fine (the reader has what it wanted).
 pub fn stdout_result(r: io::Result<()>) -> Result<(), Error> {
+    stdout_open()?;
     match r {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
         _ => Ok(()),
     }
+}
+
+/// Whether the process started with its standard output closed. Rust's runtime reopens a closed
+/// standard output on `/dev/null` before `main`, so this is looked at earlier, from the
+/// executable's initialisers (Linux).
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static CHECK_STDOUT_AT_START: extern "C" fn() = {
+    extern "C" fn check() {
+        // SAFETY: F_GETFD only reads the descriptor's flags.
+        let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+        STDOUT_CLOSED_AT_START.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+    check
+};
+
+/// Standard output is open. Writes to a closed standard output would "succeed" (into
+/// `/dev/null`, or ignored), so a report meant for it would be lost without a word.
+#[cfg(unix)]
+pub fn stdout_open() -> Result<(), Error> {
+    let closed_now = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    if closed_now || STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Error::Usage(
+            "standard output is closed: the report would be lost. Write it to a file with -o FILE"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn stdout_open() -> Result<(), Error> {
+    Ok(())
 }
 
 /// Writes `data` to standard output and flushes it.

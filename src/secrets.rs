@@ -214,6 +214,11 @@ fn key_block() -> &'static Regex {
     })
 }
 
+/// `text` with each private key block replaced whole.
+pub fn redact_key_blocks(text: &str) -> std::borrow::Cow<'_, str> {
+    key_block().replace_all(text, "-----BEGIN … PRIVATE KEY (redacted)")
+}
+
 impl Redactor {
     /// A redactor for these secret patterns (a pattern that does not compile is left out: the
     /// check that owns it reports the error).
@@ -237,9 +242,7 @@ impl Redactor {
 
     /// `text` with every secret-shaped value redacted.
     pub fn clean(&self, text: &str) -> String {
-        let mut out = key_block()
-            .replace_all(text, "-----BEGIN … PRIVATE KEY (redacted)")
-            .into_owned();
+        let mut out = redact_key_blocks(text).into_owned();
         out = url_password()
             .replace_all(&out, |c: &regex::Captures| {
                 format!("{}{}@", &c[1], redact(&c[2]))

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
-use crate::util::{check, fake_aws_key, status, write_tar_gz, write_zip, TestRepo, E};
+use crate::util::{
+    check, fake_aws_key, gzip, status, tar_bytes, write_tar_gz, write_wheel, write_zip, TestRepo, E,
+};
 
 fn repo() -> TestRepo {
     let t = TestRepo::new();
@@ -166,7 +168,7 @@ fn a_clean_package_passes_in_every_format() {
     let zip = art(&t, "clean.zip");
     write_zip(&zip, &entries);
     let whl = art(&t, "clean-0.1-py3-none-any.whl");
-    write_zip(&whl, &entries);
+    write_wheel(&whl, &entries);
     let dir = art(&t, "dist");
     for (p, c) in [
         ("package.json", "{}"),
@@ -203,7 +205,7 @@ fn leaks_are_found_in_crates_wheels_jars_and_folders() {
         ],
     );
     let whl = art(&t, "app-0.1-py3-none-any.whl");
-    write_zip(
+    write_wheel(
         &whl,
         &[
             E::File("app/__init__.py", b""),
@@ -564,4 +566,273 @@ fn the_leaky_npm_example_is_caught() {
     assert!(stdout.contains("FAIL     package-env-files"), "{stdout}");
     assert!(stdout.contains("FAIL     package-editor-dirs"), "{stdout}");
     assert!(!stdout.contains("s3cret-pass"), "{stdout}");
+}
+
+/// A raw tar header (ustar/GNU), with its checksum.
+fn tar_header(name: &str, size: u64, kind: u8, gnu_real_size: Option<u64>) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..108].copy_from_slice(b"0000644\0");
+    h[108..116].copy_from_slice(b"0000000\0");
+    h[116..124].copy_from_slice(b"0000000\0");
+    h[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+    h[136..148].copy_from_slice(b"00000000000\0");
+    h[156] = kind;
+    h[257..265].copy_from_slice(b"ustar  \0");
+    if let Some(real) = gnu_real_size {
+        // One sparse map entry: offset `real`, no data; the real size in base-256.
+        let b256 = |n: u64| {
+            let mut v = [0u8; 12];
+            v[0] = 0x80;
+            v[4..].copy_from_slice(&n.to_be_bytes());
+            v
+        };
+        h[386..398].copy_from_slice(&b256(real));
+        h[398..410].copy_from_slice(b"00000000000\0");
+        h[483..495].copy_from_slice(&b256(real));
+    }
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| *b as u32).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    h
+}
+
+/// A GNU sparse entry declaring a 1 PiB hole is over the size budget before a byte is read: exit
+/// 2 at once, not hours of zeros. A sparse entry within budget is still read.
+#[test]
+fn sparse_entries_count_their_declared_size_before_reading() {
+    let t = repo();
+    let mut data = tar_header("package/sparse.bin", 0, b'S', Some(1 << 50)).to_vec();
+    data.extend([0u8; 1024]);
+    let bomb = art(&t, "sparse.tgz");
+    std::fs::write(&bomb, gzip(&data)).unwrap();
+    let started = std::time::Instant::now();
+    let (code, r) = run_art(&t, &[&bomb], &["--only", "artifact-unsafe-paths"]);
+    assert_eq!(code, 2, "{r:#}");
+    assert!(started.elapsed().as_secs() < 20, "refused before reading");
+    let reason = check(&r, "artifact-unsafe-paths")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("sparse.bin") && reason.contains("budget"),
+        "{reason}"
+    );
+
+    let mut small = tar_header("package/sparse.bin", 0, b'S', Some(4096)).to_vec();
+    small.extend([0u8; 1024]);
+    let ok = art(&t, "small-sparse.tgz");
+    std::fs::write(&ok, gzip(&small)).unwrap();
+    let (code, r) = run_art(&t, &[&ok], &["--only", "artifact-unsafe-paths"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["artifacts"][0]["bytes"], 4096);
+}
+
+/// The names an artifact's entries keep are bounded: past the budget, exit 2, not memory
+/// growing with every name (the budget is lowered here so the test stays small).
+#[test]
+fn entry_names_are_bounded() {
+    let t = repo();
+    t.write(".shipgate.yaml", "settings:\n  artifact-max-names: 64KiB\n");
+    t.commit("budget");
+    let long = "n".repeat(80);
+    let names: Vec<String> = (0..1000)
+        .map(|i| format!("package/{long}/{i:04}.js"))
+        .collect();
+    let entries: Vec<E> = names.iter().map(|n| E::File(n, b"x")).collect();
+    let a = art(&t, "names.tgz");
+    write_tar_gz(&a, &entries);
+    let (code, r) = run_art(&t, &[&a], &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("name budget"), "{reason}");
+    // Under the budget, the same archive is read.
+    let few: Vec<E> = names[..300].iter().map(|n| E::File(n, b"x")).collect();
+    write_tar_gz(&a, &few);
+    let (code, r) = run_art(&t, &[&a], &["--only", "package-env-files"]);
+    assert_eq!(code, 0, "{r:#}");
+}
+
+/// Tar entries after a lone zero block ship (npm's tar and `tar -i` extract them): they are read
+/// and checked; `git archive`'s pax_global_header is metadata, not an unsafe entry; an archive
+/// with no entries at all is an error, not a pass.
+#[test]
+fn tar_streams_are_read_to_their_real_end() {
+    let t = repo();
+    let first = tar_bytes(&[E::File("package/a.js", b"x\n")]);
+    let env = format!("SECRET={}\n", fake_aws_key());
+    let hidden = tar_bytes(&[E::File("package/.env", env.as_bytes())]);
+    let mut data = first[..1024].to_vec();
+    data.extend([0u8; 512]);
+    data.extend(&hidden);
+    let a = art(&t, "zero.tgz");
+    std::fs::write(&a, gzip(&data)).unwrap();
+    let (code, r) = run_art(&t, &[&a], &["--only", "package-env-files"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "package-env-files")["findings"][0]["location"]["path"],
+        "package/.env"
+    );
+
+    let ga = art(&t, "ga.tgz");
+    let mut pax = tar_header("pax_global_header", 52, b'g', None).to_vec();
+    let mut rec = b"52 comment=0123456789abcdef0123456789abcdef01234567\n".to_vec();
+    rec.resize(512, 0);
+    pax.extend(rec);
+    pax.extend(tar_bytes(&[E::File("package/index.js", b"x\n")]));
+    std::fs::write(&ga, gzip(&pax)).unwrap();
+    let (code, r) = run_art(&t, &[&ga], &["--only", "artifact-unsafe-paths"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["artifacts"][0]["entries"], 1);
+
+    let empty = art(&t, "empty.tgz");
+    std::fs::write(&empty, gzip(&[])).unwrap();
+    let (code, r) = run_art(&t, &[&empty], &["--only", "artifact-unsafe-paths"]);
+    assert_eq!(code, 2, "{r:#}");
+    assert!(check(&r, "artifact-unsafe-paths")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no entries"));
+}
+
+/// A zip local file header.
+fn lfh(name: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut v = b"PK\x03\x04".to_vec();
+    for x in [20u16, 0, 0, 0, 0] {
+        v.extend(x.to_le_bytes());
+    }
+    v.extend(crc32fast::hash(data).to_le_bytes());
+    v.extend((data.len() as u32).to_le_bytes());
+    v.extend((data.len() as u32).to_le_bytes());
+    v.extend((name.len() as u16).to_le_bytes());
+    v.extend(0u16.to_le_bytes());
+    v.extend(name);
+    v.extend(data);
+    v
+}
+
+/// A zip central directory header.
+fn cdh(name: &[u8], data: &[u8], offset: u32) -> Vec<u8> {
+    let mut v = b"PK\x01\x02".to_vec();
+    for x in [0x031eu16, 20, 0, 0, 0, 0] {
+        v.extend(x.to_le_bytes());
+    }
+    v.extend(crc32fast::hash(data).to_le_bytes());
+    v.extend((data.len() as u32).to_le_bytes());
+    v.extend((data.len() as u32).to_le_bytes());
+    v.extend((name.len() as u16).to_le_bytes());
+    for _ in 0..4 {
+        v.extend(0u16.to_le_bytes());
+    }
+    v.extend(0u32.to_le_bytes());
+    v.extend(offset.to_le_bytes());
+    v.extend(name);
+    v
+}
+
+fn eocd(count: u16, cd_len: usize, cd_at: usize) -> Vec<u8> {
+    let mut v = b"PK\x05\x06".to_vec();
+    for x in [0u16, 0, count, count] {
+        v.extend(x.to_le_bytes());
+    }
+    v.extend((cd_len as u32).to_le_bytes());
+    v.extend((cd_at as u32).to_le_bytes());
+    v.extend(0u16.to_le_bytes());
+    v
+}
+
+/// A zip whose local headers and central directory disagree ships different things to
+/// different readers: an entry hidden from the central directory, renamed between them, or listed
+/// twice is an error (exit 2). A consistent zip written by a real writer passes.
+#[test]
+fn zip_local_headers_and_central_directory_are_reconciled() {
+    let t = repo();
+    let secret = format!("SECRET_KEY={}\n", fake_aws_key());
+    let a = b"console.log(1)\n";
+    let body = [
+        lfh(b"package/a.js", a),
+        lfh(b"package/.env", secret.as_bytes()),
+    ]
+    .concat();
+    let cd = cdh(b"package/a.js", a, 0);
+    let hidden = [body.clone(), cd.clone(), eocd(1, cd.len(), body.len())].concat();
+    let d = b"hello\n";
+    let p = lfh(b"package/.env", d);
+    let cd2 = cdh(b"package/notes.txt", d, 0);
+    let renamed = [p.clone(), cd2.clone(), eocd(1, cd2.len(), p.len())].concat();
+    let one = lfh(b"package/a.txt", secret.as_bytes());
+    let two = lfh(b"package/a.txt", b"ok\n");
+    let cd3 = [
+        cdh(b"package/a.txt", secret.as_bytes(), 0),
+        cdh(b"package/a.txt", b"ok\n", one.len() as u32),
+    ]
+    .concat();
+    let dup = [
+        one.clone(),
+        two,
+        cd3.clone(),
+        eocd(2, cd3.len(), one.len() + 3 + 30 + 13),
+    ]
+    .concat();
+    for (name, bytes, says) in [
+        ("hidden.zip", hidden, "not in the central directory"),
+        ("renamed.zip", renamed, "in its local header"),
+        ("dup.zip", dup, "listed twice"),
+    ] {
+        let path = art(&t, name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, r) = run_art(&t, &[&path], &["--only", "package-env-files"]);
+        assert_eq!(code, 2, "{name}: {r:#}");
+        let reason = check(&r, "package-env-files")["reason"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(reason.contains(says), "{name}: {reason}");
+    }
+    let fine = art(&t, "fine.zip");
+    write_zip(&fine, &[E::File("package/a.js", a), E::Dir("package/lib/")]);
+    let (code, r) = run_art(&t, &[&fine], &["--only", "package-env-files"]);
+    assert_eq!(code, 0, "{r:#}");
+}
+
+/// A wheel's RECORD must list exactly its files (pip refuses one that does not): a file missing
+/// from RECORD, or listed but absent, is an error; a wheel whose RECORD matches passes.
+#[test]
+fn a_wheels_record_matches_its_entries() {
+    let t = repo();
+    let module = b"print(1)\n";
+    let good_record = format!(
+        "app/__init__.py,sha256=x,{}\napp-1.0.dist-info/METADATA,sha256=y,4\napp-1.0.dist-info/RECORD,,\n",
+        module.len()
+    );
+    let whl = art(&t, "app-1.0-py3-none-any.whl");
+    write_zip(
+        &whl,
+        &[
+            E::File("app/__init__.py", module),
+            E::File("app-1.0.dist-info/METADATA", b"Name"),
+            E::File("app-1.0.dist-info/RECORD", good_record.as_bytes()),
+        ],
+    );
+    let (code, r) = run_art(&t, &[&whl], &["--only", "package-env-files"]);
+    assert_eq!(code, 0, "{r:#}");
+    write_zip(
+        &whl,
+        &[
+            E::File("app/__init__.py", module),
+            E::File("app/.env", b"X=1\n"),
+            E::File("app-1.0.dist-info/METADATA", b"Name"),
+            E::File("app-1.0.dist-info/RECORD", good_record.as_bytes()),
+        ],
+    );
+    let (code, r) = run_art(&t, &[&whl], &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    let reason = check(&r, "package-env-files")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("`app/.env` is not in RECORD"), "{reason}");
 }

@@ -295,3 +295,97 @@ fn lockfiles_are_required_of_applications_not_libraries() {
     paths.sort();
     assert_eq!(paths, ["app/package.json", "pyapp/pyproject.toml"], "{r:#}");
 }
+
+/// No secret is shown whole in any format: a line holding several secrets (every one redacted,
+/// not only the one its finding is about), a one-line PEM in a service-account JSON (the key
+/// block redacted whole), a URL with a password, and a command whose argv and output hold secrets.
+#[test]
+fn every_secret_on_every_shown_line_is_redacted_in_every_format() {
+    let t = TestRepo::new();
+    // Built at run time: shipgate checks its own source.
+    let aws = fake_aws_key();
+    let gh = format!("ghp_{}", "R7o9wQ2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K");
+    let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQYL9FNr5vy2imkb";
+    let pem = format!(
+        "-----BEGIN {k}-----\\n{body}\\nr6t33vgOCkvaZU9t3irsPzKnBBpLzyMGN6oGuhuYkMpeSfyVewv2nAx30\\n-----END {k}-----\\n",
+        k = "PRIVATE KEY"
+    );
+    let password = "hunter2-Secret-9";
+    t.write(
+        "src/config.py",
+        format!("CREDS = (\"{aws}\", \"{gh}\", \"postgres://app:{password}@db.internal/app\")\n"),
+    )
+    .write(
+        "deploy/sa.json",
+        format!("{{\"type\": \"service_account\", \"private_key\": \"{pem}\", \"client_email\": \"x@y.iam.gserviceaccount.com\"}}\n"),
+    )
+    .write(".shipgate.yaml", "extra-checks: [ci-checks/]
+")
+    .write(
+        "ci-checks/leaky-cmd.yaml",
+        format!("id: leaky-cmd\ntitle: t\nseverity: error\ncommand:\n  run: [sh, -c, \"echo deploying with {gh}; echo db=postgres://root:{password}@db/x; exit 1\", \"--token={aws}\"]\n"),
+    );
+    t.commit("leaks");
+    let secrets = [
+        aws.as_str(),
+        gh.as_str(),
+        password,
+        &body[40..],
+        "r6t33vgOCkvaZU9t3irsPzKnBBpL",
+    ];
+    for format in [
+        "human", "json", "sarif", "junit", "github", "markdown", "gitlab",
+    ] {
+        let (code, out, err) = t.run(&[
+            "run",
+            "--only",
+            "repo-secrets",
+            "--only",
+            "leaky-cmd",
+            "-f",
+            format,
+        ]);
+        assert_eq!(code, 1, "{format}: {out}{err}");
+        for s in secrets {
+            assert!(
+                !out.contains(s) && !err.contains(s),
+                "{format} shows {s} whole:\n{out}\n{err}"
+            );
+        }
+        assert!(
+            out.contains("AKIA…") || format == "gitlab",
+            "{format}: {out}"
+        );
+    }
+    // Each finding of the line with three secrets shows all three redacted.
+    let (_, r) = t.only(&["repo-secrets"]).json();
+    let on_line: Vec<&serde_json::Value> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["location"]["path"] == "src/config.py")
+        .collect();
+    assert_eq!(on_line.len(), 2, "{r:#}");
+    for f in on_line {
+        let e = f["evidence"].as_str().unwrap();
+        assert!(
+            e.contains("AKIA…") && e.contains("ghp_…") && e.contains("app:hunt…@db"),
+            "{e}"
+        );
+    }
+    let key = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"]["path"] == "deploy/sa.json")
+        .expect("the one-line key is found")
+        .clone();
+    assert!(
+        key["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("PRIVATE KEY (redacted)")
+            && key["evidence"].as_str().unwrap().contains("client_email"),
+        "{key:#}"
+    );
+}

@@ -281,3 +281,68 @@ fn reports_written_into_the_repository_are_not_scanned_again() {
     assert_eq!(count(&again), count(&first) + 1, "{again:#}");
     assert_eq!(again["repo"]["scan"]["skipped_reports"], 7);
 }
+
+/// `-o` writes into what is there: through a symlink (the link stays, its target gets the
+/// report), into a FIFO (a reader gets it) and into a device (it stays a device); a report file
+/// it creates gets the umask's mode. With standard output closed, a report meant for it is not
+/// lost silently: exit 2.
+#[cfg(unix)]
+#[test]
+fn reports_are_written_through_links_fifos_and_devices_and_never_lost() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.commit("init");
+    let target = t.dir.path().join("target.json");
+    let link = t.dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (code, _, err) = t.run(&["run", "-f", "json", "-o", link.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    assert_eq!(written["version"], 1);
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode & 0o044,
+        0o044,
+        "readable as the umask allows: {mode:o}"
+    );
+
+    let fifo = t.dir.path().join("report.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let (code, _, err) = t.run(&["run", "-f", "json", "-o", fifo.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(reader.join().unwrap().contains("\"version\": 1"));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+    let (code, _, err) = t.run(&["run", "-f", "json", "-o", "/dev/null"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+
+    let bin = assert_cmd::cargo::cargo_bin("shipgate");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" run -f json >&-")
+        .arg(&bin)
+        .current_dir(&t.root)
+        .env("HOME", &t.home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is closed"));
+}

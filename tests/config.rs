@@ -277,3 +277,19 @@ fn only_and_skip() {
     assert_eq!(code, 2);
     assert!(err.contains("no check has the id `nope`"), "{err}");
 }
+
+/// A duplicate top-level key is reported at its own line, not at the top of the file.
+#[test]
+fn a_duplicate_top_level_key_is_reported_where_it_is() {
+    let t = TestRepo::new();
+    t.write(
+        ".shipgate.yaml",
+        "settings:\n  timezone: UTC\nsettings:\n  timezone: Europe/Berlin\n",
+    );
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(".shipgate.yaml:3:1: duplicate field `settings`"),
+        "{err}"
+    );
+}

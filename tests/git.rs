@@ -673,6 +673,21 @@ fn pushes_through_the_installed_hook() {
     let (ok, out) = p.push(&["origin", ":feature/a"]);
     assert!(ok, "{out}");
     assert!(out.contains("deletion: no commits sent"), "{out}");
+
+    // Around review through a new protected branch: unreviewed work pushed to a feature branch
+    // first (allowed), then to a new release branch. Only what the remote's protected branches
+    // hold is left out, so the unreviewed commit is examined and the push refused.
+    git(&p.t.home, &p.work, &["checkout", "-q", "-b", "feature/x"]);
+    p.commit("c.txt", "Unreviewed work");
+    let (ok, out) = p.push(&["origin", "feature/x"]);
+    assert!(ok, "{out}");
+    let (ok, out) = p.push(&["origin", "HEAD:refs/heads/release/1.0"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("refs/heads/release/1.0: ") && out.contains("BLOCKED by unreviewed-commits"),
+        "{out}"
+    );
+    assert!(!p.remote_has("refs/heads/release/1.0"));
 }
 
 #[test]
@@ -703,10 +718,105 @@ fn an_existing_hook_keeps_running_and_comes_back() {
         theirs
     );
     assert!(!hooks.join("pre-push.shipgate-chained").exists());
-    // Uninstall never removes a hook that is not shipgate's.
+    // Uninstall never removes a hook that is not shipgate's; with nothing to do it exits 0.
     let (code, out) = p.shipgate(&["hook", "uninstall"]);
-    assert_eq!(code, 2);
-    assert!(out.contains("not installed by shipgate"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is not shipgate's"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        theirs
+    );
+}
+
+/// A pre-push hook that is a dangling symlink (a build step makes its target later) is the
+/// user's: install keeps it chained, uninstall puts the link back.
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_hook_is_kept() {
+    let p = Pushable::new();
+    let hooks = p.work.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::os::unix::fs::symlink("../../tools/hooks/pre-push", hooks.join("pre-push")).unwrap();
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    let kept = hooks.join("pre-push.shipgate-chained");
+    assert!(std::fs::symlink_metadata(&kept)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 0, "{out}");
+    let back = std::fs::read_link(hooks.join("pre-push")).unwrap();
+    assert_eq!(back, Path::new("../../tools/hooks/pre-push"));
+}
+
+/// Husky 9 runs `.husky/pre-push` from a stub that finds it by its own name: shipgate's call goes
+/// into `.husky/pre-push`, so the user's hook still runs (and still blocks), and shipgate blocks
+/// an unreviewed push to main; uninstall takes the block out and leaves the user's hook as it was.
+#[cfg(unix)]
+#[test]
+fn husky_hooks_keep_running_with_shipgate() {
+    let p = Pushable::new();
+    let husky = p.work.join(".husky");
+    std::fs::create_dir_all(husky.join("_")).unwrap();
+    std::fs::write(
+        husky.join("_/h"),
+        "#!/usr/bin/env sh\nn=$(basename \"$0\")\ns=$(dirname \"$(dirname \"$0\")\")/$n\n[ ! -f \"$s\" ] && exit 0\nsh -e \"$s\" \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        husky.join("_/pre-push"),
+        "#!/usr/bin/env sh\n. \"$(dirname \"$0\")/h\"\n",
+    )
+    .unwrap();
+    make_exec(&husky.join("_/h"));
+    make_exec(&husky.join("_/pre-push"));
+    let theirs = "while read l; do echo \"$l\" >> .git/husky-hook-ran; done\n[ -f block-push ] && exit 1\nexit 0\n";
+    std::fs::write(husky.join("pre-push"), theirs).unwrap();
+    git(
+        &p.t.home,
+        &p.work,
+        &["config", "core.hooksPath", ".husky/_"],
+    );
+    let (code, out) = p.shipgate(&["hook", "install"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("husky"), "{out}");
+    // Husky's stub is untouched.
+    assert!(!husky.join("_/pre-push.shipgate-chained").exists());
+    // shipgate blocks an unreviewed commit to main.
+    p.commit("a.txt", "Direct change");
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(
+        !ok && out.contains("BLOCKED by unreviewed-commits"),
+        "{out}"
+    );
+    // Reviewed: shipgate passes, and the user's hook runs with git's input.
+    git(
+        &p.t.home,
+        &p.work,
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            "Direct change\n\nReviewed-by: A <a@x>",
+        ],
+    );
+    let (ok, out) = p.push(&["origin", "main"]);
+    assert!(ok, "{out}");
+    let ran = std::fs::read_to_string(p.work.join(".git/husky-hook-ran")).unwrap();
+    assert!(ran.starts_with("refs/heads/main "), "{ran}");
+    // The user's hook still blocks a push on its own.
+    std::fs::write(p.work.join("block-push"), "").unwrap();
+    git(&p.t.home, &p.work, &["checkout", "-q", "-b", "feature/y"]);
+    let (ok, out) = p.push(&["origin", "feature/y"]);
+    assert!(!ok, "the user's hook blocked it: {out}");
+    let (code, out) = p.shipgate(&["hook", "uninstall"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(husky.join("pre-push")).unwrap(),
+        theirs
+    );
 }
 
 #[test]
@@ -926,4 +1036,71 @@ fn the_pre_commit_framework_refs_are_the_push() {
     let (code, r) = run("refs/heads/feature/x");
     assert_eq!(code, 0);
     assert_eq!(status(&r, "unreviewed-commits"), "skip");
+}
+
+/// The loose object file of `id`.
+fn object_path(t: &TestRepo, id: git2::Oid) -> PathBuf {
+    let hex = id.to_string();
+    t.root.join(".git/objects").join(&hex[..2]).join(&hex[2..])
+}
+
+/// A missing HEAD commit is a damaged repository, not an unborn branch: the commit and state
+/// checks end in error (exit 2). A commit rewritten in place (its hash no longer matches) with a
+/// forged `Reviewed-by:` is not read as reviewed: exit 2, with the object named.
+#[test]
+fn damaged_history_is_an_error_not_a_pass() {
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let head = t.commit_as("f", "unreviewed change", DEV, DEV);
+    std::fs::remove_file(object_path(&t, head)).unwrap();
+    let (code, r) = t
+        .only(&["unreviewed-commits", "wip-commits", "release-branch"])
+        .args(&["--stage", "release"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    for id in ["unreviewed-commits", "wip-commits", "release-branch"] {
+        assert_eq!(status(&r, id), "error", "{id}: {r:#}");
+    }
+    assert!(check(&r, "unreviewed-commits")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be read"));
+
+    // Tampered: the commit's content changed without its name.
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let head = t.commit_as("f", "change", DEV, DEV);
+    let path = object_path(&t, head);
+    let raw = {
+        use std::io::Read;
+        let mut d = flate2::read::ZlibDecoder::new(std::fs::File::open(&path).unwrap());
+        let mut v = Vec::new();
+        d.read_to_end(&mut v).unwrap();
+        v
+    };
+    let body = &raw[raw.iter().position(|b| *b == 0).unwrap() + 1..];
+    let mut forged = String::from_utf8(body.to_vec()).unwrap();
+    forged = forged.trim_end().to_string() + "\n\nReviewed-by: Boss <boss@example.com>\n";
+    let mut obj = format!("commit {}\0", forged.len()).into_bytes();
+    obj.extend(forged.as_bytes());
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&obj).unwrap();
+        std::fs::write(&path, e.finish().unwrap()).unwrap();
+    }
+    let (code, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release", "--range", "HEAD~1..HEAD"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "error");
 }

@@ -882,6 +882,17 @@ fn layers_are_read_within_the_budgets_and_corrupt_layers_are_errors() {
         .unwrap()
         .contains("over the entry budget"));
 
+    // Names are kept within their budget too (a layer of long names built to exhaust memory).
+    t.write(".shipgate.yaml", "settings:\n  artifact-max-names: 100B\n");
+    let p = art(&t, "names.tar");
+    oci_archive(&p, &Image::new(vec![layer(&many[..30], Comp::Gzip)]));
+    let (code, r) = run(&t, &p, &["--only", "package-env-files"]);
+    assert_eq!(code, 2, "{r:#}");
+    assert!(check(&r, "package-env-files")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("over the name budget"));
+
     // A gzip layer cut short, under a name and descriptor that match its bytes.
     let good = layer(&[E::File("app/index.js", &[b'x'; 5000])], Comp::Gzip);
     let cut = good.blob.bytes[..good.blob.bytes.len() / 2].to_vec();

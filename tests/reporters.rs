@@ -167,6 +167,11 @@ fn every_format_renders_the_hostile_report() {
         shipgate::report::write(&report, f, false, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let name = format!("{f:?}").to_lowercase();
+        // No format prints a terminal escape or a bell raw (JSON-based ones escape them).
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{name} prints control characters raw"
+        );
         insta::assert_snapshot!(format!("hostile_report_{name}"), text);
     }
 }

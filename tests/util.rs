@@ -214,6 +214,29 @@ pub fn write_tar_gz(path: &Path, entries: &[E]) {
     std::fs::write(path, gzip(&tar_bytes(entries))).unwrap();
 }
 
+/// Writes a wheel: a zip whose `*.dist-info/RECORD` lists every file with its size, as pip
+/// requires.
+pub fn write_wheel(path: &Path, entries: &[E]) {
+    let mut record = String::new();
+    for e in entries {
+        if let E::File(n, d) = e {
+            record.push_str(&format!("{n},,{}\n", d.len()));
+        }
+    }
+    record.push_str("app-0.1.dist-info/RECORD,,\n");
+    let mut all: Vec<E> = entries
+        .iter()
+        .map(|e| match e {
+            E::File(n, d) => E::File(n, d),
+            E::Dir(n) => E::Dir(n),
+            E::Symlink(a, b) => E::Symlink(a, b),
+            E::Hardlink(a, b) => E::Hardlink(a, b),
+        })
+        .collect();
+    all.push(E::File("app-0.1.dist-info/RECORD", record.as_bytes()));
+    write_zip(path, &all);
+}
+
 /// Writes a zip (also `.whl`, `.jar`).
 pub fn write_zip(path: &Path, entries: &[E]) {
     use std::io::Write;

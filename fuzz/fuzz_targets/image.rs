@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         max_ratio: 100,
         ratio_after: 1 << 20,
         max_entries: 10_000,
+        max_names: 1 << 20,
     };
     let ids = |i: usize| i.to_string();
     let opts = Options {

@@ -24,7 +24,15 @@ pub fn install(dir: &Path) -> Result<ExitStatus, Error> {
         chained,
         chained_before,
         in_work_tree,
+        husky,
     } = hook::install(&repo, &exe)?;
+    if husky {
+        println!(
+            "husky runs this repository's hooks: shipgate's pre-push call was added at the top of {} (commit it so everyone runs it; the rest of that hook still runs after it)",
+            hook.display()
+        );
+        return Ok(ExitStatus::Pass);
+    }
     println!("installed the shipgate pre-push hook: {}", hook.display());
     if let Some(c) = chained {
         println!("the hook that was there still runs first: {}", c.display());
@@ -44,8 +52,15 @@ pub fn uninstall(dir: &Path) -> Result<ExitStatus, Error> {
     let repo = RepoHandle::open(dir)?;
     match hook::uninstall(&repo)? {
         Uninstalled::Nothing(hooks) => {
-            println!("no pre-push hook is installed in {}", hooks.display())
+            println!(
+                "no shipgate pre-push hook is installed in {}",
+                hooks.display()
+            )
         }
+        Uninstalled::NotOurs(hook) => println!(
+            "{} is not shipgate's: nothing to uninstall, it is left as it is",
+            hook.display()
+        ),
         Uninstalled::Restored(hook) => println!(
             "removed the shipgate hook and restored the previous one: {}",
             hook.display()

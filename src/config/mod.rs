@@ -567,6 +567,9 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     if let Some(v) = s.artifact_max_entries {
         b.max_entries = v;
     }
+    if let Some(v) = s.artifact_max_names {
+        b.max_names = v.0;
+    }
     if let Some(p) = &s.protected_branches {
         out.protected_branches = p.clone();
     }
@@ -707,16 +710,40 @@ pub fn parse_yaml<T: DeserializeOwned>(label: &str, text: &str) -> Result<T, Con
     }
     yaml_serde::from_str(text).map_err(|e| {
         let (message, help) = describe_yaml_error(&e);
-        let loc = e.location();
-        let mut ce = ConfigError::new(label, message).at(
-            loc.as_ref().map(|l| l.line()),
-            loc.as_ref().map(|l| l.column()),
-        );
+        let loc = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .map(|at| duplicate_at(&message, text, at).unwrap_or(at));
+        let mut ce = ConfigError::new(label, message).at(loc.map(|l| l.0), loc.map(|l| l.1));
         if let Some(h) = help {
             ce = ce.help(h);
         }
         ce
     })
+}
+
+/// Where a duplicate key really is. serde places a duplicate field of the top-level mapping at
+/// the mapping's start (1:1); the second `key:` at the indentation of that position is the one.
+fn duplicate_at(message: &str, text: &str, at: (usize, usize)) -> Option<(usize, usize)> {
+    let start = message.find("duplicate field `")? + "duplicate field `".len();
+    let key = &message[start..start + message[start..].find('`')?];
+    let indent = at.1.saturating_sub(1);
+    let mut seen = 0;
+    for (i, line) in text.lines().enumerate().skip(at.0.saturating_sub(1)) {
+        let Some(rest) = line.get(indent..) else {
+            continue;
+        };
+        if line[..indent].trim().is_empty()
+            && rest.starts_with(key)
+            && rest[key.len()..].trim_start().starts_with(':')
+        {
+            seen += 1;
+            if seen == 2 {
+                return Some((i + 1, indent + 1));
+            }
+        }
+    }
+    None
 }
 
 /// The error text without its position suffix, and a "did you mean" for unknown fields/variants.

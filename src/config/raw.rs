@@ -130,6 +130,9 @@ pub struct RawSettings {
     /// Most entries one artifact may have (default 1,000,000).
     #[serde(default)]
     pub artifact_max_entries: Option<u64>,
+    /// Most bytes of entry names kept for one artifact (default 32 MiB).
+    #[serde(default)]
+    pub artifact_max_names: Option<ByteSize>,
     /// Branches whose pushes the pre-push hook examines commit by commit (globs; default main,
     /// master, trunk, release/*, releases/*, *.x, *.*.x, stable).
     #[serde(default)]

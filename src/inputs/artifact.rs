@@ -26,6 +26,8 @@ pub struct Budgets {
     pub max_ratio: u64,
     pub ratio_after: u64,
     pub max_entries: u64,
+    /// Total bytes of entry names kept (for the file checks) across one artifact.
+    pub max_names: u64,
 }
 
 impl Default for Budgets {
@@ -36,6 +38,7 @@ impl Default for Budgets {
             max_ratio: 250,
             ratio_after: 64 << 20,
             max_entries: 1_000_000,
+            max_names: 32 << 20,
         }
     }
 }
@@ -93,6 +96,11 @@ pub enum ReadError {
 /// Receives each entry, with its content when it is a file within the scan limit.
 pub trait Visitor {
     fn entry(&mut self, entry: &Entry, content: Option<&[u8]>);
+
+    /// Why reading must stop now (a budget of what the visitor keeps), if it must.
+    fn stop(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What one pass over an artifact established about the artifact itself.
@@ -173,6 +181,13 @@ pub fn read(
         Format::Dir => read_dir(path, budgets, visitor, &mut summary),
     };
     match result {
+        Ok(()) if summary.entries == 0 => Err((
+            summary,
+            ReadError::Io(
+                "the artifact holds no entries: an empty or broken build (nothing to check is not a pass)"
+                    .into(),
+            ),
+        )),
         Ok(()) => Ok(summary),
         Err(e) => Err((summary, e)),
     }
@@ -233,6 +248,35 @@ impl std::fmt::Display for Bomb {
     }
 }
 impl std::error::Error for Bomb {}
+
+/// An entry's declared size against the total budget before it is read, and a sparse entry's
+/// (whose holes cost no compressed bytes) against the ratio budget over the whole file.
+fn check_declared(
+    before: u64,
+    size: u64,
+    sparse: bool,
+    total_len: u64,
+    budgets: &Budgets,
+    path: &str,
+) -> Result<(), ReadError> {
+    let after = before.saturating_add(size);
+    if after > budgets.max_total {
+        return Err(ReadError::Budget(format!(
+            "entry `{path}` declares {}: over the artifact size budget of {} (a decompression bomb?)",
+            human_bytes(size),
+            human_bytes(budgets.max_total)
+        )));
+    }
+    if sparse && after > budgets.ratio_after && after / total_len.max(1) > budgets.max_ratio {
+        return Err(ReadError::Budget(format!(
+            "sparse entry `{path}` declares {} in a {}-byte archive (ratio over {}:1): a decompression bomb",
+            human_bytes(size),
+            total_len,
+            budgets.max_ratio
+        )));
+    }
+    Ok(())
+}
 
 /// Turns an I/O error into a budget error when it is one (the tar reader wraps our errors).
 fn classify(e: io::Error, context: String) -> ReadError {
@@ -324,6 +368,9 @@ fn read_tar_from<R: Read>(
             budgets: *budgets,
         };
         let mut archive = tar::Archive::new(guard);
+        // Read to the real end, past lone zero blocks, as npm's tar and `tar -i` do: entries
+        // after one are extracted by them, so they ship.
+        archive.set_ignore_zeros(true);
         let where_ = |summary: &Summary, last: &str| {
             let at = compressed.load(Ordering::Relaxed);
             if summary.entries == 0 {
@@ -349,7 +396,22 @@ fn read_tar_from<R: Read>(
                 .link_name_bytes()
                 .map(|l| lossy_path(&l))
                 .unwrap_or_default();
-            let kind = match header.entry_type() {
+            let declared = header.entry_type();
+            if matches!(declared, tar::EntryType::XGlobalHeader) {
+                // `git archive`'s pax_global_header: metadata, not a file.
+                continue;
+            }
+            // The declared size counts before any byte is read: a sparse entry's holes are made
+            // up inside the tar reader, where no budget sees them.
+            check_declared(
+                summary.bytes,
+                size,
+                declared.is_gnu_sparse(),
+                total_len,
+                budgets,
+                &path,
+            )?;
+            let kind = match declared {
                 tar::EntryType::Regular
                 | tar::EntryType::Continuous
                 | tar::EntryType::GNUSparse => EntryKind::File,
@@ -400,6 +462,9 @@ fn read_tar_from<R: Read>(
                 false
             };
             visitor.entry(&e, scanned.then_some(buf.as_slice()));
+            if let Some(why) = visitor.stop() {
+                return Err(ReadError::Budget(why));
+            }
             last = e.path;
         }
     }
@@ -422,11 +487,15 @@ fn read_zip(
 }
 
 fn read_zip_from<R: Read + Seek>(
-    reader: R,
+    mut reader: R,
     budgets: &Budgets,
     visitor: &mut dyn Visitor,
     summary: &mut Summary,
 ) -> Result<(), ReadError> {
+    zip_layout::check(&mut reader, budgets.max_entries)?;
+    reader
+        .seek(io::SeekFrom::Start(0))
+        .map_err(|e| ReadError::Io(format!("cannot read the zip archive: {e}")))?;
     let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| ReadError::Io(format!("corrupt zip archive: {e}")))?;
     let n = zip.len() as u64;
@@ -498,8 +567,220 @@ fn read_zip_from<R: Read + Seek>(
         let content =
             (e.kind == EntryKind::File && read <= budgets.max_scan_size).then_some(buf.as_slice());
         visitor.entry(&e, content);
+        if let Some(why) = visitor.stop() {
+            return Err(ReadError::Budget(why));
+        }
     }
     Ok(())
+}
+
+/// A zip archive as its two indexes tell it: the central directory (what `unzip -l` and most
+/// readers list) and the local headers before each entry's data (what streaming readers, and
+/// `unzip` on a damaged file, use). When they disagree, what ships depends on the reader: an
+/// entry hidden from one of them, renamed between them, listed twice, or overlapping another is an
+/// error, never a pass.
+mod zip_layout {
+    use std::collections::HashSet;
+    use std::io::{Read, Seek, SeekFrom};
+
+    use super::ReadError;
+
+    struct Listed {
+        name: Vec<u8>,
+        offset: u64,
+        compressed: u64,
+        descriptor: bool,
+    }
+
+    fn err(m: String) -> ReadError {
+        ReadError::Io(format!("corrupt zip archive: {m}"))
+    }
+
+    fn u16le(b: &[u8], at: usize) -> u64 {
+        u16::from_le_bytes([b[at], b[at + 1]]) as u64
+    }
+
+    fn u32le(b: &[u8], at: usize) -> u64 {
+        u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64
+    }
+
+    fn u64le(b: &[u8], at: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(a)
+    }
+
+    fn read_at<R: Read + Seek>(r: &mut R, at: u64, n: usize) -> Result<Vec<u8>, ReadError> {
+        let mut buf = vec![0u8; n];
+        r.seek(SeekFrom::Start(at))
+            .and_then(|_| r.read_exact(&mut buf))
+            .map_err(|e| err(format!("cannot read {n} bytes at {at}: {e}")))?;
+        Ok(buf)
+    }
+
+    /// Where the central directory is, and how many entries it has (zip64 too).
+    fn end_of_directory<R: Read + Seek>(r: &mut R) -> Result<(u64, u64, u64), ReadError> {
+        let len = r
+            .seek(SeekFrom::End(0))
+            .map_err(|e| err(format!("cannot seek: {e}")))?;
+        let tail_len = len.min(22 + 65535);
+        let tail = read_at(r, len - tail_len, tail_len as usize)?;
+        let at = (0..tail.len().saturating_sub(21))
+            .rev()
+            .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))
+            .ok_or_else(|| err("no end-of-central-directory record".into()))?;
+        let eocd = &tail[at..];
+        let (mut count, mut cd_size, mut cd_offset) =
+            (u16le(eocd, 10), u32le(eocd, 12), u32le(eocd, 16));
+        let eocd_pos = len - tail_len + at as u64;
+        if (count == 0xFFFF || cd_offset == 0xFFFF_FFFF) && eocd_pos >= 20 {
+            let loc = read_at(r, eocd_pos - 20, 20)?;
+            if loc.starts_with(b"PK\x06\x07") {
+                let z = read_at(r, u64le(&loc, 8), 56)?;
+                if !z.starts_with(b"PK\x06\x06") {
+                    return Err(err("a zip64 locator points at no zip64 record".into()));
+                }
+                count = u64le(&z, 32);
+                cd_size = u64le(&z, 40);
+                cd_offset = u64le(&z, 48);
+            }
+        }
+        Ok((count, cd_size, cd_offset))
+    }
+
+    /// The central directory's entries.
+    fn listed<R: Read + Seek>(r: &mut R, max: u64) -> Result<(Vec<Listed>, u64), ReadError> {
+        let (count, cd_size, cd_offset) = end_of_directory(r)?;
+        if count > max {
+            return Err(ReadError::Budget(format!(
+                "{count} entries: over the entry budget of {max}"
+            )));
+        }
+        let cd = read_at(r, cd_offset, cd_size.min(1 << 30) as usize)?;
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        while at + 46 <= cd.len() && cd[at..].starts_with(b"PK\x01\x02") {
+            let h = &cd[at..];
+            let (n, x, c) = (
+                u16le(h, 28) as usize,
+                u16le(h, 30) as usize,
+                u16le(h, 32) as usize,
+            );
+            if at + 46 + n + x + c > cd.len() {
+                return Err(err(format!(
+                    "central directory entry {} is cut off",
+                    out.len() + 1
+                )));
+            }
+            let name = h[46..46 + n].to_vec();
+            let (mut compressed, mut offset) = (u32le(h, 20), u32le(h, 42));
+            let mut extra = &h[46 + n..46 + n + x];
+            while extra.len() >= 4 {
+                let (id, size) = (u16le(extra, 0), u16le(extra, 2) as usize);
+                let body = &extra[4..(4 + size).min(extra.len())];
+                if id == 1 {
+                    // zip64: the fields that are 0xFFFFFFFF, in order (size, compressed, offset).
+                    let mut k = 0;
+                    let mut next = || {
+                        let v = (k + 8 <= body.len()).then(|| u64le(body, k));
+                        k += 8;
+                        v
+                    };
+                    if u32le(h, 24) == 0xFFFF_FFFF {
+                        next();
+                    }
+                    if compressed == 0xFFFF_FFFF {
+                        compressed = next().unwrap_or(compressed);
+                    }
+                    if offset == 0xFFFF_FFFF {
+                        offset = next().unwrap_or(offset);
+                    }
+                }
+                extra = &extra[(4 + size).min(extra.len())..];
+            }
+            out.push(Listed {
+                name,
+                offset,
+                compressed,
+                descriptor: u16le(h, 8) & 0x8 != 0,
+            });
+            at += 46 + n + x + c;
+        }
+        if out.len() as u64 != count {
+            return Err(err(format!(
+                "the end record says {count} entries, the central directory holds {}",
+                out.len()
+            )));
+        }
+        Ok((out, cd_offset))
+    }
+
+    /// Compares the central directory with the local headers.
+    pub fn check<R: Read + Seek>(r: &mut R, max: u64) -> Result<(), ReadError> {
+        let (mut entries, cd_offset) = listed(r, max)?;
+        let mut seen = HashSet::new();
+        for e in &entries {
+            if !seen.insert(e.name.as_slice()) {
+                return Err(err(format!(
+                    "`{}` is listed twice: readers disagree on which one ships",
+                    String::from_utf8_lossy(&e.name)
+                )));
+            }
+        }
+        entries.sort_by_key(|e| e.offset);
+        let mut end = 0u64;
+        for e in &entries {
+            let shown = String::from_utf8_lossy(&e.name);
+            if e.offset < end {
+                return Err(err(format!(
+                    "the data of `{shown}` overlaps the entry before it"
+                )));
+            }
+            hidden(r, end, e.offset)?;
+            let h = read_at(r, e.offset, 30)?;
+            if !h.starts_with(b"PK\x03\x04") {
+                return Err(err(format!("no local header where `{shown}` should start")));
+            }
+            let (n, x) = (u16le(&h, 26) as usize, u16le(&h, 28));
+            let local = read_at(r, e.offset + 30, n)?;
+            if local != e.name {
+                return Err(err(format!(
+                    "`{shown}` is named `{}` in its local header: readers disagree on what ships",
+                    String::from_utf8_lossy(&local)
+                )));
+            }
+            end = e.offset + 30 + n as u64 + x + e.compressed;
+            if e.descriptor {
+                // The data descriptor: 12 or 16 bytes, 20 or 24 for zip64, with or without its
+                // signature; the gap check below allows for it.
+                end += 12;
+            }
+        }
+        hidden(r, end, cd_offset)
+    }
+
+    /// A local header between `from` and `to`, where no listed entry is: an entry the central
+    /// directory hides.
+    fn hidden<R: Read + Seek>(r: &mut R, from: u64, to: u64) -> Result<(), ReadError> {
+        if to <= from {
+            return Ok(());
+        }
+        let gap = read_at(r, from, (to - from).min(64 << 20) as usize)?;
+        if let Some(i) = gap.windows(4).position(|w| w == b"PK\x03\x04") {
+            let name = gap
+                .get(i + 30..)
+                .map(|rest| {
+                    let n = u16le(&gap, i + 26) as usize;
+                    String::from_utf8_lossy(&rest[..n.min(rest.len())]).into_owned()
+                })
+                .unwrap_or_default();
+            return Err(err(format!(
+                "a local header for `{name}` at byte {} is not in the central directory: an entry hidden from most readers",
+                from + i as u64
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn read_dir(
@@ -571,6 +852,9 @@ fn read_dir(
             }
         }
         visitor.entry(&e, content);
+        if let Some(why) = visitor.stop() {
+            return Err(ReadError::Budget(why));
+        }
     }
     summary.sha256 = hex(&hasher.finalize());
     Ok(())

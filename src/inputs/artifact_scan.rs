@@ -24,26 +24,141 @@ pub enum MapInfo {
     Unreadable,
 }
 
-/// One entry as kept after the pass (no content).
+/// One entry as kept after the pass (no content): a view into [`Entries`].
 #[derive(Debug, Clone)]
-pub struct EntryMeta {
-    pub path: String,
+pub struct EntryMeta<'a> {
+    pub path: &'a str,
     /// The path without the artifact's common top folder (npm's `package/`), if it has one.
-    pub rel: String,
+    pub rel: &'a str,
     pub kind: EntryKind,
     pub size: u64,
     pub map: Option<MapInfo>,
+}
+
+/// Every entry of an artifact, kept compactly: the names in one buffer, 24 bytes of fixed state
+/// per entry, link targets and source-map details aside (few entries have them). The names kept
+/// are bounded (`Budgets::max_names`): a million long names cannot exhaust the memory.
+#[derive(Debug, Clone, Default)]
+pub struct Entries {
+    names: String,
+    items: Vec<Item>,
+    links: std::collections::HashMap<u32, String>,
+    maps: std::collections::HashMap<u32, MapInfo>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    start: u32,
+    len: u32,
+    size: u64,
+    /// Where `rel` starts inside the path.
+    rel: u16,
+    kind: u8,
+}
+
+const FILE: u8 = 0;
+const DIR: u8 = 1;
+const SYMLINK: u8 = 2;
+const HARDLINK: u8 = 3;
+/// Special kinds: their names, by code - 4.
+const SPECIAL: [&str; 4] = ["character device", "block device", "FIFO", "special entry"];
+
+impl Entries {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The bytes of names kept so far.
+    pub fn name_bytes(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Adds one entry (`rel` must be a suffix of `path`).
+    pub fn push(
+        &mut self,
+        path: &str,
+        rel: &str,
+        kind: &EntryKind,
+        size: u64,
+        map: Option<MapInfo>,
+    ) {
+        let index = self.items.len() as u32;
+        let start = self.names.len() as u32;
+        self.names.push_str(path);
+        let rel_at = path.len().saturating_sub(rel.len()).min(u16::MAX as usize) as u16;
+        let code = match kind {
+            EntryKind::File => FILE,
+            EntryKind::Dir => DIR,
+            EntryKind::Symlink(l) => {
+                self.links.insert(index, l.clone());
+                SYMLINK
+            }
+            EntryKind::Hardlink(l) => {
+                self.links.insert(index, l.clone());
+                HARDLINK
+            }
+            EntryKind::Special(name) => {
+                4 + SPECIAL.iter().position(|s| s == name).unwrap_or(3) as u8
+            }
+        };
+        if let Some(m) = map {
+            self.maps.insert(index, m);
+        }
+        self.items.push(Item {
+            start,
+            len: path.len() as u32,
+            size,
+            rel: rel_at,
+            kind: code,
+        });
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = EntryMeta<'_>> + '_ {
+        self.items.iter().enumerate().map(|(i, it)| {
+            let path = &self.names[it.start as usize..(it.start + it.len) as usize];
+            let link = || self.links.get(&(i as u32)).cloned().unwrap_or_default();
+            let kind = match it.kind {
+                FILE => EntryKind::File,
+                DIR => EntryKind::Dir,
+                SYMLINK => EntryKind::Symlink(link()),
+                HARDLINK => EntryKind::Hardlink(link()),
+                k => EntryKind::Special(SPECIAL[(k as usize - 4).min(3)]),
+            };
+            EntryMeta {
+                path,
+                rel: path.get(it.rel as usize..).unwrap_or(path),
+                kind,
+                size: it.size,
+                map: self.maps.get(&(i as u32)).cloned(),
+            }
+        })
+    }
+}
+
+impl<'a> FromIterator<(&'a str, EntryKind)> for Entries {
+    /// Entries with no top folder and no size (samples).
+    fn from_iter<I: IntoIterator<Item = (&'a str, EntryKind)>>(iter: I) -> Self {
+        let mut e = Entries::default();
+        for (path, kind) in iter {
+            e.push(path, path, &kind, 0, None);
+        }
+        e
+    }
 }
 
 /// Everything the pass kept about one artifact.
 #[derive(Debug, Clone, Default)]
 pub struct ArtifactData {
     pub display: String,
-    pub entries: Vec<EntryMeta>,
+    pub entries: Entries,
     pub bytes: u64,
     /// For a container image: entries of its layers that its filesystem no longer has (deleted or
     /// replaced by a later layer), still in its blobs. Leak checks look at them too.
-    pub hidden: Vec<EntryMeta>,
+    pub hidden: Entries,
     /// For a container image: what it is, beyond its files.
     pub image: Option<std::sync::Arc<crate::inputs::image::ImageData>>,
 }
@@ -93,7 +208,11 @@ pub struct Options<'a> {
 struct Collect<'a> {
     opts: &'a Options<'a>,
     top: Option<Option<String>>,
-    entries: Vec<EntryMeta>,
+    entries: Entries,
+    /// The name budget was exceeded: reading stops with this error.
+    over_names: Option<String>,
+    /// A wheel's `*.dist-info/RECORD`, kept to compare with the entries.
+    record: Option<(String, Vec<u8>)>,
     matches: Vec<(String, RawMatch)>,
     suppressed: Vec<usize>,
     not_scanned: Vec<NotScanned>,
@@ -122,11 +241,15 @@ impl Visitor for Collect<'_> {
             Some(t) => path
                 .strip_prefix(t.as_str())
                 .and_then(|r| r.strip_prefix('/'))
-                .unwrap_or(path)
-                .to_string(),
-            None => path.to_string(),
+                .unwrap_or(path),
+            None => path,
         };
         let mut map = None;
+        if e.kind == EntryKind::File && path.ends_with(".dist-info/RECORD") {
+            if let Some(c) = content {
+                self.record = Some((path.to_string(), c.to_vec()));
+            }
+        }
         if e.kind == EntryKind::File {
             if self.opts.inspect_maps && path.ends_with(".map") {
                 map = Some(content.map_or(MapInfo::TooLarge, inspect_map));
@@ -135,7 +258,7 @@ impl Visitor for Collect<'_> {
                 Some(data) => {
                     if let Some(m) = self.opts.matcher {
                         let mut owners = m.owners_for(path);
-                        for o in m.owners_for(&rel) {
+                        for o in m.owners_for(rel) {
                             if !owners.contains(&o) {
                                 owners.push(o);
                             }
@@ -143,7 +266,7 @@ impl Visitor for Collect<'_> {
                         let sniff = &data[..data.len().min(BINARY_SNIFF)];
                         if !owners.is_empty() && !sniff.contains(&0) {
                             let file = Subject {
-                                paths: &[path, &rel],
+                                paths: &[path, rel],
                                 material: None,
                             };
                             let out = m.scan(&file, &owners, data, self.opts.ids);
@@ -167,14 +290,79 @@ impl Visitor for Collect<'_> {
                 }
             }
         }
-        self.entries.push(EntryMeta {
-            path: e.path.clone(),
-            rel,
-            kind: e.kind.clone(),
-            size: e.size,
-            map,
-        });
+        if self.entries.name_bytes() + e.path.len() > self.opts.budgets.max_names as usize {
+            self.over_names.get_or_insert_with(|| {
+                format!(
+                    "the entries' names take more than {}: over the name budget (an archive built to exhaust memory?)",
+                    crate::text::human_bytes(self.opts.budgets.max_names)
+                )
+            });
+            return;
+        }
+        self.entries.push(&e.path, rel, &e.kind, e.size, map);
     }
+
+    fn stop(&self) -> Option<String> {
+        self.over_names.clone()
+    }
+}
+
+/// A wheel's RECORD against its entries: every file is listed (but RECORD and its signatures),
+/// every listed file is there, with the size RECORD gives. A mismatch is a broken build or a
+/// tampered wheel; pip refuses to install it.
+fn wheel_record(entries: &Entries, record: Option<&(String, Vec<u8>)>) -> Option<String> {
+    let Some((at, text)) = record else {
+        return Some("a wheel without a *.dist-info/RECORD: a broken build".into());
+    };
+    let mut listed: std::collections::HashMap<String, Option<u64>> = Default::default();
+    for line in String::from_utf8_lossy(text)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        // `path,hash,size`; a path with a comma is quoted.
+        let (path, rest) = match line.strip_prefix('"') {
+            Some(q) => match q.split_once("\",") {
+                Some((p, r)) => (p.replace("\"\"", "\""), r),
+                None => return Some(format!("{at}: a line that does not parse: `{line}`")),
+            },
+            None => match line.split_once(',') {
+                Some((p, r)) => (p.to_string(), r),
+                None => return Some(format!("{at}: a line that does not parse: `{line}`")),
+            },
+        };
+        let size = rest.rsplit(',').next().and_then(|s| s.trim().parse().ok());
+        listed.insert(path, size);
+    }
+    let mut problems = Vec::new();
+    let mut present = std::collections::HashSet::new();
+    for e in entries.iter().filter(|e| e.kind == EntryKind::File) {
+        present.insert(e.path.to_string());
+        let signature =
+            e.path.ends_with(".dist-info/RECORD.jws") || e.path.ends_with(".dist-info/RECORD.p7s");
+        match listed.get(e.path) {
+            None if e.path != at && !signature => {
+                problems.push(format!("`{}` is not in RECORD", e.path))
+            }
+            Some(Some(size)) if *size != e.size => problems.push(format!(
+                "`{}` is {} bytes, RECORD says {size}",
+                e.path, e.size
+            )),
+            _ => {}
+        }
+    }
+    for p in listed.keys().filter(|p| !present.contains(*p)) {
+        problems.push(format!("`{p}` is in RECORD but not in the wheel"));
+    }
+    if problems.is_empty() {
+        return None;
+    }
+    problems.sort();
+    let n = problems.len();
+    problems.truncate(5);
+    Some(format!(
+        "the wheel's RECORD does not match its entries ({n} difference(s): {}): a broken build or a tampered wheel",
+        problems.join("; ")
+    ))
 }
 
 /// Reads the artifact at `path` once.
@@ -182,7 +370,9 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
     let mut c = Collect {
         opts,
         top: None,
-        entries: Vec::new(),
+        entries: Entries::default(),
+        over_names: None,
+        record: None,
         matches: Vec::new(),
         suppressed: Vec::new(),
         not_scanned: Vec::new(),
@@ -193,7 +383,17 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         Ok(s) => (s, None),
         Err((s, e)) => (s, Some(format!("{display}: {e}"))),
     };
-    let error = error.or(c.pattern_error.take());
+    let is_wheel = path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("whl"));
+    let error = error
+        .or_else(|| {
+            is_wheel
+                .then(|| wheel_record(&c.entries, c.record.as_ref()))
+                .flatten()
+                .map(|e| format!("{display}: {e}"))
+        })
+        .or(c.pattern_error.take());
     ArtifactScan {
         info: ArtifactInfo {
             path: display.clone(),

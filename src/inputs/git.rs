@@ -7,6 +7,16 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 /// The repository under check.
+/// What HEAD is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadState {
+    Commit(String),
+    /// On a branch with no commit yet.
+    Unborn,
+    /// HEAD or its commit cannot be read: why.
+    Damaged(String),
+}
+
 pub struct RepoHandle {
     /// The work tree root (or the directory itself, outside git).
     pub root: PathBuf,
@@ -44,6 +54,27 @@ impl RepoHandle {
                 dir.display()
             ))),
             Err(e) => Err(Error::Git(format!("{}: {}", dir.display(), e.message()))),
+        }
+    }
+
+    /// What HEAD is: a commit, an unborn branch (no commit yet), or something that cannot be
+    /// read (a missing or corrupt commit object, a broken ref) — which is never "no commits".
+    pub fn head_state(&self) -> HeadState {
+        let Some(repo) = self.repo.as_ref() else {
+            return HeadState::Unborn;
+        };
+        match repo.head() {
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => HeadState::Unborn,
+            Err(e) => HeadState::Damaged(format!("HEAD cannot be read: {}", e.message())),
+            Ok(h) => match h.peel_to_commit() {
+                Ok(c) => HeadState::Commit(c.id().to_string()),
+                Err(e) => HeadState::Damaged(format!(
+                    "HEAD ({}) points at {}, which cannot be read: {} — the repository is damaged (`git fsck`)",
+                    h.shorthand().unwrap_or("HEAD"),
+                    h.target().map_or("nothing".to_string(), |o| o.to_string()),
+                    e.message()
+                )),
+            },
         }
     }
 

@@ -126,8 +126,6 @@ pub const UNSHALLOW_HELP: &str = "this is a shallow clone and the range reaches 
 
 /// Walks the range once.
 pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
-    // A process-wide libgit2 option, set once before any object is read.
-    no_hash_verification_on_read();
     let mut include = Vec::new();
     let mut exclude = Vec::new();
     let label;
@@ -331,11 +329,6 @@ fn reachable<'r>(
     Ok(out)
 }
 
-fn no_hash_verification_on_read() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
-}
-
 /// Whether a two-parent merge's tree is exactly what merging its parents gives, with no
 /// conflict: it adds nothing of its own (`Merge branch 'stable'`). Anything that cannot be
 /// worked out is "not clean".
@@ -528,10 +521,14 @@ pub fn parse_push_lines(input: &str) -> Result<Vec<PushLine>, String> {
 
 /// The range one push line sends: an update sends `remote..local`; a new branch sends what no
 /// tracking ref of that remote has; a deletion sends nothing (`None`).
+/// What one ref of a push sends. An update sends `remote..local`. A new branch sends what the
+/// remote's *protected* branches (`protected`, globs) do not hold yet: commits that reached the
+/// remote only on a feature branch were never reviewed into a protected one, so they count.
 pub fn push_range(
     repo: &Repository,
     remote: &str,
     line: &PushLine,
+    protected: &[String],
 ) -> Result<Option<RangeSpec>, String> {
     if line.is_delete() {
         return Ok(None);
@@ -547,6 +544,10 @@ pub fn push_range(
             .map_err(msg)?
             .flatten()
         {
+            let branch = r.name().and_then(|n| n.strip_prefix(&prefix)).unwrap_or("");
+            if branch == "HEAD" || !crate::inputs::git::branch_matches(protected, branch) {
+                continue;
+            }
             if let Ok(c) = r.peel_to_commit() {
                 ids.push(c.id());
             }

@@ -161,21 +161,18 @@ impl Kind for ArtifactFiles {
     }
 
     fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
+        let paths = sample.paths();
         let data = ArtifactData {
             display: "sample".into(),
-            entries: sample
-                .paths()
-                .into_iter()
-                .map(|path| EntryMeta {
-                    rel: path.clone(),
-                    kind: if path.ends_with('/') {
+            entries: paths
+                .iter()
+                .map(|path| {
+                    let kind = if path.ends_with('/') {
                         EntryKind::Dir
                     } else {
                         EntryKind::File
-                    },
-                    path,
-                    size: 0,
-                    map: None,
+                    };
+                    (path.as_str(), kind)
                 })
                 .collect(),
             ..ArtifactData::default()
@@ -184,8 +181,8 @@ impl Kind for ArtifactFiles {
     }
 }
 
-fn matches(g: &GlobList, e: &EntryMeta) -> bool {
-    g.is_match(&e.path) || g.is_match(&e.rel)
+fn matches(g: &GlobList, e: &EntryMeta<'_>) -> bool {
+    g.is_match(e.path) || g.is_match(e.rel)
 }
 
 /// Collects one artifact's findings.
@@ -220,69 +217,70 @@ fn evaluate(
         artifact: &a.display,
         findings: Vec::new(),
     };
-    let entries: Vec<&EntryMeta> = a
-        .entries
-        .iter()
-        .filter(|e| !matches(&p.exclude, e))
-        .collect();
+    // The entries are walked once per rule, never collected: an artifact may hold a million.
+    let entries = || a.entries.iter().filter(|e| !matches(&p.exclude, e));
     // What a container image's layers hold but its filesystem no longer shows (deleted or
     // replaced by a later layer) still ships in its blobs: leaks and unsafe entries count there too.
-    let everything: Vec<&EntryMeta> = entries
-        .iter()
-        .copied()
-        .chain(a.hidden.iter().filter(|e| !matches(&p.exclude, e)))
-        .collect();
+    let everything = || entries().chain(a.hidden.iter().filter(|e| !matches(&p.exclude, e)));
     if p.unsafe_paths {
-        unsafe_entries(&mut out, &everything, a.image.is_some());
+        unsafe_entries(&mut out, everything(), a.image.is_some());
     }
     if !p.forbid.is_empty() {
-        forbidden(&mut out, p, &everything);
+        forbidden(&mut out, p, everything());
     }
     if let Some(only) = &p.only {
-        for e in &entries {
-            if matches!(e.kind, EntryKind::Dir) || matches(only, e) {
+        for e in entries() {
+            if matches!(e.kind, EntryKind::Dir) || matches(only, &e) {
                 continue;
             }
             out.push(
-                Some(&e.path),
-                vec![("path", e.path.clone())],
+                Some(e.path),
+                vec![("path", e.path.to_string())],
                 format!("{} is not in the allowlist of what may ship", e.path),
             );
         }
     }
     if !p.require.is_empty() {
-        required(&mut out, p, &entries);
+        required(&mut out, p, entries());
     }
-    budgets(&mut out, p, &entries);
+    budgets(&mut out, p, entries);
     if let Some(base) = baseline {
-        against_baseline(&mut out, p, a, &entries, base);
+        against_baseline(&mut out, p, a, entries(), base);
     }
     out.findings
 }
 
 /// In a container image, a symlink resolves inside the image's own root filesystem, whatever its
 /// target (`/usr/bin/python3`, `../../lib`): only the entries' own paths and devices are unsafe.
-fn unsafe_entries(out: &mut Out<'_>, entries: &[&EntryMeta], rootfs: bool) {
+fn unsafe_entries<'a>(
+    out: &mut Out<'_>,
+    entries: impl Iterator<Item = EntryMeta<'a>>,
+    rootfs: bool,
+) {
     for e in entries {
         if rootfs && matches!(e.kind, EntryKind::Symlink(_)) {
             continue;
         }
         let entry = crate::inputs::artifact::Entry {
-            path: e.path.clone(),
+            path: e.path.to_string(),
             kind: e.kind.clone(),
             size: e.size,
         };
         if let Some(reason) = unsafe_reason(&entry) {
             out.push(
-                Some(&e.path),
-                vec![("path", e.path.clone()), ("detail", reason.clone())],
+                Some(e.path),
+                vec![("path", e.path.to_string()), ("detail", reason.clone())],
                 format!("unsafe entry: {reason}"),
             );
         }
     }
 }
 
-fn forbidden(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
+fn forbidden<'a>(
+    out: &mut Out<'_>,
+    p: &ArtifactFiles,
+    entries: impl Iterator<Item = EntryMeta<'a>>,
+) {
     // Folder globs (`.git/`) are reported once per folder, with the count of entries in it.
     let folder_globs: Vec<(usize, globset::GlobMatcher)> = p
         .forbid
@@ -306,9 +304,9 @@ fn forbidden(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
         if matches!(e.kind, EntryKind::Dir) && folder_globs.is_empty() {
             continue;
         }
-        let mut hits = p.forbid.matches(&e.path);
-        hits.extend(p.forbid.matches(&e.rel));
-        if hits.is_empty() || matches(&p.allow, e) {
+        let mut hits = p.forbid.matches(e.path);
+        hits.extend(p.forbid.matches(e.rel));
+        if hits.is_empty() || matches(&p.allow, &e) {
             continue;
         }
         if let Some((gi, m)) = folder_globs.iter().find(|(gi, _)| hits.contains(gi)) {
@@ -339,9 +337,9 @@ fn forbidden(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
             format!("{} ships: {detail}", e.path)
         };
         out.push(
-            Some(&e.path),
+            Some(e.path),
             vec![
-                ("path", e.path.clone()),
+                ("path", e.path.to_string()),
                 ("glob", glob),
                 ("size", human_bytes(e.size)),
                 ("detail", detail),
@@ -366,14 +364,18 @@ fn forbidden(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
     }
 }
 
-fn required(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
+fn required<'a>(
+    out: &mut Out<'_>,
+    p: &ArtifactFiles,
+    entries: impl Iterator<Item = EntryMeta<'a>>,
+) {
     let mut seen = vec![false; p.require.sources.len()];
     for e in entries {
         for i in p
             .require
-            .matches(&e.path)
+            .matches(e.path)
             .into_iter()
-            .chain(p.require.matches(&e.rel))
+            .chain(p.require.matches(e.rel))
         {
             seen[i] = true;
         }
@@ -389,9 +391,12 @@ fn required(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
     }
 }
 
-fn budgets(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
-    let files = entries
-        .iter()
+fn budgets<'a, I: Iterator<Item = EntryMeta<'a>>>(
+    out: &mut Out<'_>,
+    p: &ArtifactFiles,
+    entries: impl Fn() -> I,
+) {
+    let files = entries()
         .filter(|e| !matches!(e.kind, EntryKind::Dir))
         .count() as u64;
     if let Some(max) = p.max_entries {
@@ -407,7 +412,7 @@ fn budgets(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
             );
         }
     }
-    let total: u64 = entries.iter().map(|e| e.size).sum();
+    let total: u64 = entries().map(|e| e.size).sum();
     if let Some(max) = p.max_total_size {
         if total > max.0 {
             out.push(
@@ -422,10 +427,10 @@ fn budgets(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
         }
     }
     if let Some(max) = p.max_entry_size {
-        for e in entries.iter().filter(|e| e.size > max.0) {
+        for e in entries().filter(|e| e.size > max.0) {
             out.push(
-                Some(&e.path),
-                vec![("path", e.path.clone()), ("size", human_bytes(e.size))],
+                Some(e.path),
+                vec![("path", e.path.to_string()), ("size", human_bytes(e.size))],
                 format!(
                     "{} is {}, over the per-entry budget of {}",
                     e.path,
@@ -437,25 +442,22 @@ fn budgets(out: &mut Out<'_>, p: &ArtifactFiles, entries: &[&EntryMeta]) {
     }
 }
 
-fn against_baseline(
+fn against_baseline<'a>(
     out: &mut Out<'_>,
     p: &ArtifactFiles,
     a: &ArtifactData,
-    entries: &[&EntryMeta],
+    entries: impl Iterator<Item = EntryMeta<'a>>,
     base: &ArtifactData,
 ) {
     if let Some(globs) = &p.new_entries {
-        let before: HashSet<&str> = base.entries.iter().map(|e| e.rel.as_str()).collect();
+        let before: HashSet<&str> = base.entries.iter().map(|e| e.rel).collect();
         for e in entries {
-            if matches!(e.kind, EntryKind::Dir)
-                || before.contains(e.rel.as_str())
-                || !matches(globs, e)
-            {
+            if matches!(e.kind, EntryKind::Dir) || before.contains(e.rel) || !matches(globs, &e) {
                 continue;
             }
             out.push(
-                Some(&e.path),
-                vec![("path", e.path.clone()), ("size", human_bytes(e.size))],
+                Some(e.path),
+                vec![("path", e.path.to_string()), ("size", human_bytes(e.size))],
                 format!("{} is new since the baseline {}", e.path, base.display),
             );
         }

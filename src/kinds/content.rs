@@ -167,7 +167,9 @@ pub fn shown(m: &RawMatch) -> String {
 /// any `scheme://user:password@host` URL redacted too.
 pub fn evidence(m: &RawMatch) -> String {
     let line = if m.secret {
-        m.line_text.replace(&m.matched, &redact_match(&m.matched))
+        // A key block goes whole (its match is only the start of it).
+        crate::secrets::redact_key_blocks(&m.line_text)
+            .replace(&m.matched, &redact_match(&m.matched))
     } else {
         m.line_text.clone()
     };

@@ -124,6 +124,9 @@ fn evaluate(check: &Meta, p: &GitState, view: &PassView<'_>) -> Outcome {
     let Some(git) = &view.repo.repo else {
         return Outcome::skip("not a git repository");
     };
+    if let crate::inputs::git::HeadState::Damaged(why) = view.repo.head_state() {
+        return Outcome::error(why);
+    }
     let out = || Out {
         check,
         findings: Vec::new(),

@@ -84,11 +84,14 @@ pub fn render(r: &Report) -> String {
     out
 }
 
-/// Escapes a command's message.
+/// Escapes a command's message; other control characters (terminal escapes from entry names or
+/// commit subjects) are made visible, never printed raw.
 pub fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    crate::text::sanitize(
+        &s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A"),
+    )
 }
 
 /// Escapes a property value.

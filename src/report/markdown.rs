@@ -125,5 +125,5 @@ fn text(s: &str) -> String {
 
 /// Text inside inline code: backticks and line breaks cannot appear.
 fn code(s: &str) -> String {
-    s.replace('`', "'").replace(['\n', '\r'], " ")
+    crate::text::sanitize(&s.replace('`', "'").replace(['\n', '\r'], " "))
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use crate::config::Config;
 use crate::engine::plan::Plan;
 use crate::engine::request::Request;
-use crate::inputs::git::{branch_matches, RepoHandle};
+use crate::inputs::git::{branch_matches, HeadState, RepoHandle};
 use crate::inputs::history::{self, CommitsPass, RangeProblem, RangeSpec};
 use crate::kinds::CommitsWant;
 use crate::types::{Pattern, Stage};
@@ -70,8 +70,12 @@ fn ranges(
         .repo
         .as_ref()
         .ok_or_else(|| RangeProblem::Skip("not a git repository".into()))?;
-    if repo.head().is_none() && opts.range.is_none() && opts.push.is_none() {
-        return Err(RangeProblem::Skip("no commits yet (unborn branch)".into()));
+    match repo.head_state() {
+        HeadState::Damaged(why) => return Err(RangeProblem::Error(why)),
+        HeadState::Unborn if opts.range.is_none() && opts.push.is_none() => {
+            return Err(RangeProblem::Skip("no commits yet (unborn branch)".into()));
+        }
+        _ => {}
     }
     if let Some(r) = &opts.range {
         return Ok(vec![RangeSpec::Explicit(r.clone())]);
@@ -92,7 +96,7 @@ fn ranges(
         {
             continue;
         }
-        match history::push_range(git, &push.remote, line) {
+        match history::push_range(git, &push.remote, line, protected) {
             Ok(Some(spec)) => specs.push(spec),
             Ok(None) => {}
             Err(e) => return Err(RangeProblem::Error(e)),

@@ -4,11 +4,11 @@
 //! filesystem no longer has is kept as hidden entries: its bytes are still in the image's blobs, and
 //! anyone who pulls the image can read them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::inputs::artifact::EntryKind;
-use crate::inputs::artifact_scan::{ArtifactData, ArtifactScan, EntryMeta};
+use crate::inputs::artifact_scan::{ArtifactData, ArtifactScan, Entries};
 use crate::inputs::content::RawMatch;
 use crate::inputs::image::layer::{LayerScan, Whiteout};
 use crate::inputs::image::layout::short;
@@ -171,38 +171,35 @@ fn one(shown: &str, img: &ImageRef, layers: &[&LayerScan], data: ImageData) -> A
             Some(w) => format!("layer {} ({digest}, {w} but still in the image)", li + 1),
         }
     };
-    let meta = |slot: Slot, why: Option<&str>| {
+    // Display paths are kept only for the entries that content matches name.
+    let matched: HashSet<Slot> = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(li, l)| l.matches.iter().map(move |(ei, _)| (li, *ei)))
+        .collect();
+    let mut shown_as: HashMap<Slot, String> = HashMap::new();
+    let mut push = |into: &mut Entries, slot: Slot, why: Option<&str>| {
         let e = &layers[slot.0].entries[slot.1];
         let slash = if e.kind == EntryKind::Dir { "/" } else { "" };
-        EntryMeta {
-            path: format!("{}/{}{slash}", prefix(slot.0, why), e.path),
-            rel: format!("{}{slash}", e.path),
-            kind: e.kind.clone(),
-            size: e.size,
-            map: e.map.clone(),
+        let rel = format!("{}{slash}", e.path);
+        let path = format!("{}/{rel}", prefix(slot.0, why));
+        into.push(&path, &rel, &e.kind, e.size, e.map.clone());
+        if matched.contains(&slot) {
+            shown_as.insert(slot, path);
         }
     };
-    let mut shown_as: HashMap<Slot, String> = HashMap::new();
     let mut slots: Vec<Slot> = fs.live.values().copied().collect();
     slots.sort();
-    let entries: Vec<EntryMeta> = slots
-        .iter()
-        .map(|s| {
-            let m = meta(*s, None);
-            shown_as.insert(*s, m.path.clone());
-            m
-        })
-        .collect();
-    let hidden: Vec<EntryMeta> = fs
-        .hidden
-        .iter()
-        .filter(|(s, _)| layers[s.0].entries[s.1].kind != EntryKind::Dir)
-        .map(|(s, why)| {
-            let m = meta(*s, Some(why));
-            shown_as.insert(*s, m.path.clone());
-            m
-        })
-        .collect();
+    let mut entries = Entries::default();
+    for s in &slots {
+        push(&mut entries, *s, None);
+    }
+    let mut hidden = Entries::default();
+    for (s, why) in &fs.hidden {
+        if layers[s.0].entries[s.1].kind != EntryKind::Dir {
+            push(&mut hidden, *s, Some(why));
+        }
+    }
     let mut matches: Vec<(String, RawMatch)> = Vec::new();
     let mut suppressed = Vec::new();
     let mut not_scanned = Vec::new();
@@ -224,8 +221,9 @@ fn one(shown: &str, img: &ImageRef, layers: &[&LayerScan], data: ImageData) -> A
         }
         pattern_error = pattern_error.or(layer.pattern_error.clone());
     }
-    let bytes = entries
+    let bytes = slots
         .iter()
+        .map(|s| &layers[s.0].entries[s.1])
         .filter(|e| e.kind != EntryKind::Dir)
         .map(|e| e.size)
         .sum();

@@ -27,6 +27,8 @@ pub struct Meter {
     /// Bytes that came out of decompression (and blobs read as they are).
     pub out: Cell<u64>,
     pub entries: Cell<u64>,
+    /// Bytes of entry names kept, across every layer.
+    pub names: Cell<u64>,
 }
 
 impl Meter {
@@ -36,6 +38,7 @@ impl Meter {
             read: Cell::new(0),
             out: Cell::new(0),
             entries: Cell::new(0),
+            names: Cell::new(0),
         }
     }
 
@@ -56,6 +59,19 @@ impl Meter {
                 "{read} compressed bytes expanded to {} (ratio over {}:1): a decompression bomb",
                 human_bytes(out),
                 b.max_ratio
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a kept name; an error past the name budget.
+    pub fn add_name(&self, len: usize) -> Result<(), String> {
+        let n = self.names.get() + len as u64;
+        self.names.set(n);
+        if n > self.budgets.max_names {
+            return Err(format!(
+                "the entries' names take more than {}: over the name budget (an image built to exhaust memory?)",
+                human_bytes(self.budgets.max_names)
             ));
         }
         Ok(())
@@ -405,6 +421,7 @@ fn walk<R: Read>(
             last = path;
             continue;
         }
+        meter.add_name(path.len()).map_err(ImageError::Budget)?;
         let kind = kind(&entry);
         let size = entry.size();
         let scanned = kind == EntryKind::File && size <= opts.budgets.max_scan_size;
