@@ -4,7 +4,10 @@
 #   apt-get install hyperfine ripgrep time
 #
 #   bench/run.sh                 # all sections
-#   bench/run.sh artifact        # one section: artifact | repo | history | hook | scaling
+#   bench/run.sh artifact        # one section: artifact | repo | history | hook | scaling | image
+#
+# `image` is not in the default list: it downloads a real image, or real Debian and npm packages to
+# assemble one (bench/image.py), into bench/work/image/.
 #
 # The corpus is built by bench/corpus.py into bench/work/ (deterministic from its seed, git-ignored).
 # SHIPGATE_BENCH_REPO=/path/to/a/large/repo also runs the repository section on that repository.
@@ -63,6 +66,19 @@ if want artifact; then
     "$sg -C $empty run --artifact $work/app.tgz" \
     "bash -c 'gzip -dc $work/app.tgz > /dev/null'"
   echo "peak memory: shipgate $(peak "$sg" -C "$empty" run --artifact "$work/app.tgz"), gzip $(peak gzip -dc "$work/app.tgz")"
+fi
+
+if want image; then
+  img="$work/image"
+  [ -f "$img/image-oci.tar" ] || python3 bench/image.py "$img"
+  empty="$work/empty-repo"; [ -d "$empty/.git" ] || git init -q "$empty"
+  echo "== image: every artifact check on a real image vs gzip -dc over its gzip layers ($(du -m "$img/layers.gz" | cut -f1) MB)"
+  head -1 "$img/inputs.txt"
+  # -i: the image has findings (exit 1); the time is what is compared.
+  hyperfine -N -i -w 1 -r 10 --export-json "$work/image.json" \
+    "$sg -C $empty run --artifact $img/image-oci.tar" \
+    "gzip -dc $img/layers.gz"
+  echo "peak memory: shipgate $(peak "$sg" -C "$empty" run --artifact "$img/image-oci.tar"), gzip $(peak gzip -dc "$img/layers.gz")"
 fi
 
 if want history; then

@@ -162,12 +162,17 @@ pub struct InputArgs {
     /// Confirm a manual item for this run, with an optional comment. Repeatable.
     #[arg(long = "confirm", value_name = "ID[=COMMENT]", value_parser = parse_confirm, help_heading = "Selection")]
     pub confirms: Vec<(String, Option<String>)>,
-    /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, or a folder. Repeatable.
+    /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, a folder, or a
+    /// container image (docker save tarball, OCI layout folder, oci-archive). Repeatable.
     #[arg(long, value_name = "PATH", help_heading = "Inputs")]
     pub artifact: Vec<PathBuf>,
     /// A previous release's artifact, for checks that report what is new or how much it grew.
     #[arg(long, value_name = "PATH", help_heading = "Inputs")]
     pub baseline: Option<PathBuf>,
+    /// Of a multi-platform image, check only this platform (e.g. linux/amd64, linux/arm/v7);
+    /// default: every platform.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform, help_heading = "Inputs")]
+    pub platform: Option<String>,
     /// A dotenv file with the deploy environment. Repeatable; later files win.
     #[arg(long = "env-file", value_name = "FILE", help_heading = "Inputs")]
     pub env_file: Vec<PathBuf>,
@@ -259,6 +264,17 @@ fn parse_override(s: &str) -> Result<(String, String), String> {
         return Err(format!("the override of `{id}` needs a reason after `=`"));
     }
     Ok((id.trim().to_string(), reason.trim().to_string()))
+}
+
+fn parse_platform(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.trim().split('/').collect();
+    if (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty()) {
+        Ok(s.trim().to_string())
+    } else {
+        Err(format!(
+            "expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/amd64 or linux/arm/v7, got `{s}`"
+        ))
+    }
 }
 
 pub fn parse_at(s: &str) -> Result<jiff::Timestamp, String> {

@@ -374,7 +374,7 @@ fn schema_and_completions() {
     assert!(s["properties"]["repo-content"].is_object());
     assert_eq!(
         s["oneOf"].as_array().unwrap().len(),
-        15,
+        shipgate::kinds::KIND_KEYS.len(),
         "exactly one kind key"
     );
     let (_, out, _) = t.run(&["schema", "config"]);

@@ -11,6 +11,8 @@ mod cli;
 mod config;
 // Artifacts: real tar.gz/tgz/.crate/zip/whl/directory archives, leaky and clean, hostile ones.
 mod artifacts;
+// Container images: docker save, OCI layouts and archives, layers, whiteouts, digests, config.
+mod images;
 // Git: commit ranges and review evidence, repository state, shallow clones, the pre-push hook.
 mod git;
 // Database migrations in the release: every layout, each operation both ways, edits, uses, suppressions.

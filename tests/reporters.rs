@@ -122,6 +122,7 @@ fn hostile_report() -> Report {
             sha256: "ab".repeat(32),
             format: Some("tar.gz"),
             not_scanned: vec![],
+            images: vec![],
         }],
         ranges: vec![RangeReport {
             label: "v1.0..HEAD".into(),

@@ -85,6 +85,7 @@ pub fn options(inputs: &InputArgs, root: PathBuf, stage: Stage, env: &Environmen
         at: inputs.at,
         artifacts: inputs.artifact.clone(),
         baseline: inputs.baseline.clone(),
+        platform: inputs.platform.clone(),
         range: inputs.range.clone(),
         ci_branch: env.ci_branch(),
         ci_tag: env.ci_tag(),

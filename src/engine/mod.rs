@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub artifacts: Vec<PathBuf>,
     /// `--baseline`: a previous release's artifact, for checks that compare against one.
     pub baseline: Option<PathBuf>,
+    /// `--platform os/arch[/variant]`: of a multi-platform image, only this platform.
+    pub platform: Option<String>,
     /// `--range A..B`: the commits to examine, for every `git-commits` check.
     pub range: Option<String>,
     /// In the pre-push hook: what is being pushed.
@@ -92,6 +94,7 @@ impl RunOptions {
             threads: 0,
             artifacts: Vec::new(),
             baseline: None,
+            platform: None,
             range: None,
             push: None,
             ci_branch: None,

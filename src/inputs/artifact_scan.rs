@@ -156,6 +156,11 @@ pub struct ArtifactData {
     pub display: String,
     pub entries: Entries,
     pub bytes: u64,
+    /// For a container image: entries of its layers that its filesystem no longer has (deleted or
+    /// replaced by a later layer), still in its blobs. Leak checks look at them too.
+    pub hidden: Entries,
+    /// For a container image: what it is, beyond its files.
+    pub image: Option<std::sync::Arc<crate::inputs::image::ImageData>>,
 }
 
 /// Reads what a source map exposes.
@@ -183,15 +188,21 @@ pub struct ArtifactScan {
     pub suppressed: Vec<usize>,
     /// The artifact could not be read to the end: every artifact check of this run is `error`.
     pub error: Option<String>,
+    /// Whether `info` is listed in the report (the second and later images of one artifact share
+    /// the first one's).
+    pub listed: bool,
 }
 
 pub struct Options<'a> {
     pub budgets: Budgets,
     pub matcher: Option<&'a ContentMatcher>,
     pub inspect_maps: bool,
-    pub ids: &'a dyn Fn(usize) -> String,
+    /// Check ids by owner (`Sync`: an image's layers are matched on a second thread).
+    pub ids: &'a (dyn Fn(usize) -> String + Sync),
     /// Bumped once per entry, for a progress display.
     pub counter: Option<&'a std::sync::atomic::AtomicU64>,
+    /// `--platform os/arch[/variant]`: of a multi-platform image, only this platform.
+    pub platform: Option<&'a str>,
 }
 
 struct Collect<'a> {
@@ -391,14 +402,17 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
             sha256: summary.sha256,
             format: summary.format.map(|f| f.as_str()),
             not_scanned: c.not_scanned,
+            images: Vec::new(),
         },
         data: ArtifactData {
             display,
             entries: c.entries,
             bytes: summary.bytes,
+            ..ArtifactData::default()
         },
         matches: c.matches,
         suppressed: c.suppressed,
         error,
+        listed: true,
     }
 }

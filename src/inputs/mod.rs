@@ -12,5 +12,6 @@ pub mod env;
 pub mod git;
 pub mod history;
 pub mod ics;
+pub mod image;
 pub mod material;
 pub mod repo;

@@ -175,7 +175,7 @@ impl Kind for ArtifactFiles {
                     (path.as_str(), kind)
                 })
                 .collect(),
-            bytes: 0,
+            ..ArtifactData::default()
         };
         Ok(evaluate(check, self, &data, None).len())
     }
@@ -219,11 +219,14 @@ fn evaluate(
     };
     // The entries are walked once per rule, never collected: an artifact may hold a million.
     let entries = || a.entries.iter().filter(|e| !matches(&p.exclude, e));
+    // What a container image's layers hold but its filesystem no longer shows (deleted or
+    // replaced by a later layer) still ships in its blobs: leaks and unsafe entries count there too.
+    let everything = || entries().chain(a.hidden.iter().filter(|e| !matches(&p.exclude, e)));
     if p.unsafe_paths {
-        unsafe_entries(&mut out, entries());
+        unsafe_entries(&mut out, everything(), a.image.is_some());
     }
     if !p.forbid.is_empty() {
-        forbidden(&mut out, p, entries());
+        forbidden(&mut out, p, everything());
     }
     if let Some(only) = &p.only {
         for e in entries() {
@@ -247,8 +250,17 @@ fn evaluate(
     out.findings
 }
 
-fn unsafe_entries<'a>(out: &mut Out<'_>, entries: impl Iterator<Item = EntryMeta<'a>>) {
+/// In a container image, a symlink resolves inside the image's own root filesystem, whatever its
+/// target (`/usr/bin/python3`, `../../lib`): only the entries' own paths and devices are unsafe.
+fn unsafe_entries<'a>(
+    out: &mut Out<'_>,
+    entries: impl Iterator<Item = EntryMeta<'a>>,
+    rootfs: bool,
+) {
     for e in entries {
+        if rootfs && matches!(e.kind, EntryKind::Symlink(_)) {
+            continue;
+        }
         let entry = crate::inputs::artifact::Entry {
             path: e.path.to_string(),
             kind: e.kind.clone(),

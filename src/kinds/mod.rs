@@ -20,6 +20,7 @@ pub mod env;
 pub mod env_refs;
 pub mod git_commits;
 pub mod git_state;
+pub mod image_config;
 pub mod lockfile_js;
 pub mod lockfile_sync;
 pub mod manual;
@@ -465,6 +466,7 @@ macro_rules! for_each_kind {
             runtime_versions: RuntimeVersions($crate::kinds::runtime_versions::RuntimeVersions),
             lockfile_sync: LockfileSync($crate::kinds::lockfile_sync::LockfileSync),
             dependency_versions: DependencyVersions($crate::kinds::dependency_versions::DependencyVersions),
+            image_config: ImageConfig($crate::kinds::image_config::ImageConfig),
         }
     };
 }

@@ -157,8 +157,43 @@ fn header(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
             )
             .style(st.dim)
         )?;
+        for i in &a.images {
+            image(i, st, out)?;
+        }
     }
     writeln!(out)
+}
+
+/// An image of an artifact: its names, platform, config digest and layers.
+fn image(i: &crate::report::model::ImageInfo, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
+    use crate::text::human_bytes;
+    let short = |d: &str| d.chars().take(19).collect::<String>();
+    let name = i.tags.first().map_or("(untagged)", String::as_str);
+    let mut line = format!("  image {}", sanitize(name));
+    if let Some(p) = &i.platform {
+        line.push_str(&format!(" · {}", sanitize(p)));
+    }
+    line.push_str(&format!(
+        " · config {} · {} layer{}, {} ({} uncompressed)",
+        sanitize(&short(&i.config_digest)),
+        i.layers.len(),
+        if i.layers.len() == 1 { "" } else { "s" },
+        human_bytes(i.size),
+        human_bytes(i.uncompressed)
+    ));
+    writeln!(out, "{}", line.style(st.dim))?;
+    for (n, l) in i.layers.iter().enumerate() {
+        let text = format!(
+            "    layer {} {} · {} {} · {} entries",
+            n + 1,
+            sanitize(&short(&l.digest)),
+            human_bytes(l.size),
+            l.compression,
+            l.entries
+        );
+        writeln!(out, "{}", text.style(st.dim))?;
+    }
+    Ok(())
 }
 
 /// One check that ran: its line, and unless it passed, its reason, findings and help.

@@ -168,6 +168,35 @@ pub struct ArtifactInfo {
     /// Entries listed and size-checked but not scanned for content (over the size limit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_scanned: Vec<NotScanned>,
+    /// For a container image artifact: each image it holds (several for a multi-platform index).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageInfo>,
+}
+
+/// One container image of an artifact.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub tags: Vec<String>,
+    /// `os/arch[/variant]`, when the index or the configuration names it.
+    pub platform: Option<String>,
+    /// The image manifest's digest (`null` for a `docker save` tarball before Docker 25).
+    pub manifest_digest: Option<String>,
+    pub config_digest: String,
+    pub layers: Vec<LayerInfo>,
+    /// The layers' bytes as stored (compressed), and uncompressed.
+    pub size: u64,
+    pub uncompressed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LayerInfo {
+    pub digest: String,
+    /// Bytes as stored.
+    pub size: u64,
+    /// `gzip`, `zstd` or `tar` (uncompressed), told by the layer's first bytes.
+    pub compression: &'static str,
+    pub uncompressed: u64,
+    pub entries: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::inputs::artifact_scan::{self, ArtifactScan};
 use crate::inputs::content::ContentMatcher;
 use crate::inputs::git::RepoHandle;
+use crate::inputs::image;
 use crate::kinds::Baselines;
 
 pub fn run(
@@ -51,11 +52,13 @@ pub fn run(
         inspect_maps,
         ids: &ids,
         counter: opts.counters.as_ref().map(|c| &c.entries),
+        platform: opts.platform.as_deref(),
     };
+    // A container image gives one scan per image (a multi-platform index, several tags).
     let scans = opts
         .artifacts
         .iter()
-        .map(|a| artifact_scan::scan(a, a.to_string_lossy().into_owned(), &scan_opts))
+        .flat_map(|a| image::scan(a, a.to_string_lossy().into_owned(), &scan_opts))
         .collect();
     let plain = artifact_scan::Options {
         matcher: None,
@@ -66,7 +69,9 @@ pub fn run(
     let mut read = Baselines::new();
     for path in baselines {
         read.entry(path.clone()).or_insert_with(|| {
-            let s = artifact_scan::scan(&path, path.to_string_lossy().into_owned(), &plain);
+            let s = image::scan(&path, path.to_string_lossy().into_owned(), &plain);
+            // Of a baseline image with several platforms, the first (or `--platform`'s).
+            let s = s.into_iter().next().expect("one scan at least");
             match s.error {
                 Some(e) => Err(format!("baseline {e}")),
                 None => Ok(s.data),

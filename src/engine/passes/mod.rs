@@ -161,7 +161,12 @@ impl Passes {
                 branch: repo.branch(),
                 scan: self.tree.as_ref().map(|t| t.stats.clone()),
             },
-            artifacts: self.artifacts.iter().map(|a| a.info.clone()).collect(),
+            artifacts: self
+                .artifacts
+                .iter()
+                .filter(|a| a.listed)
+                .map(|a| a.info.clone())
+                .collect(),
             ranges: self
                 .commits
                 .iter()
