@@ -94,7 +94,19 @@ pub struct ContentMatcher {
     prefixed: Option<Prefixed>,
     /// Rules searched on their own (no usable prefix literals).
     alone: Vec<usize>,
+    /// Of those, the ones that require a literal somewhere inside every match (`…Q~…`,
+    /// `…+ASt…`): one pass over a file finds which of them can match it at all.
+    inner: Option<Inner>,
     selections: Vec<(usize, Selection)>,
+}
+
+/// The inner literals of the rules searched alone: the automaton, and for each of its patterns
+/// the rule it belongs to.
+struct Inner {
+    automaton: aho_corasick::AhoCorasick,
+    rule_of: Vec<usize>,
+    /// Per rule: whether it has inner literals (a rule without any is always searched).
+    has: Vec<bool>,
 }
 
 /// The patterns that share one literal prefilter.
@@ -158,10 +170,12 @@ impl ContentMatcher {
         };
         alone.sort_unstable();
         alone.dedup();
+        let inner = inner_literals(&rules, &alone);
         Ok(ContentMatcher {
             rules,
             prefixed,
             alone,
+            inner,
             selections,
         })
     }
@@ -221,9 +235,25 @@ impl ContentMatcher {
         if let Some(p) = &self.prefixed {
             self.scan_prefixed(p, &active, data, &mut found, &mut out);
         }
+        let possible = self.inner.as_ref().map(|inner| {
+            let mut seen = vec![false; self.rules.len()];
+            for m in inner
+                .automaton
+                .find_overlapping_iter(aho_corasick::Input::new(data))
+            {
+                seen[inner.rule_of[m.pattern().as_usize()]] = true;
+            }
+            seen
+        });
         for &i in &self.alone {
             if !active[i] {
                 continue;
+            }
+            // A rule whose required literal is nowhere in the file cannot match it.
+            if let (Some(inner), Some(seen)) = (&self.inner, &possible) {
+                if inner.has[i] && !seen[i] {
+                    continue;
+                }
             }
             match self.regex(i) {
                 Ok(re) => found.extend(
@@ -543,6 +573,97 @@ fn prefilter(literals: &[(Vec<u8>, usize)]) -> Option<Prefixed> {
     })
 }
 
+/// The automaton over the inner literals of the rules searched alone, if any has some.
+fn inner_literals(rules: &[Rule], alone: &[usize]) -> Option<Inner> {
+    let mut lits: Vec<Vec<u8>> = Vec::new();
+    let mut rule_of = Vec::new();
+    let mut has = vec![false; rules.len()];
+    for &i in alone {
+        let Some(ls) = required_literals(rules[i].def.regex.as_str()) else {
+            continue;
+        };
+        has[i] = true;
+        for l in ls {
+            lits.push(l);
+            rule_of.push(i);
+        }
+    }
+    if lits.is_empty() {
+        return None;
+    }
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .build(&lits)
+        .ok()?;
+    Some(Inner {
+        automaton,
+        rule_of,
+        has,
+    })
+}
+
+/// Literals one of which every match of `pattern` contains somewhere (not only at its start):
+/// for a concatenation, the best of its elements' and of its suffixes' prefix literals; for an
+/// alternation, the union of its branches'. `None` when no useful set exists (each literal at
+/// least two bytes, at most 64 of them).
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .multi_line(true)
+        .utf8(false)
+        .build()
+        .parse(&engine_syntax(pattern).ok()?)
+        .ok()?;
+    needs(&hir)
+}
+
+fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+        let min = set.iter().map(Vec::len).min().unwrap_or(0);
+        (min, std::cmp::Reverse(set.len()))
+    }
+    match h.kind() {
+        HirKind::Capture(c) => needs(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => needs(&r.sub),
+        HirKind::Alternation(xs) => {
+            let mut all = Vec::new();
+            for x in xs {
+                all.extend(needs(x)?);
+            }
+            all.sort();
+            all.dedup();
+            (all.len() <= 64).then_some(all)
+        }
+        HirKind::Concat(xs) => {
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            for k in 0..xs.len() {
+                for cand in [needs(&xs[k]), prefix_set(&Hir::concat(xs[k..].to_vec()))]
+                    .into_iter()
+                    .flatten()
+                {
+                    if best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
+                        best = Some(cand);
+                    }
+                }
+            }
+            best
+        }
+        _ => prefix_set(h),
+    }
+}
+
+/// The prefix literals of `h`, if finite, few and each at least two bytes.
+fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
+    seq.optimize_for_prefix_by_preference();
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
 /// least two bytes long).
 fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
@@ -662,6 +783,24 @@ mod tests {
 
     /// The matcher finds exactly what running every pattern on its own finds, whether a pattern
     /// shares the prefilter or is searched alone.
+    #[test]
+    fn patterns_without_a_prefix_still_require_an_inner_literal() {
+        let entra =
+            r"(?:^|[^A-Za-z0-9_~.-])(?P<match>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})";
+        let lits = required_literals(entra).unwrap();
+        assert!(lits.iter().all(|l| l.ends_with(b"Q~")), "{lits:?}");
+        let azure = r"(?:^|[^A-Za-z0-9+/_-])(?P<match>[A-Za-z0-9+/]{76}(?:\+ASt|ACDb)[A-Za-z0-9+/]{5}[AQgw]==|[A-Za-z0-9+/]{33}AzCa[A-P][A-Za-z0-9+/]{5}=)";
+        let lits = required_literals(azure).unwrap();
+        for l in [&b"+ASt"[..], b"ACDb", b"AzCa"] {
+            assert!(
+                lits.iter().any(|x| x.windows(l.len()).any(|w| w == l)),
+                "{lits:?}"
+            );
+        }
+        // Nothing required: searched on every file.
+        assert!(required_literals(r"[A-Za-z]{8,}").is_none());
+    }
+
     #[test]
     fn agrees_with_every_pattern_run_alone() {
         let patterns: Vec<String> = (1..=60)
