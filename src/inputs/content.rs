@@ -3,11 +3,13 @@
 //! adds a pattern to the matcher, not a fiftieth read.
 //!
 //! How the pass stays near the cost of one literal scan whatever the patterns are:
-//! - Patterns whose matches all start with one of a few literals (`AKIA`, `ghp_`, `-----BEGIN`)
-//!   share one SIMD prefilter (Teddy, or Aho-Corasick for many literals) over their deduplicated
-//!   prefixes. At each place a prefix occurs, only the patterns that can start with those two
-//!   bytes are run, anchored there; each finds its matches in that one pass, with no second search.
-//! - A pattern without such prefixes (`(?:^|[\s"=])/home/…`) is searched on its own, by the regex
+//! - One Aho-Corasick automaton (a DFA, ASCII case-insensitive, so `(?i)twilio` is one literal
+//!   and not 64 spellings) holds the prefix literals of every pattern that has them (`AKIA`,
+//!   `ghp_`, `-----BEGIN`) and the literals every match of the other patterns must contain
+//!   (`/home/`, `Q~`). One overlapping pass over a file gives both: the places where prefixed
+//!   patterns may start, each tried there anchored (no second search), and which of the other
+//!   patterns can match the file at all.
+//! - A pattern without such prefixes (`(?:^|[\s"=])/home/…`) that can match is searched on its own, by the regex
 //!   engine with its own literal optimisations (an inner literal such as `/home/`, found by a SIMD
 //!   scan, with a reverse search for the start). Unioning it with the others would lose them: a
 //!   union of heterogeneous patterns runs the automaton over every byte.
@@ -19,7 +21,6 @@
 use std::sync::OnceLock;
 
 use regex_automata::meta::Regex as Meta;
-use regex_automata::util::prefilter::Prefilter;
 use regex_automata::{Anchored, Input};
 
 use crate::inputs::material::{self, Material, Regions, Scope};
@@ -90,30 +91,27 @@ pub struct RawMatch {
 
 pub struct ContentMatcher {
     rules: Vec<Rule>,
-    /// The shared prefilter over the prefixes of the patterns that have them.
-    prefixed: Option<Prefixed>,
-    /// Rules searched on their own (no usable prefix literals).
+    /// The one literal pass over each file: every prefix literal and every required inner
+    /// literal of every rule, in one automaton.
+    literals: Option<Literals>,
+    /// Rules with no usable prefix literals, searched on their own (each with the regex
+    /// engine's own literal optimisations), on the files the literal pass says they can match.
     alone: Vec<usize>,
-    /// Of those, the ones that require a literal somewhere inside every match (`…Q~…`,
-    /// `…+ASt…`): one pass over a file finds which of them can match it at all.
-    inner: Option<Inner>,
     selections: Vec<(usize, Selection)>,
 }
 
-/// The inner literals of the rules searched alone: the automaton, and for each of its patterns
-/// the rule it belongs to.
-struct Inner {
+/// One Aho-Corasick automaton (a DFA, ASCII case-insensitive) over the literals of all rules.
+/// A hit of a prefix literal is a place where the rules it starts may match (tried anchored
+/// there); a hit of an inner literal says a rule searched alone can match this file at all.
+struct Literals {
     automaton: aho_corasick::AhoCorasick,
-    rule_of: Vec<usize>,
-    /// Per rule: whether it has inner literals (a rule without any is always searched).
-    has: Vec<bool>,
-}
-
-/// The patterns that share one literal prefilter.
-struct Prefixed {
-    prefilter: Prefilter,
-    /// By the first two bytes of a prefix: the rules that can start there.
-    by_start: std::collections::HashMap<[u8; 2], Vec<usize>>,
+    /// Per automaton pattern: the rules it is a prefix of.
+    prefix_of: Vec<Vec<usize>>,
+    /// Per automaton pattern: the rules searched alone that require it somewhere.
+    inner_of: Vec<Vec<usize>>,
+    /// Per rule searched alone: whether it has required literals (one without is always
+    /// searched).
+    has_inner: Vec<bool>,
 }
 
 /// What one scan of one file found.
@@ -147,35 +145,22 @@ impl ContentMatcher {
             }
         }
         let mut alone = Vec::new();
-        let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut prefixes = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             match prefix_literals(r.def.regex.as_str()) {
-                Some(ls) => literals.extend(ls.into_iter().map(|l| (l, i))),
+                Some(ls) => prefixes.push((i, ls)),
                 None => alone.push(i),
             }
         }
-        let prefixed = if literals.is_empty() {
-            None
-        } else {
-            match prefilter(&literals) {
-                Some(p) => Some(p),
-                None => {
-                    // No prefilter worth having: search each of those patterns on its own.
-                    let mut ids: Vec<usize> = literals.iter().map(|(_, i)| *i).collect();
-                    ids.dedup();
-                    alone.extend(ids);
-                    None
-                }
-            }
-        };
-        alone.sort_unstable();
-        alone.dedup();
-        let inner = inner_literals(&rules, &alone);
+        let inner: Vec<(usize, Vec<Vec<u8>>)> = alone
+            .iter()
+            .filter_map(|&i| required_literals(rules[i].def.regex.as_str()).map(|ls| (i, ls)))
+            .collect();
+        let literals = Literals::new(rules.len(), &prefixes, &inner);
         Ok(ContentMatcher {
             rules,
-            prefixed,
+            literals,
             alone,
-            inner,
             selections,
         })
     }
@@ -232,28 +217,18 @@ impl ContentMatcher {
             return out;
         }
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
-        if let Some(p) = &self.prefixed {
-            self.scan_prefixed(p, &active, data, &mut found, &mut out);
+        let mut possible = Vec::new();
+        if let Some(lits) = &self.literals {
+            possible = self.scan_literals(lits, &active, data, &mut found, &mut out);
         }
-        let possible = self.inner.as_ref().map(|inner| {
-            let mut seen = vec![false; self.rules.len()];
-            for m in inner
-                .automaton
-                .find_overlapping_iter(aho_corasick::Input::new(data))
-            {
-                seen[inner.rule_of[m.pattern().as_usize()]] = true;
-            }
-            seen
-        });
         for &i in &self.alone {
             if !active[i] {
                 continue;
             }
             // A rule whose required literal is nowhere in the file cannot match it.
-            if let (Some(inner), Some(seen)) = (&self.inner, &possible) {
-                if inner.has[i] && !seen[i] {
-                    continue;
-                }
+            let has = self.literals.as_ref().is_some_and(|l| l.has_inner[i]);
+            if has && !possible[i] {
+                continue;
             }
             match self.regex(i) {
                 Ok(re) => found.extend(
@@ -288,39 +263,42 @@ impl ContentMatcher {
             .is_some_and(|s| s.ignore_comments || (!rule.def.everywhere && s.scope != Scope::All))
     }
 
-    /// One pass of the shared prefilter: at each place a prefix occurs, the rules that can start
-    /// with those bytes are tried, anchored there. Per rule, matches do not overlap (as a
-    /// leftmost-first search finds them).
-    fn scan_prefixed(
+    /// The one literal pass: at each place a prefix literal occurs, the rules it starts are
+    /// tried, anchored there, in the order of the places; per rule, matches do not overlap (as a
+    /// leftmost-first search finds them). Returns, per rule, whether one of its required inner
+    /// literals occurs in `data`.
+    fn scan_literals(
         &self,
-        p: &Prefixed,
+        lits: &Literals,
         active: &[bool],
         data: &[u8],
         found: &mut Vec<(usize, usize, usize)>,
         out: &mut ScanOutcome,
-    ) {
-        let mut next_ok = vec![0usize; self.rules.len()];
-        let mut failed = vec![false; self.rules.len()];
-        let mut at = 0;
-        while at + 1 < data.len() {
-            let Some(hit) = p
-                .prefilter
-                .find(data, regex_automata::Span::from(at..data.len()))
-            else {
-                break;
-            };
-            let h = hit.start;
-            at = h + 1;
-            if h + 1 >= data.len() {
-                break;
+    ) -> Vec<bool> {
+        let mut possible = vec![false; self.rules.len()];
+        let mut starts: Vec<(usize, u32)> = Vec::new();
+        for m in lits
+            .automaton
+            .find_overlapping_iter(aho_corasick::Input::new(data))
+        {
+            let p = m.pattern().as_usize();
+            if !lits.prefix_of[p].is_empty() {
+                starts.push((m.start(), p as u32));
             }
-            let Some(candidates) = p.by_start.get(&[data[h], data[h + 1]]) else {
-                continue;
-            };
-            for &i in candidates {
-                if !active[i] || failed[i] || h < next_ok[i] {
+            for &r in &lits.inner_of[p] {
+                possible[r] = true;
+            }
+        }
+        starts.sort_unstable();
+        let mut next_ok = vec![0usize; self.rules.len()];
+        let mut tried = vec![usize::MAX; self.rules.len()];
+        let mut failed = vec![false; self.rules.len()];
+        for (h, p) in starts {
+            for &i in &lits.prefix_of[p as usize] {
+                if !active[i] || failed[i] || h < next_ok[i] || tried[i] == h {
                     continue;
                 }
+                tried[i] = h;
                 let re = match self.regex(i) {
                     Ok(re) => re,
                     Err(e) => {
@@ -338,6 +316,7 @@ impl ContentMatcher {
                 }
             }
         }
+        possible
     }
 
     /// The engine's regex of rule `i`, compiled on first use.
@@ -534,72 +513,79 @@ fn build(src: &str) -> Result<Meta, String> {
         })
 }
 
-/// A prefilter over the rules' prefix literals, shortened until few enough remain for a fast one,
-/// with the rules each two-byte start can begin. A shorter prefix is still a prefix: it only adds
-/// candidates, which the anchored search rejects.
-fn prefilter(literals: &[(Vec<u8>, usize)]) -> Option<Prefixed> {
-    let mut by_start: std::collections::HashMap<[u8; 2], Vec<usize>> = Default::default();
-    for (l, i) in literals {
-        let v = by_start.entry([l[0], l[1]]).or_default();
-        if !v.contains(i) {
-            v.push(*i);
-        }
-    }
-    let all: Vec<&[u8]> = literals.iter().map(|(l, _)| l.as_slice()).collect();
-    let mut chosen = None;
-    for len in [16, 8, 6, 5, 4, 3] {
-        let mut ls: Vec<&[u8]> = all.iter().map(|l| &l[..l.len().min(len)]).collect();
-        ls.sort_unstable();
-        ls.dedup();
-        if ls.len() <= 64 {
-            if let Some(p) = Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &ls)
-                .filter(|p| p.is_fast())
-            {
-                chosen = Some(p);
-                break;
+impl Literals {
+    /// The automaton over the rules' prefix literals and the inner literals of the rules searched
+    /// alone. ASCII letters are folded (the automaton is ASCII case-insensitive), so a
+    /// case-insensitive prefix is one literal, not one per spelling; a literal another literal of
+    /// the same rule starts with adds nothing and is left out.
+    fn new(
+        rules: usize,
+        prefixes: &[(usize, Vec<Vec<u8>>)],
+        inner: &[(usize, Vec<Vec<u8>>)],
+    ) -> Option<Literals> {
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut prefix_of: Vec<Vec<usize>> = Vec::new();
+        let mut inner_of: Vec<Vec<usize>> = Vec::new();
+        let mut has_inner = vec![false; rules];
+        let mut wanted: Vec<(usize, bool, Vec<u8>)> = Vec::new();
+        for (of, is_prefix) in [(prefixes, true), (inner, false)] {
+            for (rule, ls) in of {
+                let mut ls: Vec<Vec<u8>> = ls.iter().map(|l| l.to_ascii_lowercase()).collect();
+                ls.sort_unstable();
+                ls.dedup();
+                // Sorted, a literal that another one starts with comes right after it.
+                let mut kept: Vec<Vec<u8>> = Vec::new();
+                for l in ls {
+                    if kept.last().is_none_or(|k| !l.starts_with(k)) {
+                        kept.push(l);
+                    }
+                }
+                if !is_prefix {
+                    has_inner[*rule] = true;
+                }
+                wanted.extend(kept.into_iter().map(|l| (*rule, is_prefix, l)));
             }
         }
-    }
-    // Many literals: Aho-Corasick over four-byte prefixes (shorter ones as they are).
-    let prefilter = chosen.or_else(|| {
-        let mut ls: Vec<&[u8]> = all.iter().map(|l| &l[..l.len().min(4)]).collect();
-        ls.sort_unstable();
-        ls.dedup();
-        Prefilter::new(regex_automata::MatchKind::LeftmostFirst, &ls)
-    })?;
-    Some(Prefixed {
-        prefilter,
-        by_start,
-    })
-}
-
-/// The automaton over the inner literals of the rules searched alone, if any has some.
-fn inner_literals(rules: &[Rule], alone: &[usize]) -> Option<Inner> {
-    let mut lits: Vec<Vec<u8>> = Vec::new();
-    let mut rule_of = Vec::new();
-    let mut has = vec![false; rules.len()];
-    for &i in alone {
-        let Some(ls) = required_literals(rules[i].def.regex.as_str()) else {
-            continue;
-        };
-        has[i] = true;
-        for l in ls {
-            lits.push(l);
-            rule_of.push(i);
+        if wanted.is_empty() {
+            return None;
         }
+        for (rule, is_prefix, lit) in wanted {
+            let p = *index.entry(lit.clone()).or_insert_with(|| {
+                patterns.push(lit);
+                prefix_of.push(Vec::new());
+                inner_of.push(Vec::new());
+                patterns.len() - 1
+            });
+            let list = if is_prefix {
+                &mut prefix_of[p]
+            } else {
+                &mut inner_of[p]
+            };
+            if !list.contains(&rule) {
+                list.push(rule);
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .or_else(|_| {
+                // Too many states for a DFA: the same automaton as an NFA.
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::Standard)
+                    .ascii_case_insensitive(true)
+                    .build(&patterns)
+            })
+            .ok()?;
+        Some(Literals {
+            automaton,
+            prefix_of,
+            inner_of,
+            has_inner,
+        })
     }
-    if lits.is_empty() {
-        return None;
-    }
-    let automaton = aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::Standard)
-        .build(&lits)
-        .ok()?;
-    Some(Inner {
-        automaton,
-        rule_of,
-        has,
-    })
 }
 
 /// Literals one of which every match of `pattern` contains somewhere (not only at its start):
@@ -674,13 +660,32 @@ fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
         .build()
         .parse(&engine_syntax(pattern).ok()?)
         .ok()?;
-    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    seq.optimize_for_prefix_by_preference();
+    // Case-insensitive prefixes expand to every spelling (`(?i)twilio`: 64 and more); they fold
+    // back into one literal in the ASCII case-insensitive automaton, so the budget is generous.
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_total(8192)
+        .extract(&hir);
     let lits = seq.literals()?;
-    if lits.is_empty() || lits.len() > 256 || lits.iter().any(|l| l.as_bytes().len() < 2) {
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
         return None;
     }
-    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+    // Longer prefixes add states, not selectivity; shortened until few enough remain (`SK` and
+    // a hex digit rather than every four-digit spelling). A shorter prefix is still a prefix: it
+    // only adds places to try, which the anchored search rejects.
+    for len in [8, 6, 5, 4, 3, 2] {
+        let mut out: Vec<Vec<u8>> = lits
+            .iter()
+            .map(|l| l.as_bytes()[..l.len().min(len)].to_ascii_lowercase())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        if out.len() <= 256 {
+            return Some(out);
+        }
+    }
+    None
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -820,7 +825,12 @@ mod tests {
             .collect();
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let m = matcher(&refs);
-        assert!(m.prefixed.is_some() && !m.alone.is_empty());
+        assert!(
+            m.literals
+                .as_ref()
+                .is_some_and(|l| l.prefix_of.iter().any(|p| !p.is_empty()))
+                && !m.alone.is_empty()
+        );
         // Built at run time, so this file holds no secret-shaped literal.
         let key = ["AKIA", "Q2Z7XK4N5M6P3R2S"].concat();
         let keys = format!("k={key} é{key}");
@@ -851,6 +861,54 @@ mod tests {
         expected.sort();
         assert!(expected.len() > 10);
         assert_eq!(found(&m, &hay), expected);
+    }
+
+    /// Case-insensitive prefixes fold into one literal of the ASCII case-insensitive automaton;
+    /// a case-sensitive pattern hit by another spelling is rejected by its anchored search, and
+    /// the Unicode spellings the engine folds (`ſ` for `s`, the Kelvin sign for `k`) still start
+    /// a match.
+    #[test]
+    fn folded_prefixes_find_what_each_pattern_finds_alone() {
+        let patterns = [
+            r"(?i)secret_[a-z]{3}",
+            r"(?i)\bmg[a-z]{2}=",
+            r"\bSK[0-9a-f]{4}\b",
+            r"(?i)https?://localhost",
+            r"(?i)(?:token|key)=[0-9]{3}",
+        ];
+        let m = matcher(&patterns);
+        assert!(
+            m.alone.is_empty(),
+            "every pattern has prefixes: {:?}",
+            m.alone.iter().map(|i| patterns[*i]).collect::<Vec<_>>()
+        );
+        let hay = "SECRET_abc ſecret_xyz secret_ab\nmgxy= MGab= xmgab=\nsk12ab SK12ab SK12abc\n\
+                   HTTPS://LOCALHOST http://localhost:3000 Token=123 \u{212A}EY=456 kEy=78";
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let re = Pattern::new(p).unwrap();
+            for x in re.compiled().unwrap().find_iter(hay.as_bytes()) {
+                expected.push((
+                    format!("p{i}"),
+                    String::from_utf8_lossy(x.as_bytes()).into(),
+                ));
+            }
+        }
+        expected.sort();
+        for want in [
+            "ſecret_xyz",
+            "SK12ab",
+            "HTTPS://LOCALHOST",
+            "\u{212A}EY=456",
+            "MGab=",
+        ] {
+            assert!(
+                expected.iter().any(|(_, s)| s == want),
+                "{want}: {expected:?}"
+            );
+        }
+        assert!(!expected.iter().any(|(_, s)| s == "sk12ab"));
+        assert_eq!(found(&m, hay), expected);
     }
 
     #[test]
