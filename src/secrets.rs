@@ -198,8 +198,14 @@ fn base(mut n: u32, alphabet: &[u8], width: usize) -> String {
 /// pattern, the password of every `scheme://user:password@host` URL, and a private key block
 /// whole (from its `-----BEGIN` to its `-----END`, or to the end of the text).
 pub struct Redactor {
-    /// The secret patterns' regexes, one set to tell quickly whether any applies.
-    set: regex::bytes::RegexSet,
+    /// One automaton (ASCII case-insensitive) over the literals every match of a pattern
+    /// contains, to tell quickly which patterns can apply to a text; a pattern without such
+    /// literals is always tried. (A `RegexSet` of the patterns ran the PikeVM over every
+    /// finding's text: 34% of the time on an npm package with 2,751 findings.)
+    screen: Option<aho_corasick::AhoCorasick>,
+    /// Per screen literal: the patterns that contain it.
+    of: Vec<Vec<usize>>,
+    always: Vec<usize>,
     patterns: Vec<regex::bytes::Regex>,
 }
 
@@ -235,13 +241,43 @@ impl Redactor {
                 continue;
             }
             if let Ok(re) = d.regex.compiled() {
-                sources.push(re.as_str().to_string());
+                sources.push(d.regex.as_str().to_string());
                 patterns.push(re.clone());
             }
         }
-        let set = regex::bytes::RegexSet::new(&sources)
-            .unwrap_or_else(|_| regex::bytes::RegexSet::empty());
-        Redactor { set, patterns }
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut of: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, src) in sources.iter().enumerate() {
+            match crate::inputs::content::screening_literals(src) {
+                Some(ls) => {
+                    for l in ls {
+                        match lits.iter().position(|x| *x == l) {
+                            Some(p) => of[p].push(i),
+                            None => {
+                                lits.push(l);
+                                of.push(vec![i]);
+                            }
+                        }
+                    }
+                }
+                None => always.push(i),
+            }
+        }
+        let screen = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(&lits)
+            .ok();
+        if screen.is_none() {
+            always = (0..patterns.len()).collect();
+        }
+        Redactor {
+            screen,
+            of,
+            always,
+            patterns,
+        }
     }
 
     /// `text` with every secret-shaped value redacted.
@@ -252,11 +288,18 @@ impl Redactor {
                 format!("{}{}@", &c[1], redact(&c[2]))
             })
             .into_owned();
-        let hits = self.set.matches(out.as_bytes());
-        if !hits.matched_any() {
-            return out;
+        let mut hits = vec![false; self.patterns.len()];
+        for &i in &self.always {
+            hits[i] = true;
         }
-        for i in hits.iter() {
+        if let Some(screen) = &self.screen {
+            for m in screen.find_overlapping_iter(aho_corasick::Input::new(out.as_bytes())) {
+                for &i in &self.of[m.pattern().as_usize()] {
+                    hits[i] = true;
+                }
+            }
+        }
+        for (i, _) in hits.iter().enumerate().filter(|(_, h)| **h) {
             let re = &self.patterns[i];
             let mut secrets: Vec<String> = Vec::new();
             for c in re.captures_iter(out.as_bytes()) {
@@ -349,8 +392,26 @@ mod tests {
                     Pattern::new(r"\b(?P<match>ghp_[A-Za-z0-9]{36})\b").unwrap(),
                 )
             },
+            // Screened by a case-insensitive literal; and one with no literal at all.
+            PatternDef {
+                secret: true,
+                ..PatternDef::new(
+                    "tw",
+                    Pattern::new(r"(?i)twilio_token=(?P<match>[0-9a-f]{32})").unwrap(),
+                )
+            },
+            PatternDef {
+                secret: true,
+                ..PatternDef::new("any", Pattern::new(r"\b[0-9]{6}-[0-9]{6}\b").unwrap())
+            },
         ];
         let r = Redactor::new(&defs);
+        let tw = format!("TWILIO_Token={}", "9f3c1a7e5b2d4f6a8c0e1b3d5f7a9c2e");
+        let out = r.clean(&format!("x {tw} y 123456-654321 z"));
+        assert!(
+            !out.contains("9f3c1a7e5b2d4f6a8c0e1b3d5f7a9c2e") && !out.contains("123456-654321"),
+            "{out}"
+        );
         let aws = format!("AKIA{}", "3LUNPCCWDU4G4BR2");
         let gh = format!("ghp_{}", "R7o9wQ2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K");
         let pem = format!(

@@ -213,8 +213,12 @@ struct Collect<'a> {
     over_names: Option<String>,
     /// A wheel's `*.dist-info/RECORD`, kept to compare with the entries.
     record: Option<(String, Vec<u8>)>,
-    matches: Vec<(String, RawMatch)>,
+    /// (entry index, entry path, match), in entry order once the matcher thread is joined.
+    matches: Vec<(usize, String, RawMatch)>,
     suppressed: Vec<usize>,
+    /// Files for the matcher thread (see [`QUEUE`]).
+    matching: Option<std::sync::mpsc::SyncSender<Job>>,
+    index: usize,
     not_scanned: Vec<NotScanned>,
     not_scanned_total: u64,
     /// A pattern that could not be compiled: the content checks cannot be decided.
@@ -265,17 +269,26 @@ impl Visitor for Collect<'_> {
                         }
                         let sniff = &data[..data.len().min(BINARY_SNIFF)];
                         if !owners.is_empty() && !sniff.contains(&0) {
-                            let file = Subject {
-                                paths: &[path, rel],
-                                material: None,
+                            self.index += 1;
+                            let job = Job {
+                                index: self.index,
+                                path: path.to_string(),
+                                rel: rel.to_string(),
+                                owners,
+                                data: data.to_vec(),
                             };
-                            let out = m.scan(&file, &owners, data, self.opts.ids);
-                            self.suppressed.extend(out.suppressed);
-                            if let Some((_, e)) = out.errors.into_iter().next() {
-                                self.pattern_error.get_or_insert(e);
+                            match self.matching.as_ref().filter(|_| data.len() <= QUEUE_FILE) {
+                                // A send fails only when the matcher thread panicked: joining
+                                // it says so.
+                                Some(tx) => {
+                                    let _ = tx.send(job);
+                                }
+                                None => {
+                                    let mut found = Found::default();
+                                    found.scan(m, self.opts.ids, job);
+                                    self.add(found);
+                                }
                             }
-                            self.matches
-                                .extend(out.matches.into_iter().map(|m| (path.to_string(), m)));
                         }
                     }
                 }
@@ -366,6 +379,57 @@ fn wheel_record(entries: &Entries, record: Option<&(String, Vec<u8>)>) -> Option
 }
 
 /// Reads the artifact at `path` once.
+/// Files up to this size are matched on a second thread while the archive is read and inflated
+/// on this one; the queue holds at most [`QUEUE`] of them, so memory stays bounded. A larger file
+/// is matched here.
+const QUEUE_FILE: usize = 1 << 20;
+const QUEUE: usize = 16;
+
+/// A file for the content matcher.
+struct Job {
+    index: usize,
+    path: String,
+    rel: String,
+    owners: Vec<usize>,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Found {
+    matches: Vec<(usize, String, RawMatch)>,
+    suppressed: Vec<usize>,
+    pattern_error: Option<String>,
+}
+
+impl Found {
+    fn scan(&mut self, m: &ContentMatcher, ids: &(dyn Fn(usize) -> String + Sync), job: Job) {
+        let file = Subject {
+            paths: &[job.path.as_str(), job.rel.as_str()],
+            material: None,
+        };
+        let out = m.scan(&file, &job.owners, &job.data, ids);
+        self.suppressed.extend(out.suppressed);
+        if let Some((_, e)) = out.errors.into_iter().next() {
+            self.pattern_error.get_or_insert(e);
+        }
+        self.matches.extend(
+            out.matches
+                .into_iter()
+                .map(|m| (job.index, job.path.clone(), m)),
+        );
+    }
+}
+
+impl Collect<'_> {
+    fn add(&mut self, found: Found) {
+        self.matches.extend(found.matches);
+        self.suppressed.extend(found.suppressed);
+        if let Some(e) = found.pattern_error {
+            self.pattern_error.get_or_insert(e);
+        }
+    }
+}
+
 pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
     let mut c = Collect {
         opts,
@@ -375,14 +439,39 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         record: None,
         matches: Vec::new(),
         suppressed: Vec::new(),
+        matching: None,
+        index: 0,
         not_scanned: Vec::new(),
         not_scanned_total: 0,
         pattern_error: None,
     };
-    let (summary, error) = match artifact::read(path, &opts.budgets, &mut c) {
-        Ok(s) => (s, None),
-        Err((s, e)) => (s, Some(format!("{display}: {e}"))),
-    };
+    // Reading and inflating on this thread, content matching on a second one: the pass takes
+    // about as long as the slower of the two, not their sum.
+    let (summary, error) = std::thread::scope(|s| {
+        let worker = opts.matcher.map(|m| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+            c.matching = Some(tx);
+            let ids = opts.ids;
+            s.spawn(move || {
+                let mut found = Found::default();
+                for job in rx {
+                    found.scan(m, ids, job);
+                }
+                found
+            })
+        });
+        let read = artifact::read(path, &opts.budgets, &mut c);
+        c.matching = None;
+        if let Some(w) = worker {
+            c.add(w.join().expect("the content matcher does not panic"));
+        }
+        match read {
+            Ok(s) => (s, None),
+            Err((s, e)) => (s, Some(format!("{display}: {e}"))),
+        }
+    });
+    // Matches in entry order, whichever thread found them.
+    c.matches.sort_by_key(|(i, _, _)| *i);
     let is_wheel = path
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("whl"));
@@ -410,7 +499,7 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
             bytes: summary.bytes,
             ..ArtifactData::default()
         },
-        matches: c.matches,
+        matches: c.matches.into_iter().map(|(_, p, m)| (p, m)).collect(),
         suppressed: c.suppressed,
         error,
         listed: true,

@@ -588,6 +588,15 @@ impl Literals {
     }
 }
 
+/// Literals (ASCII lowercase) one of which every match of `pattern` contains: its prefixes, or
+/// else the literals it requires inside. `None` when it has no useful set (it can match without
+/// any). For a screen that tells which patterns can match a text at all.
+pub(crate) fn screening_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    prefix_literals(pattern).or_else(|| {
+        required_literals(pattern).map(|ls| ls.iter().map(|l| l.to_ascii_lowercase()).collect())
+    })
+}
+
 /// Literals one of which every match of `pattern` contains somewhere (not only at its start):
 /// for a concatenation, the best of its elements' and of its suffixes' prefix literals; for an
 /// alternation, the union of its branches'. `None` when no useful set exists (each literal at
@@ -641,13 +650,25 @@ fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
 /// The prefix literals of `h`, if finite, few and each at least two bytes.
 fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
+    let mut seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_total(4096)
+        .extract(h);
     seq.optimize_for_prefix_by_preference();
     let lits = seq.literals()?;
-    if lits.is_empty() || lits.len() > 64 || lits.iter().any(|l| l.as_bytes().len() < 2) {
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
         return None;
     }
-    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+    // Spellings of one case-insensitive literal are one literal of the case-insensitive
+    // automaton: counted once.
+    let mut out: Vec<Vec<u8>> = lits
+        .iter()
+        .map(|l| l.as_bytes()[..l.len().min(16)].to_ascii_lowercase())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    (out.len() <= 64).then_some(out)
 }
 
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
@@ -793,10 +814,10 @@ mod tests {
         let entra =
             r"(?:^|[^A-Za-z0-9_~.-])(?P<match>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})";
         let lits = required_literals(entra).unwrap();
-        assert!(lits.iter().all(|l| l.ends_with(b"Q~")), "{lits:?}");
+        assert!(lits.iter().all(|l| l.ends_with(b"q~")), "{lits:?}");
         let azure = r"(?:^|[^A-Za-z0-9+/_-])(?P<match>[A-Za-z0-9+/]{76}(?:\+ASt|ACDb)[A-Za-z0-9+/]{5}[AQgw]==|[A-Za-z0-9+/]{33}AzCa[A-P][A-Za-z0-9+/]{5}=)";
         let lits = required_literals(azure).unwrap();
-        for l in [&b"+ASt"[..], b"ACDb", b"AzCa"] {
+        for l in [&b"+ast"[..], b"acdb", b"azca"] {
             assert!(
                 lits.iter().any(|x| x.windows(l.len()).any(|w| w == l)),
                 "{lits:?}"
