@@ -67,8 +67,17 @@ fn friday_afternoon_in_berlin_with_the_next_window() {
 fn friday_only_at_release_and_overridable() {
     let t = repo("settings:\n  timezone: Europe/Berlin\n");
     for stage in ["ci", "pre-push"] {
-        let (code, r) = t.json(&["--stage", stage, "--at", "2026-11-20T16:00:00+01:00"]);
-        assert_eq!(code, 0);
+        // (This repository has no remote: at pre-push the commit checks cannot tell what a push
+        // would send, and end in error; see git.rs.)
+        let (code, r) = t.json(&[
+            "--stage",
+            stage,
+            "--skip",
+            "unreviewed-commits,wip-commits",
+            "--at",
+            "2026-11-20T16:00:00+01:00",
+        ]);
+        assert_eq!(code, 0, "{r:#}");
         assert_eq!(status(&r, "friday-deploys"), "skip");
     }
     let (code, r) = t.json(&[
