@@ -1,11 +1,13 @@
-//! A dotenv parser that reads a file as python-dotenv (1.2) reads it, which is also how dotenvy and
-//! docker compose read the common cases: comments (a `#` after whitespace in an unquoted value,
-//! and `A= # comment` is empty), `export`, single quotes (only `\\` and `\'` escaped), double quotes
-//! (`\n`, `\t`, `\"` … escaped) spanning lines, and `${VAR}` / `${VAR:-default}` expanded from the
-//! variables above it in the file, then from an outer environment the caller gives. A statement
-//! python-dotenv cannot parse (and skips with a warning) is an error naming the file and the line,
-//! and so is a name without `=` (python-dotenv reads it as unset, dotenvy refuses it). Values are
-//! secrets: they never appear in an error.
+//! A dotenv parser that reads a file as python-dotenv (1.2) reads it: comments (a `#` after
+//! whitespace in an unquoted value, and `A= # comment` is empty, as for dotenvy and docker compose
+//! too), `export`, single quotes (only `\\` and `\'` escaped), double quotes (`\n`, `\t`, `\"` …
+//! escaped) spanning lines, and `${VAR}` / `${VAR:-default}` expanded from the variables above it in
+//! the file, then from an outer environment the caller gives. dotenvy differs on a few cases
+//! (`A=#x` is empty for it, it expands `$VAR` and leaves single-quoted values alone, it refuses
+//! `1A=x`); python-dotenv is the reference. A statement python-dotenv cannot parse (and skips with
+//! a warning) is an error naming the file and the line, and so is a name without `=`
+//! (python-dotenv reads it as unset, dotenvy refuses it). Values are secrets: they never appear in
+//! an error.
 //!
 //! The rules are tested on one table of cases, `dotenv_cases.json`, whose expected values are
 //! python-dotenv's own (`dotenv_cases.py` regenerates it).
