@@ -125,11 +125,11 @@ pub struct RunArgs {
     /// The stage: pre-push (what the hook runs), ci (every pipeline), release (the deploy).
     #[arg(long, value_enum, default_value_t = Stage::Ci, help_heading = "Selection")]
     pub stage: Stage,
-    /// Run only these checks (whatever their stages). Repeatable.
-    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    /// Run only these checks (whatever their stages): a comma list, repeatable (--only a,b --only c).
+    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection")]
     pub only: Vec<String>,
-    /// Skip these checks. Repeatable.
-    #[arg(long, value_name = "ID", help_heading = "Selection")]
+    /// Skip these checks: a comma list, repeatable.
+    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection")]
     pub skip: Vec<String>,
     #[command(flatten)]
     pub inputs: InputArgs,
@@ -243,6 +243,18 @@ fn parse_confirm(s: &str) -> Result<(String, Option<String>), String> {
     }
 }
 
+/// One id of an `--only`/`--skip` list: trimmed (`--only "a, b"`), never empty (`--only a,,b`).
+fn parse_id(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    if id.is_empty() {
+        return Err(
+            "an empty check id: give ids separated by commas, e.g. --only repo-secrets,wip-commits"
+                .into(),
+        );
+    }
+    Ok(id.to_string())
+}
+
 fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
     let (f, p) = s
         .split_once('=')
@@ -305,5 +317,20 @@ mod tests {
             .contains("unknown format"));
         assert_eq!(parse_override("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_override("a=").is_err());
+    }
+
+    #[test]
+    fn only_and_skip_take_comma_lists_and_repeat() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "shipgate", "run", "--only", "a,b", "--only", " c ", "--skip", "d, e",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(args.only, ["a", "b", "c"]);
+        assert_eq!(args.skip, ["d", "e"]);
+        assert!(Cli::try_parse_from(["shipgate", "run", "--only", "a,,b"]).is_err());
     }
 }

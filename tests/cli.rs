@@ -1,7 +1,7 @@
 //! The command line end to end: exit codes, the JSON report's exact shape, `-o`, `list`,
 //! `explain`, `validate`, `init`.
 
-use crate::util::{check, TestRepo};
+use crate::util::{check, status, TestRepo};
 
 fn leaky() -> TestRepo {
     let t = TestRepo::new();
@@ -98,6 +98,40 @@ fn exit_codes_pass_fail_and_undecided() {
 
     // A usage error is 2 as well.
     assert_eq!(t.run(&["run", "--stage", "prod"]).0, 2);
+}
+
+/// Issue 16: `--only a,b` and `--skip a,b` take comma lists, and are still repeatable; an unknown
+/// id inside a list is still an error with the nearest id.
+#[test]
+fn only_and_skip_take_comma_lists() {
+    let t = leaky();
+    let (code, r) = t.json(&[
+        "--only",
+        "static-paths,lockfile-present",
+        "--only",
+        "repo-secrets",
+    ]);
+    assert_eq!(code, 1);
+    let ran: Vec<&str> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "skip")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran.len(), 3, "{ran:?}");
+    for id in ["static-paths", "lockfile-present", "repo-secrets"] {
+        assert!(ran.contains(&id), "{ran:?}");
+    }
+    let (_, r) = t.json(&["--skip", "static-paths, repo-secrets"]);
+    assert_eq!(status(&r, "static-paths"), "skip");
+    assert_eq!(status(&r, "repo-secrets"), "skip");
+    let (code, _, err) = t.run(&["run", "--only", "static-paths,repo-secret"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `repo-secrets`?"), "{err}");
+    let (code, _, err) = t.run(&["run", "--skip", "static-path,repo-secrets"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `static-paths`?"), "{err}");
 }
 
 #[test]

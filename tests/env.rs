@@ -316,7 +316,7 @@ fn dotenv_errors_name_file_and_line() {
     assert_eq!(status(&r, "missing-env-vars"), "error");
     assert_eq!(
         check(&r, "missing-env-vars")["reason"],
-        "prod.env:2: the value of B opens a double quote that is never closed"
+        "prod.env:2: the value of `B` opens a double quote that is never closed"
     );
 }
 
@@ -360,4 +360,55 @@ fn stages_choose_the_environment() {
         .as_str()
         .unwrap()
         .contains("--env-file"));
+}
+
+/// Env files are read as the apps that load them read them (python-dotenv, dotenvy, compose):
+/// `A= # comment` is empty, `A=#x` is a value, `${VAR}` is expanded from above and from the files
+/// given before; a `${VAR}` set in no file is set with a value not known here, never "empty".
+#[test]
+fn env_files_read_as_the_apps_that_load_them() {
+    let t = TestRepo::new();
+    t.write(
+        ".env.example",
+        "SECRET_KEY= # required\nSALT= # required\nAPI_URL= # required\nDB_URL= # required\n",
+    )
+    .write(
+        "prod.env",
+        "SECRET_KEY= # set by the deploy, see ops/README\nSALT=#kept\nAPI_URL=http://${API_HOST}:8080\nDB_URL=${DATABASE_URL}\n",
+    )
+    .write("base.env", "API_HOST=localhost\n");
+    t.commit("init");
+    let (code, r) = t.json(&[
+        "--only",
+        "empty-env-vars,dev-values-in-env",
+        "--env-file",
+        "base.env",
+        "--env-file",
+        "prod.env",
+    ]);
+    assert_eq!(code, 1, "{r:#}");
+    // Empty, as the app reads it: a comment is not a value (but `#kept` right after `=` is one).
+    assert_eq!(
+        findings(&r, "empty-env-vars"),
+        ["SECRET_KEY is set but empty in base.env, prod.env"]
+    );
+    // Expanded: the local address comes from base.env, reported at the line in prod.env.
+    assert_eq!(
+        findings(&r, "dev-values-in-env"),
+        ["API_URL has a development value (local-address) in base.env, prod.env"]
+    );
+    let f = &check(&r, "dev-values-in-env")["findings"][0];
+    assert_eq!(
+        (&f["location"]["path"], &f["location"]["line"]),
+        (&"prod.env".into(), &3.into())
+    );
+    // Without base.env, API_HOST is set nowhere: the value is not known, so not a finding.
+    let (code, r) = t.json(&[
+        "--only",
+        "empty-env-vars,dev-values-in-env",
+        "--env-file",
+        "prod.env",
+    ]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "dev-values-in-env"), "pass");
 }

@@ -523,14 +523,14 @@ fn version_tag_reads_every_ecosystem_and_skips_what_has_no_version() {
 }
 
 /// A bare remote, a clone of it with the hook installed, and the path of the remote.
-struct Pushable {
-    t: TestRepo,
-    remote: PathBuf,
-    work: PathBuf,
+pub(crate) struct Pushable {
+    pub(crate) t: TestRepo,
+    pub(crate) remote: PathBuf,
+    pub(crate) work: PathBuf,
 }
 
 impl Pushable {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let t = TestRepo::new();
         let base = t.dir.path().canonicalize().unwrap();
         let remote = base.join("remote.git");
@@ -566,7 +566,7 @@ impl Pushable {
         Pushable { t, remote, work }
     }
 
-    fn shipgate(&self, args: &[&str]) -> (i32, String) {
+    pub(crate) fn shipgate(&self, args: &[&str]) -> (i32, String) {
         let out = self
             .t
             .cmd()
@@ -584,14 +584,14 @@ impl Pushable {
         )
     }
 
-    fn commit(&self, file: &str, msg: &str) {
+    pub(crate) fn commit(&self, file: &str, msg: &str) {
         std::fs::write(self.work.join(file), msg).unwrap();
         git(&self.t.home, &self.work, &["add", "."]);
         git(&self.t.home, &self.work, &["commit", "-q", "-m", msg]);
     }
 
     /// `git push ARGS` through the hook: (success, output).
-    fn push(&self, args: &[&str]) -> (bool, String) {
+    pub(crate) fn push(&self, args: &[&str]) -> (bool, String) {
         let out = git_cmd(&self.t.home, &self.work)
             .arg("push")
             .args(args)
@@ -608,7 +608,7 @@ impl Pushable {
         )
     }
 
-    fn remote_has(&self, rev: &str) -> bool {
+    pub(crate) fn remote_has(&self, rev: &str) -> bool {
         git_cmd(&self.t.home, &self.remote)
             .args(["rev-parse", "--verify", "-q", rev])
             .output()
@@ -1180,4 +1180,174 @@ fn forge_merges_and_reverted_commits() {
         .json();
     let got = findings_subjects(&r, "unreviewed-commits");
     assert!(got.contains(&"Fix the advisory".to_string()), "{got:?}");
+}
+
+impl Pushable {
+    /// `shipgate run --stage pre-push` as a hook manager runs it: no push input on stdin.
+    pub(crate) fn run_pre_push(&self, envs: &[(&str, &str)]) -> (i32, serde_json::Value) {
+        let out = self
+            .t
+            .cmd()
+            .current_dir(&self.work)
+            .args(["run", "-f", "json", "--stage", "pre-push"])
+            .args(["--only", "unreviewed-commits"])
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        let r = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), r)
+    }
+
+    pub(crate) fn git(&self, args: &[&str]) -> String {
+        git(&self.t.home, &self.work, args)
+    }
+}
+
+/// Hook managers (lefthook, a line of a husky hook, `pre-commit run` by hand) run `shipgate run
+/// --stage pre-push` without git's push input: it examines what `git push` would send from here,
+/// the current branch to its push destination, and fails closed where git would have to be told.
+#[test]
+fn without_push_input_the_pre_push_stage_examines_what_git_push_would_send() {
+    let p = Pushable::new();
+    // On main, one unreviewed commit ahead of origin/main: examined, refused.
+    p.commit("a.txt", "Direct change");
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Direct change"]
+    );
+    assert_eq!(r["ranges"][0]["commits"], 1, "{r:#}");
+    // The same commit reviewed passes.
+    p.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "-m",
+        "Direct change\n\nReviewed-by: A <a@x>",
+    ]);
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (0, "pass"),
+        "{r:#}"
+    );
+
+    // A feature branch with an upstream of its name: pushed to be reviewed, not examined.
+    p.git(&["checkout", "-q", "-b", "feature/a"]);
+    p.commit("b.txt", "Unreviewed work");
+    p.git(&["push", "-q", "--no-verify", "-u", "origin", "feature/a"]);
+    p.commit("c.txt", "More unreviewed work");
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (0, "skip"),
+        "{r:#}"
+    );
+    let reason = check(&r, "unreviewed-commits")["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "would send from here (feature/a → origin feature/a) updates no protected branch"
+        ),
+        "{reason}"
+    );
+    // A branch tracking main under another name is refused by `git push` (push.default=simple):
+    // shipgate cannot tell either, and says how to fix it.
+    p.git(&["checkout", "-q", "-b", "topic", "--track", "origin/main"]);
+    p.commit("d.txt", "Topic work");
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (2, "error"),
+        "{r:#}"
+    );
+    assert!(format!("{r}").contains("a branch of another name"), "{r:#}");
+    // ... unless push.default says where it goes: upstream pushes to main, which is examined.
+    p.git(&["config", "push.default", "upstream"]);
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(findings_subjects(&r, "unreviewed-commits"), ["Topic work"]);
+    p.git(&["config", "--unset", "push.default"]);
+
+    // A new branch without an upstream: `git push` would have to be told where: an error, exit 2,
+    // with the fix, never a skip.
+    p.git(&["checkout", "-q", "-b", "feature/b", "main"]);
+    p.commit("e.txt", "New work");
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (2, "error"),
+        "{r:#}"
+    );
+    let text = format!("{r}");
+    assert!(text.contains("has no upstream"), "{r:#}");
+    assert!(text.contains("push.autoSetupRemote"), "{r:#}");
+    assert!(text.contains("shipgate hook pre-push"), "{r:#}");
+    // With push.autoSetupRemote, a new branch goes to its own name.
+    p.git(&["config", "push.autoSetupRemote", "true"]);
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (0, "skip"),
+        "{r:#}"
+    );
+    // A new protected branch is examined: what the remote's protected branches do not hold.
+    p.git(&["checkout", "-q", "-b", "release/1.0", "feature/a"]);
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["More unreviewed work", "Unreviewed work"]
+    );
+
+    // A detached HEAD pushes no branch: an error, not a pass.
+    p.git(&["checkout", "-q", "--detach"]);
+    let (code, r) = p.run_pre_push(&[]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (2, "error"),
+        "{r:#}"
+    );
+    assert!(format!("{r}").contains("HEAD is detached"), "{r:#}");
+
+    // pre-commit run by hand: `--from-ref A --to-ref B` names the commits, whatever the branch.
+    let (code, r) = p.run_pre_push(&[
+        ("PRE_COMMIT_FROM_REF", "main"),
+        ("PRE_COMMIT_TO_REF", "feature/a"),
+    ]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits").len(),
+        2,
+        "{r:#}"
+    );
+}
+
+/// A repository with no remote: nothing says where a push would go, so the pre-push stage's
+/// commit checks end in error (exit 2); `--range` still names the commits.
+#[test]
+fn without_push_input_or_remote_the_pre_push_stage_fails_closed() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial\n\nReviewed-by: A <a@x>", DEV, DEV);
+    let (code, r) = t.json(&["--stage", "pre-push", "--only", "unreviewed-commits"]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (2, "error"),
+        "{r:#}"
+    );
+    assert!(format!("{r}").contains("has no remote to push to"), "{r:#}");
+    let (code, r) = t.json(&[
+        "--stage",
+        "pre-push",
+        "--only",
+        "unreviewed-commits",
+        "--range",
+        "HEAD",
+    ]);
+    assert_eq!(
+        (code, status(&r, "unreviewed-commits")),
+        (0, "pass"),
+        "{r:#}"
+    );
 }

@@ -15,6 +15,8 @@ mod artifacts;
 mod images;
 // Git: commit ranges and review evidence, repository state, shallow clones, the pre-push hook.
 mod git;
+// Hook managers run for real (lefthook, husky, pre-commit; #[ignore]d: they need the tools).
+mod hook_managers;
 // Database migrations in the release: every layout, each operation both ways, edits, uses, suppressions.
 mod migrations;
 // Deploy windows: zones, DST in both hemispheres, freezes, holidays, `shipgate windows`.

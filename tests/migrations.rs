@@ -572,13 +572,21 @@ fn range_scoping_range_errors_and_skips() {
     assert_eq!(code, 2, "{r:#}");
     assert_eq!(status(&r, "destructive-migrations"), "error");
     assert!(found(&r, "destructive-migrations")[0].2.contains("nope"));
-    // At pre-push without a push, commits are not examined: a skip, with the reason.
+    // At pre-push without git's push input, the range is what `git push` would send; with no
+    // remote to push to, that cannot be told: an error, not a skip.
     let (code, r) = t
         .only(&["destructive-migrations"])
         .args(&["--stage", "pre-push"])
         .json();
-    assert_eq!(code, 0);
-    assert_eq!(status(&r, "destructive-migrations"), "skip");
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "destructive-migrations"), "error");
+    assert!(
+        check(&r, "destructive-migrations")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("has no remote to push to"),
+        "{r:#}"
+    );
 }
 
 /// Without any release tag nothing was released for the migrations to break: a skip that says how

@@ -67,8 +67,17 @@ fn friday_afternoon_in_berlin_with_the_next_window() {
 fn friday_only_at_release_and_overridable() {
     let t = repo("settings:\n  timezone: Europe/Berlin\n");
     for stage in ["ci", "pre-push"] {
-        let (code, r) = t.json(&["--stage", stage, "--at", "2026-11-20T16:00:00+01:00"]);
-        assert_eq!(code, 0);
+        // (This repository has no remote: at pre-push the commit checks cannot tell what a push
+        // would send, and end in error; see git.rs.)
+        let (code, r) = t.json(&[
+            "--stage",
+            stage,
+            "--skip",
+            "unreviewed-commits,wip-commits",
+            "--at",
+            "2026-11-20T16:00:00+01:00",
+        ]);
+        assert_eq!(code, 0, "{r:#}");
         assert_eq!(status(&r, "friday-deploys"), "skip");
     }
     let (code, r) = t.json(&[
@@ -336,4 +345,82 @@ fn the_windows_command_shows_the_calendar() {
 ";
     assert!(out.starts_with(expected), "{out}");
     assert!(out.contains("release-freeze"), "{out}");
+}
+
+/// Floating holidays in an iCalendar file (RFC 5545 recurrence: the last Monday of May, the fourth
+/// Thursday of November in both spellings, EXDATE) block the release on their day and not the
+/// day after; `shipgate validate` reads the calendar with the same parser, so what `run` cannot
+/// read, `validate` rejects with the file and line.
+#[test]
+fn floating_holidays_from_recurrence_rules_and_validate_agrees() {
+    let t = repo("checks:\n  release-freeze:\n    off: false\n    params:\n      timezone: America/New_York\n      holidays: {ics: [ops/holidays.ics]}\n");
+    let event = |summary: &str, lines: &str| {
+        format!("BEGIN:VEVENT\r\nSUMMARY:{summary}\r\n{lines}END:VEVENT\r\n")
+    };
+    let calendar = [
+        event(
+            "Memorial Day",
+            "DTSTART;VALUE=DATE:20200525\r\nRRULE:FREQ=YEARLY;BYMONTH=5;BYDAY=-1MO\r\n",
+        ),
+        event(
+            "Thanksgiving",
+            "DTSTART;VALUE=DATE:20191128\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH\r\n",
+        ),
+        event(
+            "Thanksgiving (set position)",
+            "DTSTART;VALUE=DATE:20191128\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYSETPOS=4\r\nEXDATE;VALUE=DATE:20271125\r\n",
+        ),
+    ]
+    .concat();
+    t.write(
+        "ops/holidays.ics",
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{calendar}END:VCALENDAR\r\n"),
+    );
+    let id = "release-freeze";
+    let (s, msg) = at(&t, id, "2026-05-25T10:00:00-04:00");
+    assert_eq!(s, "fail", "{msg}");
+    assert!(msg.starts_with("holiday: Memorial Day"), "{msg}");
+    assert_eq!(at(&t, id, "2026-05-26T10:00:00-04:00").0, "pass");
+    assert_eq!(at(&t, id, "2027-05-31T10:00:00-04:00").0, "fail");
+    let (s, msg) = at(&t, id, "2026-11-26T10:00:00-05:00");
+    assert_eq!(s, "fail", "{msg}");
+    assert!(msg.starts_with("holiday: Thanksgiving"), "{msg}");
+    assert_eq!(at(&t, id, "2026-11-19T10:00:00-05:00").0, "pass");
+    assert_eq!(t.run(&["validate"]).0, 0);
+
+    // A rule the recurrence parser cannot read: `run` ends the check in error, and `validate`
+    // refuses the same calendar, naming the file and line.
+    t.write(
+        "ops/holidays.ics",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261126\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4XX\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let (code, r) = t.json(&[
+        "--stage",
+        "release",
+        "--only",
+        id,
+        "--at",
+        "2026-11-24T10:00:00-05:00",
+    ]);
+    assert_eq!((code, status(&r, id)), (2, "error"), "{r:#}");
+    let reason = check(&r, id)["reason"].as_str().unwrap();
+    assert!(reason.starts_with("ops/holidays.ics:4: RRULE"), "{reason}");
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ops/holidays.ics:4: check `release-freeze`: RRULE"),
+        "{err}"
+    );
+    assert!(err.contains("help: fix the calendar"), "{err}");
+    let (code, _, err) = t.run(&["validate", ".shipgate.yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ops/holidays.ics:4:"), "{err}");
+    // A calendar that is not there: both refuse it too.
+    t.remove("ops/holidays.ics");
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ops/holidays.ics: check `release-freeze`: cannot read"),
+        "{err}"
+    );
 }

@@ -96,6 +96,7 @@ pub fn pre_push(
         push: Some(PushContext {
             remote: remote.to_string(),
             lines: lines.clone(),
+            inferred: false,
         }),
         ci_branch: env.ci_branch(),
         ci_tag: env.ci_tag(),

@@ -95,46 +95,81 @@ pub fn options(inputs: &InputArgs, root: PathBuf, stage: Stage, env: &Environmen
         counters: Some(Default::default()),
         ..RunOptions::new(root)
     };
-    RunOptions {
-        push: pre_commit_push(&opts, env),
-        ..opts
+    match pre_commit(&opts, env) {
+        PreCommit::Push(push) => RunOptions {
+            push: Some(push),
+            ..opts
+        },
+        PreCommit::Range(range) => RunOptions {
+            range: Some(range),
+            ..opts
+        },
+        PreCommit::None => opts,
     }
 }
 
-/// Under the pre-commit framework's `pre-push` stage there is no stdin: it names the push in
-/// `PRE_COMMIT_*` variables. They become the same push context the git hook builds.
-fn pre_commit_push(opts: &RunOptions, env: &Environment) -> Option<PushContext> {
+/// What pre-commit's `PRE_COMMIT_*` variables say is being pushed.
+enum PreCommit {
+    /// pre-commit's own pre-push hook: the first pushed ref that sends commits.
+    Push(PushContext),
+    /// `pre-commit run --hook-stage pre-push --from-ref A --to-ref B`: the commits named, as
+    /// `--range A..B` names them.
+    Range(String),
+    /// No variables: the pre-push stage examines what `git push` would send (engine/passes/git.rs).
+    None,
+}
+
+/// Under the pre-commit framework's `pre-push` stage there is no stdin: pre-commit's hook names the
+/// first ref being pushed in `PRE_COMMIT_*` variables, which become the same push context the git
+/// hook builds. pre-commit's `FROM_REF` for a new branch is where it leaves what any branch of the
+/// remote has; shipgate's rule for new branches (what the remote's protected branches hold) is
+/// applied instead, as for the git hook. Pushing a root commit sets no `TO_REF` at all.
+fn pre_commit(opts: &RunOptions, env: &Environment) -> PreCommit {
     if opts.stage != Stage::PrePush || opts.range.is_some() {
-        return None;
+        return PreCommit::None;
     }
-    let to = env.var("PRE_COMMIT_TO_REF")?;
-    let from = env
-        .var("PRE_COMMIT_FROM_REF")
-        .map(str::to_string)
-        .unwrap_or_else(|| "0".repeat(40));
-    let remote_ref = env.var("PRE_COMMIT_REMOTE_BRANCH")?.to_string();
+    let zero = || "0".repeat(40);
+    let repo = git2::Repository::discover(&opts.dir).ok();
+    let resolve = |rev: &str| -> String {
+        repo.as_ref()
+            .and_then(|r| r.revparse_single(rev).ok())
+            .and_then(|o| o.peel_to_commit().ok())
+            .map_or_else(|| rev.to_string(), |c| c.id().to_string())
+    };
+    let (from, to) = (env.var("PRE_COMMIT_FROM_REF"), env.var("PRE_COMMIT_TO_REF"));
+    let Some(remote_ref) = env.var("PRE_COMMIT_REMOTE_BRANCH") else {
+        return match (from, to) {
+            (Some(from), Some(to)) => PreCommit::Range(format!("{from}..{to}")),
+            _ => PreCommit::None,
+        };
+    };
+    let remote = env
+        .var("PRE_COMMIT_REMOTE_NAME")
+        .unwrap_or("origin")
+        .to_string();
     let local_ref = env
         .var("PRE_COMMIT_LOCAL_BRANCH")
         .unwrap_or("HEAD")
         .to_string();
-    let resolve = |rev: &str| -> Option<String> {
-        if rev.len() >= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Some(rev.to_string());
-        }
-        let repo = git2::Repository::discover(&opts.dir).ok()?;
-        let id = repo.revparse_single(rev).ok()?.id().to_string();
-        Some(id)
-    };
-    Some(PushContext {
-        remote: env
-            .var("PRE_COMMIT_REMOTE_NAME")
-            .unwrap_or("origin")
-            .to_string(),
+    // The remote already has the branch when its remote-tracking ref is here.
+    let tracked = repo.as_ref().is_some_and(|r| {
+        r.find_remote(&remote).is_err()
+            || remote_ref.strip_prefix("refs/heads/").is_some_and(|b| {
+                r.refname_to_id(&format!("refs/remotes/{remote}/{b}"))
+                    .is_ok()
+            })
+    });
+    PreCommit::Push(PushContext {
         lines: vec![PushLine {
+            local: resolve(to.unwrap_or(&local_ref)),
+            remote: match from {
+                Some(f) if tracked => resolve(f),
+                _ => zero(),
+            },
             local_ref,
-            local: resolve(to)?,
-            remote_ref,
-            remote: resolve(&from).unwrap_or_else(|| "0".repeat(40)),
+            remote_ref: remote_ref.to_string(),
         }],
+        remote,
+        inferred: false,
     })
 }

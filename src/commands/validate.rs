@@ -9,8 +9,11 @@ use crate::exit::ExitStatus;
 
 pub fn execute(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
     let mut errors: Vec<ConfigError> = Vec::new();
+    // Files the checks name (holiday calendars) are read from the repository, as `run` reads them.
+    let mut root = dir.to_path_buf();
     let checks = if files.is_empty() {
-        let (_, config) = super::load(dir)?;
+        let (repo, config) = super::load(dir)?;
+        root = repo.root.clone();
         config.checks
     } else {
         let mut sources = Vec::new();
@@ -23,6 +26,16 @@ pub fn execute(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
                     .filter(|p| !p.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 let cfg = config::load_from(root, Some((f, &text)), &mut errors);
+                let today = jiff::Zoned::now().date();
+                // Built-in checks too: `.shipgate.yaml` gives them their calendars.
+                for c in &cfg.checks {
+                    errors.extend(
+                        c.spec
+                            .validate_files(root, today)
+                            .into_iter()
+                            .map(|e| e.check(&c.id)),
+                    );
+                }
                 sources.clear();
                 let mut all = cfg.checks;
                 all.retain(|c| !c.builtin);
@@ -45,6 +58,11 @@ pub fn execute(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
             errors.push(ConfigError::new(&c.source, e).check(&c.id));
         }
         errors.extend(config::samples::verify(c));
+        if files.is_empty() {
+            let today = jiff::Zoned::now().date();
+            let found = c.spec.validate_files(&root, today);
+            errors.extend(found.into_iter().map(|e| e.check(&c.id)));
+        }
     }
     if !errors.is_empty() {
         return Err(Error::Config(errors));

@@ -75,11 +75,13 @@ pub struct RunOptions {
     pub counters: Option<std::sync::Arc<crate::progress::Counters>>,
 }
 
-/// What git told the pre-push hook.
+/// What git told the pre-push hook (or pre-commit's `PRE_COMMIT_*` variables), or, at pre-push
+/// without either, what `git push` would send from here (`inferred`).
 #[derive(Debug, Clone)]
 pub struct PushContext {
     pub remote: String,
     pub lines: Vec<PushLine>,
+    pub inferred: bool,
 }
 
 impl RunOptions {

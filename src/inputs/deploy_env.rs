@@ -177,6 +177,7 @@ impl DeployEnv {
                 name: v.name.clone(),
                 value: v.value.clone().unwrap_or_default(),
                 line: v.line.unwrap_or(1),
+                unresolved: false,
             };
             match by_file.iter_mut().find(|(f, _)| *f == v.file) {
                 Some((_, vs)) => vs.push(var),
@@ -404,14 +405,16 @@ fn compose(
                         })
                     }
                 };
-                let vars = crate::inputs::dotenv::parse(&text, &label).map_err(|message| {
-                    ManifestError::Shape {
-                        file: label.clone(),
-                        message,
+                let vars = crate::inputs::dotenv::parse(&text, &label).map_err(|e| {
+                    ManifestError::Parse {
+                        file: e.file,
+                        line: e.line,
+                        message: e.problem,
                     }
                 })?;
                 for v in vars {
-                    let value = (!interpolated(&v.value)).then(|| v.value.clone());
+                    // `${X}` set nowhere in the file, or compose's `$X`: known only where it runs.
+                    let value = (!v.unresolved && !interpolated(&v.value)).then(|| v.value.clone());
                     out.vars.push(DeployVar {
                         name: v.name,
                         value,

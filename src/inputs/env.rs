@@ -32,16 +32,24 @@ impl EnvInput {
     /// Later files win, as with `--env-file a --env-file b`.
     pub fn from_files(files: &[(String, Vec<EnvVar>)]) -> Self {
         let mut vars = BTreeMap::new();
+        let mut unknown = std::collections::BTreeSet::new();
         for (label, vs) in files {
             for v in vs {
                 vars.insert(
                     v.name.clone(),
                     (v.value.clone(), Some(label.clone()), Some(v.line)),
                 );
+                // `URL=${DB_URL}` with DB_URL set nowhere in the files: set, its value not known.
+                if v.unresolved {
+                    unknown.insert(v.name.clone());
+                } else {
+                    unknown.remove(&v.name);
+                }
             }
         }
         EnvInput {
             vars,
+            unknown,
             description: files
                 .iter()
                 .map(|f| f.0.clone())
@@ -163,7 +171,14 @@ pub fn load_env_files(files: &[PathBuf]) -> Result<EnvInput, String> {
         let label = f.to_string_lossy().into_owned();
         let text =
             std::fs::read_to_string(f).map_err(|e| format!("cannot read env file {label}: {e}"))?;
-        parsed.push((label.clone(), dotenv::parse(&text, &label)?));
+        // `${X}` reads the files given before this one, as loading them in turn would.
+        let before: std::collections::HashMap<String, String> = parsed
+            .iter()
+            .flat_map(|(_, vs): &(String, Vec<EnvVar>)| vs.iter())
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect();
+        let vars = dotenv::parse_in(&text, &label, &|n| before.get(n).cloned())?;
+        parsed.push((label.clone(), vars));
     }
     Ok(EnvInput::from_files(&parsed))
 }

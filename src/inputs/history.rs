@@ -563,6 +563,154 @@ pub fn push_range(
     }))
 }
 
+/// The fix shipgate suggests when it cannot tell what `git push` would send.
+const PENDING_PUSH_HELP: &str = "give shipgate git's push input (`shipgate hook install`, or a hook \
+manager's pre-push command `shipgate hook pre-push <remote> <url>` with git's standard input: lefthook \
+`use_stdin: true` and `run: shipgate hook pre-push {1} {2}`), or name the commits with --range";
+
+/// What `git push` with no arguments would send from here: the current branch to its push
+/// destination, decided as git decides it (`branch.<name>.pushRemote`, `remote.pushDefault`,
+/// `branch.<name>.remote`, then `origin`; `push.default` and `push.autoSetupRemote` for the branch
+/// on the remote). For a pre-push stage run without git's push input: hook managers (lefthook, a
+/// husky line calling `shipgate run`) and `pre-commit run --hook-stage pre-push` by hand. Where
+/// git itself would have to be told where to push (a detached HEAD, no remote, no upstream), this
+/// is an error saying how to fix it: the commit checks fail closed rather than skip.
+///
+/// Returns the remote's name and the push lines (one, the current branch; under
+/// `push.default=matching`, every local branch the remote has too); a line's `remote` is the
+/// remote-tracking ref of the destination (all zeros when there is none: a new branch).
+///
+/// A command that gets no push input cannot see a refspec typed on the command line
+/// (`git push origin HEAD:main`): only git's own input says that (README, "Hook managers").
+pub fn pending_push(repo: &Repository) -> Result<(String, Vec<PushLine>), String> {
+    let cannot = |why: String| {
+        Err(format!(
+            "at pre-push without git's push input, shipgate examines what `git push` would send from here, and {why}: {PENDING_PUSH_HELP}"
+        ))
+    };
+    if repo.head_detached().unwrap_or(false) {
+        return cannot(
+            "HEAD is detached, so no branch would be pushed (check out the branch you push)".into(),
+        );
+    }
+    let head = repo.head().map_err(msg)?;
+    let Some(local_ref) = head.name().filter(|n| n.starts_with("refs/heads/")) else {
+        return cannot("HEAD is not a branch".into());
+    };
+    let local_ref = local_ref.to_string();
+    let branch = local_ref["refs/heads/".len()..].to_string();
+    let local = head.peel_to_commit().map_err(msg)?.id();
+    let cfg = repo.config().map_err(msg)?;
+    let get = |key: &str| cfg.get_string(key).ok().filter(|v| !v.is_empty());
+    let upstream_remote = get(&format!("branch.{branch}.remote"));
+    let merge = get(&format!("branch.{branch}.merge"));
+    let remotes: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    let remote = get(&format!("branch.{branch}.pushRemote"))
+        .or_else(|| get("remote.pushDefault"))
+        .or_else(|| upstream_remote.clone())
+        .or_else(|| remotes.iter().find(|r| *r == "origin").cloned())
+        .or_else(|| (remotes.len() == 1).then(|| remotes[0].clone()));
+    let Some(remote) = remote else {
+        return cannot(format!(
+            "branch `{branch}` has no remote to push to (`git remote add origin <url>`)"
+        ));
+    };
+    if remote == "." {
+        return cannot(format!(
+            "branch `{branch}` tracks a local branch (`branch.{branch}.remote` is `.`), so `git push` would push nowhere else"
+        ));
+    }
+    // As git's `is_workflow_triangular`: pushing somewhere else than the branch fetches from.
+    let triangular = upstream_remote.as_deref().unwrap_or("origin") != remote;
+    let auto_setup = cfg.get_bool("push.autoSetupRemote").unwrap_or(false);
+    let same_name = format!("refs/heads/{branch}");
+    let mode = get("push.default").unwrap_or_else(|| "simple".into());
+    let no_upstream = || {
+        cannot(format!(
+            "branch `{branch}` has no upstream, so `git push` would have to be told where to push \
+(set it: `git branch --set-upstream-to={remote}/{branch}`, or for new branches `git config push.autoSetupRemote true`)"
+        ))
+    };
+    let remote_ref = match mode.as_str() {
+        "matching" => return Ok((remote.clone(), matching(repo, &remote)?)),
+        "current" => same_name,
+        "upstream" | "tracking" => match merge {
+            Some(m) if !triangular => m,
+            _ => return no_upstream(),
+        },
+        "simple" => match merge {
+            _ if triangular => same_name,
+            Some(m) if m == same_name => m,
+            Some(m) => {
+                return cannot(format!(
+                    "branch `{branch}` tracks `{m}`, a branch of another name, which `git push` refuses under push.default=simple (give the branch an upstream of its own name, or set push.default to `upstream`)"
+                ))
+            }
+            None if auto_setup => same_name,
+            None => return no_upstream(),
+        },
+        "nothing" => return cannot("push.default is `nothing`: `git push` pushes only what it is told".into()),
+        other => return cannot(format!("push.default is `{other}`, which shipgate does not know")),
+    };
+    let remote_sha = tracked_sha(repo, &remote, &remote_ref).unwrap_or_else(|| "0".repeat(40));
+    Ok((
+        remote,
+        vec![PushLine {
+            local_ref,
+            local: local.to_string(),
+            remote_ref,
+            remote: remote_sha,
+        }],
+    ))
+}
+
+/// The sha the remote-tracking ref of `remote`'s `branch_ref` holds, if there is one.
+fn tracked_sha(repo: &Repository, remote: &str, branch_ref: &str) -> Option<String> {
+    tracking_ref(repo, remote, branch_ref)
+        .and_then(|r| repo.refname_to_id(&r).ok())
+        .map(|id| id.to_string())
+}
+
+/// `push.default=matching`: every local branch that the remote has a branch of the same name of.
+fn matching(repo: &Repository, remote: &str) -> Result<Vec<PushLine>, String> {
+    let mut lines = Vec::new();
+    for b in repo.branches(Some(git2::BranchType::Local)).map_err(msg)? {
+        let (b, _) = b.map_err(msg)?;
+        let (Some(name), Some(local)) = (b.get().name(), b.get().target()) else {
+            continue;
+        };
+        if let Some(sha) = tracked_sha(repo, remote, name) {
+            lines.push(PushLine {
+                local_ref: name.to_string(),
+                local: local.to_string(),
+                remote_ref: name.to_string(),
+                remote: sha,
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// The remote-tracking ref that holds `remote`'s `branch_ref` (`refs/remotes/origin/main`), by
+/// the remote's fetch refspecs.
+fn tracking_ref(repo: &Repository, remote: &str, branch_ref: &str) -> Option<String> {
+    let r = repo.find_remote(remote).ok()?;
+    let mapped = r.refspecs().find_map(|spec| {
+        (spec.direction() == git2::Direction::Fetch && spec.src_matches(branch_ref))
+            .then(|| spec.transform(branch_ref).ok())
+            .flatten()
+            .and_then(|b| b.as_str().map(str::to_string))
+    });
+    mapped.or_else(|| {
+        branch_ref
+            .strip_prefix("refs/heads/")
+            .map(|b| format!("refs/remotes/{remote}/{b}"))
+    })
+}
+
 /// The configured remote named `remote`, or whose URL is `remote`.
 fn remote_name(repo: &Repository, remote: &str) -> Option<String> {
     if repo.find_remote(remote).is_ok() {

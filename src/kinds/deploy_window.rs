@@ -209,6 +209,39 @@ impl DeployWindow {
     }
 }
 
+/// Why a holiday calendar could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error("cannot read holiday calendar {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ics(#[from] crate::inputs::ics::IcsError),
+}
+
+impl From<CalendarError> for String {
+    fn from(e: CalendarError) -> String {
+        e.to_string()
+    }
+}
+
+/// The holidays of calendar `file` (relative to `root`) in the years a policy evaluated on
+/// `around` can be asked about. `run`, `shipgate windows` and `shipgate validate` read it here.
+pub fn read_calendar(
+    root: &std::path::Path,
+    file: &str,
+    around: Date,
+) -> Result<Vec<crate::inputs::ics::Holiday>, CalendarError> {
+    let years = (around.year() - 1)..=(around.year() + 2);
+    let text = std::fs::read_to_string(root.join(file)).map_err(|source| CalendarError::Read {
+        file: file.to_string(),
+        source,
+    })?;
+    Ok(crate::inputs::ics::parse(&text, file, years)?)
+}
+
 /// A policy ready to evaluate: the zone resolved and the holiday calendars read.
 pub struct Policy<'p> {
     pub params: &'p DeployWindow,
@@ -238,11 +271,8 @@ impl<'p> Policy<'p> {
             .iter()
             .map(|d| (d.0, "holiday".to_string()))
             .collect();
-        let years = (around.year() - 1)..=(around.year() + 2);
         for f in &params.holidays.ics {
-            let text = std::fs::read_to_string(root.join(f))
-                .map_err(|e| format!("cannot read holiday calendar {f}: {e}"))?;
-            for h in crate::inputs::ics::parse(&text, f, years.clone())? {
+            for h in read_calendar(root, f, around)? {
                 holidays.entry(h.date).or_insert(h.name);
             }
         }
@@ -498,6 +528,29 @@ impl Kind for DeployWindow {
             );
         }
         lines
+    }
+
+    fn validate_files(
+        &self,
+        root: &std::path::Path,
+        today: Date,
+    ) -> Vec<crate::error::ConfigError> {
+        use crate::error::ConfigError;
+        let help = "fix the calendar, or list those holidays under `holidays: {dates: [...]}`";
+        self.holidays
+            .ics
+            .iter()
+            .filter_map(|f| read_calendar(root, f, today).err())
+            .map(|e| match e {
+                CalendarError::Read { file, source } => {
+                    ConfigError::new(file, format!("cannot read this holiday calendar: {source}"))
+                        .help("holiday calendars are read relative to the repository root")
+                }
+                CalendarError::Ics(e) => ConfigError::new(e.file, e.problem)
+                    .at(Some(e.line), None)
+                    .help(help),
+            })
+            .collect()
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {

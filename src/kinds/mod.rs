@@ -83,6 +83,17 @@ pub trait Kind:
         Vec::new()
     }
 
+    /// Problems in the files its parameters name that `run` reads (a holiday calendar), read from
+    /// the repository `root` by the reader `run` uses, around `today`: `shipgate validate`
+    /// rejects what `run` could not read.
+    fn validate_files(
+        &self,
+        _root: &std::path::Path,
+        _today: jiff::civil::Date,
+    ) -> Vec<crate::error::ConfigError> {
+        Vec::new()
+    }
+
     /// Every regex of the check (compiled on first use; `shipgate validate` compiles them all).
     fn patterns(&self) -> Vec<&Pattern> {
         Vec::new()
@@ -527,6 +538,9 @@ macro_rules! define_spec {
             }
             pub fn validate(&self) -> Vec<String> {
                 match self { $(Spec::$variant(k) => k.validate(),)* }
+            }
+            pub fn validate_files(&self, root: &std::path::Path, today: jiff::civil::Date) -> Vec<crate::error::ConfigError> {
+                match self { $(Spec::$variant(k) => k.validate_files(root, today),)* }
             }
             pub fn patterns(&self) -> Vec<&Pattern> {
                 match self { $(Spec::$variant(k) => k.patterns(),)* }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use crate::config::Config;
 use crate::engine::plan::Plan;
 use crate::engine::request::Request;
+use crate::engine::PushContext;
 use crate::inputs::git::{branch_matches, HeadState, RepoHandle};
 use crate::inputs::history::{self, CommitsPass, RangeProblem, RangeSpec};
 use crate::kinds::CommitsWant;
@@ -19,11 +20,16 @@ pub fn run(
 ) -> Option<CommitsPass> {
     let git = repo.repo.as_ref()?;
     let mut pass = CommitsPass::default();
+    let mut pending = None;
     for i in plan.running() {
         let Some(want) = config.checks[i].spec.wants().commits else {
             continue;
         };
-        let specs = ranges(&want, request, repo, config);
+        let opts = request.opts;
+        if opts.stage == Stage::PrePush && opts.range.is_none() && opts.push.is_none() {
+            pending.get_or_insert_with(|| inferred_push(git));
+        }
+        let specs = ranges(&want, request, repo, config, pending.as_ref());
         if let Ok(specs) = &specs {
             for spec in specs {
                 if !pass.ranges.contains_key(spec) {
@@ -67,12 +73,24 @@ fn brought_in(
     set
 }
 
+/// At pre-push without git's push input (a hook manager, `pre-commit run` by hand): what `git push`
+/// would send from here, or why that cannot be told.
+fn inferred_push(git: &git2::Repository) -> Result<PushContext, String> {
+    let (remote, lines) = history::pending_push(git)?;
+    Ok(PushContext {
+        remote,
+        lines,
+        inferred: true,
+    })
+}
+
 /// The ranges a commits check examines in this run, or why it examines none.
 fn ranges(
     want: &CommitsWant,
     request: &Request<'_>,
     repo: &RepoHandle,
     config: &Config,
+    pending: Option<&Result<PushContext, String>>,
 ) -> Result<Vec<RangeSpec>, RangeProblem> {
     let opts = request.opts;
     let git = repo
@@ -92,10 +110,15 @@ fn ranges(
     if opts.stage != Stage::PrePush {
         return Ok(vec![RangeSpec::parse(&want.default_range)]);
     }
-    let Some(push) = &opts.push else {
-        return Err(RangeProblem::Skip(
-            "at pre-push, commits are examined for pushes to protected branches (the hook), or with --range".into(),
-        ));
+    let push = match (&opts.push, pending) {
+        (Some(push), _) => push,
+        (None, Some(Ok(push))) => push,
+        (None, Some(Err(why))) => return Err(RangeProblem::Error(why.clone())),
+        (None, None) => {
+            return Err(RangeProblem::Skip(
+                "at pre-push, commits are examined for pushes to protected branches (the hook), or with --range".into(),
+            ))
+        }
     };
     let protected = &config.settings.protected_branches;
     let mut specs = Vec::new();
@@ -112,8 +135,28 @@ fn ranges(
         }
     }
     if specs.is_empty() {
+        let what = if push.inferred {
+            let refs: Vec<String> = push
+                .lines
+                .iter()
+                .map(|l| {
+                    let local = l.local_ref.trim_start_matches("refs/heads/");
+                    format!("{local} → {} {}", push.remote, l.remote_branch())
+                })
+                .collect();
+            format!(
+                "what `git push` would send from here ({})",
+                if refs.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    refs.join(", ")
+                }
+            )
+        } else {
+            "this push".into()
+        };
         return Err(RangeProblem::Skip(format!(
-            "this push updates no protected branch ({}): a feature branch is pushed to be reviewed",
+            "{what} updates no protected branch ({}): a feature branch is pushed to be reviewed",
             protected.join(", ")
         )));
     }
