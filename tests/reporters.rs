@@ -141,6 +141,10 @@ fn hostile_report() -> Report {
         waivers: vec![],
         notes: vec![format!("a note {NASTY}")],
         elapsed_ms: 1234,
+        paths: Paths {
+            anchor: Some(".shipgate.yaml".into()),
+            ..Paths::default()
+        },
         checks,
     }
 }

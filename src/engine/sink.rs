@@ -104,6 +104,7 @@ impl Sink<'_> {
             summary,
             notes,
             elapsed_ms: elapsed.as_millis() as u64,
+            paths: Default::default(),
         }
     }
 

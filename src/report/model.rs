@@ -2,6 +2,8 @@
 //! reporters never evaluate. Serializing it gives DESIGN.md's JSON report, version 1 (extra fields
 //! are additions, never renames).
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use crate::types::{Input, Severity, Stage};
@@ -272,6 +274,121 @@ pub struct Report {
     /// Whole run, wall clock.
     #[serde(skip)]
     pub elapsed_ms: u64,
+    /// Where the repository is, for the reporters whose consumers attach findings to repository
+    /// files (SARIF, GitLab, GitHub). Not part of the JSON report.
+    #[serde(skip)]
+    pub paths: Paths,
+}
+
+/// The repository as the file-attaching reporters need it: its root, the directory paths on the
+/// command line were given from, and a file that exists in it for findings about no file.
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    /// The repository root, absolute.
+    pub root: Option<PathBuf>,
+    /// The directory `--artifact`, `--env-file` and `--env-from` paths are relative to, absolute.
+    pub cwd: Option<PathBuf>,
+    /// A file of the repository, repository-relative, that findings about no file (commits, the
+    /// clock, manual items, an artifact outside the repository) are attached to:
+    /// `.shipgate.yaml` when there is one, else a file at the root (README, manifest, …).
+    pub anchor: Option<String>,
+}
+
+impl Paths {
+    /// The paths of the repository at `root`, with command-line paths given from `cwd`.
+    pub fn discover(root: &Path, cwd: &Path) -> Paths {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+        let is_file = |name: &str| std::fs::metadata(root.join(name)).is_ok_and(|m| m.is_file());
+        let preferred = [
+            ".shipgate.yaml",
+            "README.md",
+            "README",
+            "README.rst",
+            "README.txt",
+            "Cargo.toml",
+            "package.json",
+            "pyproject.toml",
+            "go.mod",
+        ];
+        let anchor = preferred
+            .iter()
+            .find(|n| is_file(n))
+            .map(|n| n.to_string())
+            .or_else(|| {
+                let mut names: Vec<String> = std::fs::read_dir(&root)
+                    .ok()?
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| is_file(n) && uri_safe(n))
+                    .collect();
+                names.sort();
+                names.into_iter().next()
+            });
+        Paths {
+            root: Some(root),
+            cwd: Some(cwd),
+            anchor,
+        }
+    }
+
+    /// `path` relative to the repository root, `/`-separated, when it is inside the repository;
+    /// `None` for a path outside it (absolute, or climbing out with `..`). `from_root` says that a
+    /// relative path is relative to the root (repository findings); otherwise it is as given on
+    /// the command line, relative to `cwd`, unless the root holds it.
+    pub fn in_repo(&self, path: &str, from_root: bool) -> Option<String> {
+        let p = Path::new(path);
+        let Some(root) = &self.root else {
+            // No repository known (a report built by hand): only plain relative paths are.
+            return normalize(p)
+                .filter(|n| !p.is_absolute() && !n.starts_with(".."))
+                .map(|n| slashes(&n));
+        };
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else if from_root || root.join(p).exists() {
+            root.join(p)
+        } else {
+            self.cwd.as_deref().unwrap_or(root).join(p)
+        };
+        let n = normalize(&joined)?;
+        let rel = n.strip_prefix(root).ok()?;
+        (!rel.as_os_str().is_empty()).then(|| slashes(rel))
+    }
+}
+
+/// `p` with `.` and `..` resolved lexically; `None` when `..` climbs above an absolute root.
+fn normalize(p: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if out.has_root() {
+                    return None;
+                } else {
+                    out.push("..");
+                }
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    Some(out)
+}
+
+fn slashes(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A file name every consumer takes as it is.
+fn uri_safe(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
 }
 
 impl Report {
