@@ -346,3 +346,40 @@ fn reports_are_written_through_links_fifos_and_devices_and_never_lost() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is closed"));
 }
+
+/// Report files (`-o` and `--report`) are created as any new file is: 0666 minus the umask, so a
+/// later CI step or another container user can read them (tempfile's own default is 0600).
+#[cfg(unix)]
+#[test]
+fn report_files_get_the_mode_the_umask_gives() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.commit("init");
+    let bin = assert_cmd::cargo::cargo_bin("shipgate");
+    for (umask, mode) in [
+        (0o022, 0o644),
+        (0o002, 0o664),
+        (0o027, 0o640),
+        (0o077, 0o600),
+    ] {
+        let dir = t.dir.path().join(format!("out-{umask:03o}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask:03o} && exec \"$0\" run -f json -o \"$1/r.json\" --report sarif=\"$1/r.sarif\""
+            ))
+            .arg(&bin)
+            .arg(&dir)
+            .current_dir(&t.root)
+            .env("HOME", &t.home)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for f in ["r.json", "r.sarif"] {
+            let got = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "{f} under umask {umask:03o}: {got:o}");
+        }
+    }
+}
