@@ -35,7 +35,7 @@ pub fn execute(cli: Cli, env: &Environment) -> Result<ExitStatus, Error> {
         Command::Validate { files } => validate::execute(&dir, &files),
         Command::Init => init::execute(&dir),
         Command::Windows { at, days } => windows::execute(&dir, at, days),
-        Command::Schema { which } => schema::schema(which),
+        Command::Schema { which } => schema::schema(&dir, which),
         Command::Completions { shell } => schema::completions(shell),
         Command::Signoff(args) => signoff::execute(&dir, &args, env, color),
         Command::Hook(HookCommand::Install) => hook::install(&dir),
