@@ -383,3 +383,58 @@ fn report_files_get_the_mode_the_umask_gives() {
         }
     }
 }
+
+/// The bash completion script, sourced by a real bash, completes the repository's check ids
+/// (built-in and its own) for `explain`, `--only`, `--skip` and `--override`.
+#[test]
+fn completions_offer_the_repositorys_check_ids() {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.write(".shipgate.yaml", "extra-checks: [checks/]\n");
+    t.write(
+        "checks/no-todo.yaml",
+        "id: no-todo\ntitle: No TODO left\nseverity: error\nhelp: Do it.\nrepo-content:\n  patterns:\n    - name: todo\n      regex: 'TODO'\n",
+    );
+    t.commit("init");
+    let (code, script, _) = t.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    let bin = assert_cmd::cargo::cargo_bin("shipgate");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let complete = |words: &[&str]| -> Vec<String> {
+        let line = words.join(" ");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "{script}\nCOMP_WORDS=({line}); COMP_CWORD={}; COMP_TYPE=9\n_clap_complete_shipgate shipgate '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                words.len() - 1,
+                words.last().unwrap()
+            ))
+            .current_dir(&t.root)
+            .env("PATH", &path)
+            .env("HOME", &t.home)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(complete(&["shipgate", "explain", "no-t"]), ["no-todo"]);
+    assert_eq!(
+        complete(&["shipgate", "run", "--only", "repo-sec"]),
+        ["repo-secrets"]
+    );
+    assert!(complete(&["shipgate", "run", "--skip", "lockfile-"])
+        .contains(&"lockfile-present".to_string()));
+    assert_eq!(
+        complete(&["shipgate", "run", "--override", "friday"]),
+        ["friday-deploys="]
+    );
+    assert!(complete(&["shipgate", "run", "--sta"]).contains(&"--stage".to_string()));
+}

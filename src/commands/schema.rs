@@ -1,8 +1,8 @@
-//! `shipgate schema check|config` and `shipgate completions SHELL`.
+//! `shipgate schema check|config`.
 
 use std::path::Path;
 
-use crate::cli::{Cli, SchemaKind, Shell};
+use crate::cli::SchemaKind;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::output::stdout;
@@ -14,20 +14,6 @@ pub fn schema(dir: &Path, which: SchemaKind) -> Result<ExitStatus, Error> {
     };
     let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Other(e.to_string()))? + "\n";
     stdout(text.as_bytes())?;
-    Ok(ExitStatus::Pass)
-}
-
-pub fn completions(shell: Shell) -> Result<ExitStatus, Error> {
-    use clap::CommandFactory;
-    let shell = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-        Shell::Powershell => clap_complete::Shell::PowerShell,
-    };
-    let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "shipgate", &mut buf);
-    stdout(&buf)?;
     Ok(ExitStatus::Pass)
 }
 
