@@ -438,3 +438,68 @@ fn completions_offer_the_repositorys_check_ids() {
     );
     assert!(complete(&["shipgate", "run", "--sta"]).contains(&"--stage".to_string()));
 }
+
+/// On a terminal `COLUMNS` wide, the human report's reasons, skip lists and help, and
+/// `explain`'s paragraphs, wrap to it under their indent; `run --help` points at the README's
+/// JSON report section (there is no DESIGN.md in the repository).
+#[test]
+fn help_and_skip_lists_wrap_to_the_terminal_with_their_indent() {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.write("src/a.py", format!("P = '/{}/alice/x/'\n", "home"));
+    t.commit("init");
+    let out = t
+        .cmd()
+        .args(["run", "--stage", "release"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let body: Vec<&str> = text
+        .lines()
+        .skip(1) // the header
+        // Evidence (`│ the line`) is shown as it is.
+        .filter(|l| (l.starts_with("SKIP") || l.starts_with("         ")) && !l.contains('│'))
+        .collect();
+    assert!(body.len() > 10, "{text}");
+    for l in &body {
+        let longest_word = l.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+        assert!(
+            l.chars().count() <= 60 || longest_word > 40,
+            "wider than 60: {l:?}\n{text}"
+        );
+    }
+    // A skip list continues under its indent.
+    let list = text
+        .lines()
+        .position(|l| l.starts_with("SKIP") && l.contains(" checks: "))
+        .unwrap();
+    assert!(text.lines().nth(list + 1).unwrap().starts_with("         "));
+    // The help wraps under the text after `help: `.
+    let help = text.lines().position(|l| l.contains("help: ")).unwrap();
+    let next = text.lines().nth(help + 1).unwrap();
+    assert!(
+        next.starts_with(&" ".repeat(15)) || !next.starts_with(' '),
+        "{text}"
+    );
+
+    // Not a terminal and no COLUMNS: lines as they are.
+    let (_, wide, _) = t.run(&["run", "--stage", "release"]);
+    assert!(wide.lines().any(|l| l.chars().count() > 60));
+
+    let out = t
+        .cmd()
+        .args(["explain", "friday-deploys"])
+        .env("COLUMNS", "50")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for l in text.lines() {
+        assert!(l.chars().count() <= 50, "{l:?}\n{text}");
+    }
+    assert!(text.contains("\n  people who can fix it") || text.contains("\n  A deploy"));
+
+    let (_, help, _) = t.run(&["run", "--help"]);
+    assert!(!help.contains("DESIGN.md"), "{help}");
+    assert!(help.contains("README's \"JSON report\" section"), "{help}");
+}

@@ -32,7 +32,7 @@ pub fn execute(cli: Cli, env: &Environment) -> Result<ExitStatus, Error> {
     match cli.command {
         Command::Run(args) => run::execute(&dir, &args, env, color),
         Command::List { format } => list::execute(&dir, format),
-        Command::Explain { id } => explain::execute(&dir, &id),
+        Command::Explain { id } => explain::execute(&dir, &id, env.width()),
         Command::Validate { files } => validate::execute(&dir, &files),
         Command::Init => init::execute(&dir),
         Command::Windows { at, days } => windows::execute(&dir, at, days),

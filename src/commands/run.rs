@@ -74,7 +74,8 @@ pub fn execute(
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             stdout_result(
-                report::write(&report, args.format, color, &mut lock).and_then(|_| lock.flush()),
+                report::write_to(&report, args.format, color, env.width(), &mut lock)
+                    .and_then(|_| lock.flush()),
             )?;
         }
     }

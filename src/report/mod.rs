@@ -24,7 +24,7 @@ use model::{Location, Paths, Report};
 pub enum Format {
     /// Readable text, colored on a terminal.
     Human,
-    /// The version-1 JSON report (see the README's "The JSON report").
+    /// The version-1 JSON report (see the README's "JSON report" section).
     Json,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
@@ -73,6 +73,21 @@ pub trait Reporter {
 /// Writes `report` in `format`. `color` only matters for `human`.
 pub fn write(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
     format.reporter(color).write(report, out)
+}
+
+/// Writes `report` in `format` to a terminal `width` columns wide (`None`: not a terminal): the
+/// human report wraps its help, reasons and skip lists to it.
+pub fn write_to(
+    report: &Report,
+    format: Format,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::Human(human::Styles::new(color).wrapping(width)).write(report, out),
+        _ => write(report, format, color, out),
+    }
 }
 
 /// The version-1 JSON report: the `Report` model serialized.
