@@ -397,3 +397,56 @@ impl Report {
         self.checks.iter().any(|c| c.status == Status::Error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_the_repository_are_relative_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("repo");
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        std::fs::write(root.join("README.md"), "x").unwrap();
+        let p = Paths::discover(&root, &root);
+        assert_eq!(p.anchor.as_deref(), Some("README.md"));
+        let abs = |s: &str| base.join(s).display().to_string();
+        assert_eq!(
+            p.in_repo(&abs("repo/dist/a.tgz"), false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo(&abs("elsewhere/a.tgz"), false), None);
+        assert_eq!(
+            p.in_repo("../repo/dist/a.tgz", false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo("../a.tgz", false), None);
+        assert_eq!(
+            p.in_repo("./dist/x/../a.tgz", true).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo(&abs("repo"), false), None, "the root is no file");
+        // From another directory (`-C repo`): command-line paths are relative to it.
+        let from_base = Paths::discover(&root, &base);
+        assert_eq!(
+            from_base.in_repo("repo/dist/a.tgz", false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(
+            from_base.in_repo("README.md", false).as_deref(),
+            Some("README.md")
+        );
+        // With .shipgate.yaml, it is the anchor.
+        std::fs::write(root.join(".shipgate.yaml"), "builtins: true\n").unwrap();
+        assert_eq!(
+            Paths::discover(&root, &root).anchor.as_deref(),
+            Some(".shipgate.yaml")
+        );
+        // A report made by hand (no root): plain relative paths only.
+        let none = Paths::default();
+        assert_eq!(none.in_repo("src/a.py", true).as_deref(), Some("src/a.py"));
+        assert_eq!(none.in_repo("../a.py", true), None);
+        assert_eq!(none.in_repo("/tmp/a.py", true), None);
+    }
+}
