@@ -372,3 +372,47 @@ fn sarif_validates_with_the_sarif_multitool() {
         .collect();
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// A project's own check with secret patterns (borrowed here) is a security rule too; one
+/// without is not.
+#[test]
+fn sarif_rules_of_custom_secret_checks_carry_security_severity() {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.write(".shipgate.yaml", "extra-checks: [checks/]\n");
+    t.write(
+        "checks/vault-keys.yaml",
+        "id: vault-keys\ntitle: No keys in the vault folder\nseverity: error\nhelp: Rotate it.\nrepo-content:\n  include: [vault/]\n  patterns-from: [repo-secrets]\n",
+    );
+    t.write(
+        "checks/no-todo.yaml",
+        "id: no-todo\ntitle: No TODO left\nseverity: error\nhelp: Do it.\nrepo-content:\n  patterns:\n    - name: todo\n      regex: 'TODO'\n",
+    );
+    t.write("vault/k.py", format!("K = \"{}\"\n", fake_aws_key()));
+    t.write("src/a.py", "# TODO\n");
+    t.commit("init");
+    let out = t
+        .cmd()
+        .args([
+            "run",
+            "-f",
+            "sarif",
+            "--only",
+            "vault-keys",
+            "--only",
+            "no-todo",
+        ])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let props = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap()["properties"].clone();
+    assert_eq!(props("vault-keys")["security-severity"], "9.0");
+    assert!(props("no-todo")["security-severity"].is_null());
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    for id in ["vault-keys", "no-todo"] {
+        assert!(results.iter().any(|r| r["ruleId"] == id), "{id}");
+    }
+}

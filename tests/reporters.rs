@@ -45,6 +45,7 @@ fn result(id: &str, kind: &'static str, status: Status, findings: Vec<Finding>) 
         waived: 0,
         help: Some(format!("Fix it: {NASTY}\nsecond line")),
         why: Some("Because.".into()),
+        finds_secrets: id.contains("secrets"),
     }
 }
 

@@ -90,6 +90,7 @@ mod tests {
             waived: 0,
             help: None,
             why: None,
+            finds_secrets: true,
         }
     }
 

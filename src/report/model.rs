@@ -117,6 +117,10 @@ pub struct CheckResult {
     /// Why it matters: from the check's `why` (SARIF rule descriptions).
     #[serde(skip)]
     pub why: Option<String>,
+    /// Whether the check has secret patterns (its own or borrowed): a security check, whatever
+    /// its id (SARIF's `security-severity`).
+    #[serde(skip)]
+    pub finds_secrets: bool,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -106,7 +106,8 @@ pub fn render(r: &Report) -> Value {
 fn rule(c: &crate::report::model::CheckResult) -> Value {
     let help = c.help.clone().unwrap_or_else(|| c.title.clone());
     let mut properties = json!({"kind": c.kind, "tags": [c.kind]});
-    if let Some(score) = security_severity(&c.id) {
+    let score = security_severity(&c.id).or(c.finds_secrets.then_some("9.0"));
+    if let Some(score) = score {
         properties["tags"] = json!([c.kind, "security"]);
         properties["security-severity"] = json!(score);
     }
@@ -121,7 +122,8 @@ fn rule(c: &crate::report::model::CheckResult) -> Value {
     })
 }
 
-/// The `security-severity` of the built-in checks about secrets, keys and leaked files.
+/// The `security-severity` of the built-in checks about secrets, keys and leaked files (a
+/// project's own check with secret patterns is Critical, 9.0, too).
 pub fn security_severity(id: &str) -> Option<&'static str> {
     Some(match id {
         // A live credential or a private key: whoever reads it can use it.
