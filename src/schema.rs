@@ -175,8 +175,12 @@ pub fn check_schema() -> serde_json::Value {
         .map(|k| serde_json::json!({"required": [k]}))
         .collect();
     s["oneOf"] = serde_json::Value::Array(kinds);
+    s["properties"]["id"]["pattern"] = ID_PATTERN.into();
     s
 }
+
+/// A check id as the loader accepts it (`config::is_kebab_case`).
+const ID_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
 /// The checks a configuration schema knows: their ids and kinds, and whether they are all of
 /// them (the project's own check files could all be read), or custom ids may exist beyond them.
@@ -225,7 +229,7 @@ pub fn config_schema(known: &KnownChecks) -> serde_json::Value {
     let id_schema = if known.complete {
         json!({"enum": ids})
     } else {
-        json!({"anyOf": [{"enum": ids}, {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}]})
+        json!({"anyOf": [{"enum": ids}, {"type": "string", "pattern": ID_PATTERN}]})
     };
     s["$defs"] = Value::Object(defs);
     s["properties"]["checks"] = json!({

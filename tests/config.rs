@@ -386,3 +386,35 @@ fn the_config_schema_is_as_strict_as_validate() {
         .unwrap();
     assert_eq!(schema_errors(&v, editor), Vec::<String>::new());
 }
+
+/// The check-file schema accepts every built-in check file and rejects a bad id, a bad date and a
+/// parameter typo.
+#[test]
+fn the_check_schema_accepts_the_builtins_and_rejects_mistakes() {
+    let t = repo_with(&[]);
+    let (code, out, _) = t.run(&["schema", "check"]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let errors = schema_errors(&v, &std::fs::read_to_string(&p).unwrap());
+        assert_eq!(errors, Vec::<String>::new(), "{}", p.display());
+        n += 1;
+    }
+    assert!(n > 50);
+    let base = "title: t\nseverity: error\nhelp: h\n";
+    for bad in [
+        format!("id: Bad_Id\n{base}repo-files:\n  forbid: [x]\n"),
+        format!("id: freeze\n{base}deploy-window:\n  freezes: [{{from: 2026-13-01, to: 2027-01-02, reason: r}}]\n"),
+        format!("id: typo\n{base}repo-files:\n  forbidd: [x]\n"),
+        format!("id: two\n{base}repo-files:\n  forbid: [x]\nmanual:\n  question: q\n"),
+    ] {
+        assert!(!schema_errors(&v, &bad).is_empty(), "accepted: {bad}");
+    }
+}
