@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCandidates;
 
 use crate::report::Format;
 use crate::types::Stage;
@@ -48,6 +49,7 @@ pub enum Command {
     /// What a check looks for, why it matters, how to fix it.
     Explain {
         /// The check's id.
+        #[arg(add = ArgValueCandidates::new(crate::commands::complete::check_ids))]
         id: String,
     },
     /// Load and validate configuration and check files (and run their samples) without running.
@@ -62,7 +64,8 @@ pub enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
-    /// Print shell completions.
+    /// Print the shell completion script: it asks shipgate for candidates as you type, so check
+    /// ids (explain, --only, --skip, --override, --confirm) come from the current repository.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
@@ -126,10 +129,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Stage::Ci, help_heading = "Selection")]
     pub stage: Stage,
     /// Run only these checks (whatever their stages): a comma list, repeatable (--only a,b --only c).
-    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection")]
+    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection", add = ArgValueCandidates::new(crate::commands::complete::check_ids))]
     pub only: Vec<String>,
     /// Skip these checks: a comma list, repeatable.
-    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection")]
+    #[arg(long, value_name = "ID[,ID]", value_delimiter = ',', value_parser = parse_id, help_heading = "Selection", add = ArgValueCandidates::new(crate::commands::complete::check_ids))]
     pub skip: Vec<String>,
     #[command(flatten)]
     pub inputs: InputArgs,
@@ -157,10 +160,10 @@ pub struct RunArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
     /// Accept a failing check for this run; the reason is kept in the report. Repeatable.
-    #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection")]
+    #[arg(long = "override", value_name = "ID=REASON", value_parser = parse_override, help_heading = "Selection", add = ArgValueCandidates::new(crate::commands::complete::override_ids))]
     pub overrides: Vec<(String, String)>,
     /// Confirm a manual item for this run, with an optional comment. Repeatable.
-    #[arg(long = "confirm", value_name = "ID[=COMMENT]", value_parser = parse_confirm, help_heading = "Selection")]
+    #[arg(long = "confirm", value_name = "ID[=COMMENT]", value_parser = parse_confirm, help_heading = "Selection", add = ArgValueCandidates::new(crate::commands::complete::check_ids))]
     pub confirms: Vec<(String, Option<String>)>,
     /// A built artifact to inspect: .tar.gz/.tgz/.crate, .tar, .zip/.whl/.jar, a folder, or a
     /// container image (docker save tarball, OCI layout folder, oci-archive). Repeatable.

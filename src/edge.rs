@@ -11,6 +11,8 @@ pub struct Environment {
     pub stdin_terminal: bool,
     pub stdout_terminal: bool,
     pub stderr_terminal: bool,
+    /// The width of the terminal standard output is, in columns (`None` when it is not one).
+    pub stdout_columns: Option<usize>,
 }
 
 impl Environment {
@@ -27,7 +29,17 @@ impl Environment {
             stdin_terminal: std::io::stdin().is_terminal(),
             stdout_terminal: std::io::stdout().is_terminal(),
             stderr_terminal: std::io::stderr().is_terminal(),
+            stdout_columns: terminal_size::terminal_size().map(|(w, _)| w.0 as usize),
         }
+    }
+
+    /// The width text written to standard output wraps to: `COLUMNS` when it is set, else the
+    /// terminal's; `None` when standard output is no terminal (a file, a pipe, a CI log).
+    pub fn width(&self) -> Option<usize> {
+        self.var("COLUMNS")
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0)
+            .or(self.stdout_columns.filter(|_| self.stdout_terminal))
     }
 
     /// A variable, when it is set and not empty.

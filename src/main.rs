@@ -10,6 +10,10 @@ use shipgate::error::Error;
 use shipgate::exit::ExitStatus;
 
 fn main() -> ExitCode {
+    // Asked by the completion script for candidates: answer and exit.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(shipgate::commands::complete::VAR)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -74,6 +74,63 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// Word-wraps `text` for a terminal `width` columns wide: the first line starts at column
+/// `first` (after a label already printed), the others at column `indent` (the caller prints the
+/// indent). A word longer than a line stays whole. Without a width, `text` is one line.
+pub fn wrap(text: &str, width: Option<usize>, first: usize, indent: usize) -> Vec<String> {
+    let Some(width) = width else {
+        return vec![text.to_string()];
+    };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut room = width.saturating_sub(first).max(20);
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+            room = width.saturating_sub(indent).max(20);
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// The lines of `text` to wrap to a terminal: with a width, the lines of a hard-wrapped
+/// paragraph are joined first (a line starting a list item, an indented line or a blank line
+/// starts a new one), so the text reflows; without one, the lines as they are.
+pub fn paragraphs(text: &str, width: Option<usize>) -> Vec<String> {
+    if width.is_none() {
+        return text.lines().map(str::to_string).collect();
+    }
+    let starts_item = |l: &str| {
+        let t = l.trim_start();
+        t.len() != l.len()
+            || t.is_empty()
+            || t.starts_with(['-', '*', '•', '|', '>', '#', '`'])
+            || t.split_once(['.', ')'])
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for l in text.lines() {
+        match out.last_mut() {
+            Some(last) if open && !starts_item(l) && !l.trim().is_empty() => {
+                last.push(' ');
+                last.push_str(l.trim());
+            }
+            _ => out.push(l.to_string()),
+        }
+        open = !l.trim().is_empty()
+            && !l.trim_start().starts_with('`')
+            && l.trim_start().len() == l.len();
+    }
+    out
+}
+
 /// Shortens a line for display around byte range `start..end`, keeping at most `max` characters.
 pub fn excerpt(line: &str, max: usize) -> String {
     let trimmed = line.trim();
@@ -115,6 +172,34 @@ pub fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wrap_keeps_words_whole_and_leaves_room_for_the_indent() {
+        let text = "one two three four five six seven eight nine ten eleven twelve";
+        assert_eq!(wrap(text, None, 9, 9), [text]);
+        let lines = wrap(text, Some(40), 15, 9);
+        assert_eq!(lines.join(" "), text);
+        assert!(lines[0].len() <= 25, "{lines:?}");
+        assert!(lines[1..].iter().all(|l| l.len() <= 31), "{lines:?}");
+        assert_eq!(wrap("x".repeat(50).as_str(), Some(30), 0, 0).len(), 1);
+    }
+
+    #[test]
+    fn paragraphs_reflow_only_for_a_terminal() {
+        let text = "A deploy that breaks\non Friday.\n\n- one item\n- two\n  continued\nNext";
+        assert_eq!(paragraphs(text, None).len(), 7);
+        assert_eq!(
+            paragraphs(text, Some(80)),
+            [
+                "A deploy that breaks on Friday.",
+                "",
+                "- one item",
+                "- two",
+                "  continued",
+                "Next"
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -380,3 +380,160 @@ fn reports_are_written_through_links_fifos_and_devices_and_never_lost() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is closed"));
 }
+
+/// Report files (`-o` and `--report`) are created as any new file is: 0666 minus the umask, so a
+/// later CI step or another container user can read them (tempfile's own default is 0600).
+#[cfg(unix)]
+#[test]
+fn report_files_get_the_mode_the_umask_gives() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.commit("init");
+    let bin = assert_cmd::cargo::cargo_bin("shipgate");
+    for (umask, mode) in [
+        (0o022, 0o644),
+        (0o002, 0o664),
+        (0o027, 0o640),
+        (0o077, 0o600),
+    ] {
+        let dir = t.dir.path().join(format!("out-{umask:03o}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask:03o} && exec \"$0\" run -f json -o \"$1/r.json\" --report sarif=\"$1/r.sarif\""
+            ))
+            .arg(&bin)
+            .arg(&dir)
+            .current_dir(&t.root)
+            .env("HOME", &t.home)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for f in ["r.json", "r.sarif"] {
+            let got = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "{f} under umask {umask:03o}: {got:o}");
+        }
+    }
+}
+
+/// The bash completion script, sourced by a real bash, completes the repository's check ids
+/// (built-in and its own) for `explain`, `--only`, `--skip` and `--override`.
+#[test]
+fn completions_offer_the_repositorys_check_ids() {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.write(".shipgate.yaml", "extra-checks: [checks/]\n");
+    t.write(
+        "checks/no-todo.yaml",
+        "id: no-todo\ntitle: No TODO left\nseverity: error\nhelp: Do it.\nrepo-content:\n  patterns:\n    - name: todo\n      regex: 'TODO'\n",
+    );
+    t.commit("init");
+    let (code, script, _) = t.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    let bin = assert_cmd::cargo::cargo_bin("shipgate");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let complete = |words: &[&str]| -> Vec<String> {
+        let line = words.join(" ");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "{script}\nCOMP_WORDS=({line}); COMP_CWORD={}; COMP_TYPE=9\n_clap_complete_shipgate shipgate '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                words.len() - 1,
+                words.last().unwrap()
+            ))
+            .current_dir(&t.root)
+            .env("PATH", &path)
+            .env("HOME", &t.home)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(complete(&["shipgate", "explain", "no-t"]), ["no-todo"]);
+    assert_eq!(
+        complete(&["shipgate", "run", "--only", "repo-sec"]),
+        ["repo-secrets"]
+    );
+    assert!(complete(&["shipgate", "run", "--skip", "lockfile-"])
+        .contains(&"lockfile-present".to_string()));
+    assert_eq!(
+        complete(&["shipgate", "run", "--override", "friday"]),
+        ["friday-deploys="]
+    );
+    assert!(complete(&["shipgate", "run", "--sta"]).contains(&"--stage".to_string()));
+}
+
+/// On a terminal `COLUMNS` wide, the human report's reasons, skip lists and help, and
+/// `explain`'s paragraphs, wrap to it under their indent; `run --help` points at the README's
+/// JSON report section (there is no DESIGN.md in the repository).
+#[test]
+fn help_and_skip_lists_wrap_to_the_terminal_with_their_indent() {
+    let t = TestRepo::new();
+    t.write("README.md", "app\n");
+    t.write("src/a.py", format!("P = '/{}/alice/x/'\n", "home"));
+    t.commit("init");
+    let out = t
+        .cmd()
+        .args(["run", "--stage", "release"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let body: Vec<&str> = text
+        .lines()
+        .skip(1) // the header
+        // Evidence (`│ the line`) is shown as it is.
+        .filter(|l| (l.starts_with("SKIP") || l.starts_with("         ")) && !l.contains('│'))
+        .collect();
+    assert!(body.len() > 10, "{text}");
+    for l in &body {
+        let longest_word = l.split(' ').map(|w| w.chars().count()).max().unwrap_or(0);
+        assert!(
+            l.chars().count() <= 60 || longest_word > 40,
+            "wider than 60: {l:?}\n{text}"
+        );
+    }
+    // A skip list continues under its indent.
+    let list = text
+        .lines()
+        .position(|l| l.starts_with("SKIP") && l.contains(" checks: "))
+        .unwrap();
+    assert!(text.lines().nth(list + 1).unwrap().starts_with("         "));
+    // The help wraps under the text after `help: `.
+    let help = text.lines().position(|l| l.contains("help: ")).unwrap();
+    let next = text.lines().nth(help + 1).unwrap();
+    assert!(
+        next.starts_with(&" ".repeat(15)) || !next.starts_with(' '),
+        "{text}"
+    );
+
+    // Not a terminal and no COLUMNS: lines as they are.
+    let (_, wide, _) = t.run(&["run", "--stage", "release"]);
+    assert!(wide.lines().any(|l| l.chars().count() > 60));
+
+    let out = t
+        .cmd()
+        .args(["explain", "friday-deploys"])
+        .env("COLUMNS", "50")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for l in text.lines() {
+        assert!(l.chars().count() <= 50, "{l:?}\n{text}");
+    }
+    assert!(text.contains("\n  people who can fix it") || text.contains("\n  A deploy"));
+
+    let (_, help, _) = t.run(&["run", "--help"]);
+    assert!(!help.contains("DESIGN.md"), "{help}");
+    assert!(help.contains("README's \"JSON report\" section"), "{help}");
+}

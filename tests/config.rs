@@ -293,3 +293,128 @@ fn a_duplicate_top_level_key_is_reported_where_it_is() {
         "{err}"
     );
 }
+
+/// `shipgate schema config` in `t`, as a validator (formats checked, as editors do).
+fn config_validator(t: &TestRepo) -> jsonschema::Validator {
+    let (code, out, err) = t.run(&["schema", "config"]);
+    assert_eq!(code, 0, "{err}");
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+fn schema_errors(v: &jsonschema::Validator, yaml: &str) -> Vec<String> {
+    let doc: serde_json::Value = yaml_serde::from_str(yaml).unwrap();
+    v.iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// The configuration schema rejects what `shipgate validate` rejects — a bad date, an unknown
+/// check id, a parameter typo, an unknown time zone — and accepts the repository's own
+/// `.shipgate.yaml` and the README's examples.
+#[test]
+fn the_config_schema_is_as_strict_as_validate() {
+    let t = repo_with(&[]);
+    let v = config_validator(&t);
+    let bad = [
+        "waivers:\n  - {check: static-paths, path: x, reason: r, expires: 2027-13-45}\n",
+        "waivers:\n  - {check: static-paths, path: x, reason: r, expires: 2027-02-30}\n",
+        "checks:\n  static-pathz: {severity: warning}\n",
+        "checks:\n  static-paths:\n    params: {exclde: [docs/]}\n",
+        "checks:\n  friday-deploys:\n    params: {timezone: Mars/Olympus}\n",
+        "checks:\n  friday-deploys:\n    params:\n      deny: [{days: [fri], from: '25:00'}]\n",
+        "checks:\n  release-freeze:\n    params:\n      freezes: [{from: 2026-12-40, to: 2027-01-02, reason: x}]\n",
+        "settings: {timezone: Mars/Olympus}\n",
+        "waivers:\n  - {check: no-such-check, path: x, reason: r}\n",
+    ];
+    for yaml in bad {
+        assert!(
+            !schema_errors(&v, yaml).is_empty(),
+            "the schema accepts {yaml}"
+        );
+        t.write(".shipgate.yaml", yaml);
+        let (code, _, err) = t.run(&["validate"]);
+        assert_eq!(code, 2, "validate accepts {yaml}: {err}");
+    }
+    let good = [
+        "waivers:\n  - {check: static-paths, path: x, reason: r, expires: 2027-03-31}\n",
+        "checks:\n  friday-deploys:\n    params:\n      timezone: America/New_York\n      deny: [{days: [fri], from: '9:00', to: '24:00'}]\n",
+        "checks:\n  static-paths:\n    params: {exclude: [docs/]}\n",
+        "settings: {timezone: Europe/Berlin}\n",
+    ];
+    for yaml in good {
+        assert_eq!(schema_errors(&v, yaml), Vec::<String>::new(), "{yaml}");
+    }
+
+    // shipgate's own configuration.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = std::fs::read_to_string(root.join(".shipgate.yaml")).unwrap();
+    assert_eq!(schema_errors(&v, &own), Vec::<String>::new());
+
+    // Every YAML example of the README's configuration section, in a repository that has what
+    // it names (its own check `some-check`): the schema knows the project's checks.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("## Configuration: `.shipgate.yaml`")
+        .nth(1)
+        .unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let examples: Vec<&str> = section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(!examples.is_empty());
+    let p = repo_with(&[(
+        ".shipgate/checks/some-check.yaml",
+        "id: some-check\ntitle: Some check\nseverity: warning\nhelp: h\nrepo-files:\n  forbid: [x]\n",
+    )]);
+    p.write(".shipgate.yaml", examples[0]);
+    let v = config_validator(&p);
+    for e in &examples {
+        assert_eq!(schema_errors(&v, e), Vec::<String>::new(), "{e}");
+    }
+    let editor = readme
+        .split("# yaml-language-server: $schema=.shipgate/config.schema.json\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert_eq!(schema_errors(&v, editor), Vec::<String>::new());
+}
+
+/// The check-file schema accepts every built-in check file and rejects a bad id, a bad date and a
+/// parameter typo.
+#[test]
+fn the_check_schema_accepts_the_builtins_and_rejects_mistakes() {
+    let t = repo_with(&[]);
+    let (code, out, _) = t.run(&["schema", "check"]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checks");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let errors = schema_errors(&v, &std::fs::read_to_string(&p).unwrap());
+        assert_eq!(errors, Vec::<String>::new(), "{}", p.display());
+        n += 1;
+    }
+    assert!(n > 50);
+    let base = "title: t\nseverity: error\nhelp: h\n";
+    for bad in [
+        format!("id: Bad_Id\n{base}repo-files:\n  forbid: [x]\n"),
+        format!("id: freeze\n{base}deploy-window:\n  freezes: [{{from: 2026-13-01, to: 2027-01-02, reason: r}}]\n"),
+        format!("id: typo\n{base}repo-files:\n  forbidd: [x]\n"),
+        format!("id: two\n{base}repo-files:\n  forbid: [x]\nmanual:\n  question: q\n"),
+    ] {
+        assert!(!schema_errors(&v, &bad).is_empty(), "accepted: {bad}");
+    }
+}

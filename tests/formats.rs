@@ -135,12 +135,16 @@ fn sarif_is_valid_for_code_scanning() {
         member["locations"][0]["logicalLocations"][0]["kind"],
         "member"
     );
-    assert!(
-        member["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            .as_str()
-            .unwrap()
-            .ends_with("app.tgz")
+    // The artifact is outside the repository: the result is attached to a file of the
+    // repository (package.json: there is no .shipgate.yaml) and names the artifact.
+    assert_eq!(
+        member["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "package.json"
     );
+    assert!(member["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("app.tgz!package/"));
     assert_eq!(by("lockfile-present")["level"], "warning");
     // Fingerprints are stable across runs and survive lines moving.
     let (_, again) = run_format(&t, &art, "sarif");
@@ -250,8 +254,9 @@ fn github_annotations_are_escaped() {
         .iter()
         .find(|l| l.contains("package-source-maps"))
         .unwrap();
+    // Outside the repository: no `file=` (it would attach to nothing), the artifact named.
     assert!(
-        member.contains("file=") && member.contains("app.tgz"),
+        !member.contains("file=") && member.contains("app.tgz!package/"),
         "{member}"
     );
     assert!(out

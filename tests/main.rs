@@ -27,6 +27,10 @@ mod env;
 mod parity;
 // Output formats (SARIF, JUnit, GitHub, GitLab, Markdown) with hostile text; CI examples run.
 mod formats;
+// The reports as their consumers validate them: SARIF schema, code scanning, Code Quality, junit-10.xsd.
+mod consumers;
+// The CI templates (action.yml, the GitLab CI template) run their shell as the runners do.
+mod ci_templates;
 // One hostile report value rendered by every reporter, snapshotted.
 mod reporters;
 // The shape of the code: function size, module boundaries, the kind registry.

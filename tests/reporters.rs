@@ -45,6 +45,7 @@ fn result(id: &str, kind: &'static str, status: Status, findings: Vec<Finding>) 
         waived: 0,
         help: Some(format!("Fix it: {NASTY}\nsecond line")),
         why: Some("Because.".into()),
+        finds_secrets: id.contains("secrets"),
     }
 }
 
@@ -141,6 +142,10 @@ fn hostile_report() -> Report {
         waivers: vec![],
         notes: vec![format!("a note {NASTY}")],
         elapsed_ms: 1234,
+        paths: Paths {
+            anchor: Some(".shipgate.yaml".into()),
+            ..Paths::default()
+        },
         checks,
     }
 }

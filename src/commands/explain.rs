@@ -7,13 +7,13 @@ use crate::exit::ExitStatus;
 use crate::output::stdout;
 use crate::report::explain;
 
-pub fn execute(dir: &Path, id: &str) -> Result<ExitStatus, Error> {
+pub fn execute(dir: &Path, id: &str, width: Option<usize>) -> Result<ExitStatus, Error> {
     let (_, config) = super::load(dir)?;
     let Some(c) = config.get(id) else {
         return Err(config.unknown_id("explain", id));
     };
     let mut buf = Vec::new();
-    explain::human(&explain::model(c), &mut buf).map_err(|e| Error::io("<stdout>", e))?;
+    explain::human(&explain::model(c), width, &mut buf).map_err(|e| Error::io("<stdout>", e))?;
     stdout(&buf)?;
     Ok(ExitStatus::Pass)
 }

@@ -108,8 +108,14 @@ pub fn pre_push(
     let status = ExitStatus::from(&report);
     let mut out = io::stdout().lock();
     stdout_result(
-        crate::report::write(&report, crate::report::Format::Human, color, &mut out)
-            .and_then(|_| write_push_summary(&mut out, &report, &lines, remote, url, status)),
+        crate::report::write_to(
+            &report,
+            crate::report::Format::Human,
+            color,
+            env.width(),
+            &mut out,
+        )
+        .and_then(|_| write_push_summary(&mut out, &report, &lines, remote, url, status)),
     )?;
     Ok(status)
 }

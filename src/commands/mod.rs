@@ -2,6 +2,7 @@
 //! captured at the edge, call the library, and print; `main` maps what they return to the exit
 //! status.
 
+pub mod complete;
 pub mod explain;
 pub mod hook;
 pub mod init;
@@ -31,12 +32,12 @@ pub fn execute(cli: Cli, env: &Environment) -> Result<ExitStatus, Error> {
     match cli.command {
         Command::Run(args) => run::execute(&dir, &args, env, color),
         Command::List { format } => list::execute(&dir, format),
-        Command::Explain { id } => explain::execute(&dir, &id),
+        Command::Explain { id } => explain::execute(&dir, &id, env.width()),
         Command::Validate { files } => validate::execute(&dir, &files),
         Command::Init => init::execute(&dir),
         Command::Windows { at, days } => windows::execute(&dir, at, days),
-        Command::Schema { which } => schema::schema(which),
-        Command::Completions { shell } => schema::completions(shell),
+        Command::Schema { which } => schema::schema(&dir, which),
+        Command::Completions { shell } => complete::script(shell),
         Command::Signoff(args) => signoff::execute(&dir, &args, env, color),
         Command::Hook(HookCommand::Install) => hook::install(&dir),
         Command::Hook(HookCommand::Uninstall) => hook::uninstall(&dir),

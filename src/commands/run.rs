@@ -35,6 +35,11 @@ pub fn execute(
         );
         engine::run(&config, &repo, &opts)?
     };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let report = report::model::Report {
+        paths: report::model::Paths::discover(&repo.root, &cwd),
+        ..report
+    };
     for (format, path) in &args.reports {
         let mut buf = Vec::new();
         report::write(&report, *format, false, &mut buf).map_err(|e| Error::io(path, e))?;
@@ -69,7 +74,8 @@ pub fn execute(
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             stdout_result(
-                report::write(&report, args.format, color, &mut lock).and_then(|_| lock.flush()),
+                report::write_to(&report, args.format, color, env.width(), &mut lock)
+                    .and_then(|_| lock.flush()),
             )?;
         }
     }

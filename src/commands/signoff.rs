@@ -167,7 +167,13 @@ fn sign(
         ..run.operator()
     };
     let report = evaluation.finish(&operator);
-    let _ = crate::report::write(&report, crate::report::Format::Human, color, &mut out);
+    let _ = crate::report::write_to(
+        &report,
+        crate::report::Format::Human,
+        color,
+        env.width(),
+        &mut out,
+    );
     let blocking: Vec<&str> = report
         .checks
         .iter()

@@ -104,6 +104,7 @@ impl Sink<'_> {
             summary,
             notes,
             elapsed_ms: elapsed.as_millis() as u64,
+            paths: Default::default(),
         }
     }
 
@@ -189,6 +190,10 @@ impl Sink<'_> {
             waived,
             help: check.help.clone(),
             why: check.why.clone(),
+            finds_secrets: check
+                .spec
+                .content()
+                .is_some_and(|c| c.patterns.iter().any(|p| p.secret)),
         }
     }
 

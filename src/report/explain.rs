@@ -34,17 +34,19 @@ pub fn model(c: &Check) -> Explanation {
     }
 }
 
-pub fn human(e: &Explanation, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{} — {}\n", e.id, e.title)?;
-    writeln!(
-        out,
-        "kind: {}   severity: {}   stages: {}{}\nsource: {}",
+/// The explanation as text; paragraphs wrap to a terminal `width` columns wide, indented.
+pub fn human(e: &Explanation, width: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
+    let indent = |s: &str| indent(s, width);
+    let wrapped = |s: &str| crate::text::wrap(s, width, 0, 2).join("\n  ");
+    writeln!(out, "{}\n", wrapped(&format!("{} — {}", e.id, e.title)))?;
+    let kind = format!(
+        "kind: {}   severity: {}   stages: {}{}",
         e.kind,
         e.severity,
         e.stages.join(", "),
         if e.off { "   (off)" } else { "" },
-        e.source
-    )?;
+    );
+    writeln!(out, "{}\nsource: {}", wrapped(&kind), e.source)?;
     writeln!(
         out,
         "\nWhat it looks for:\n{}",
@@ -56,17 +58,30 @@ pub fn human(e: &Explanation, out: &mut dyn Write) -> io::Result<()> {
     if let Some(help) = &e.help {
         writeln!(out, "\nHow to fix:\n{}", indent(help))?;
     }
-    writeln!(
-        out,
-        "\nTo silence one finding, add a `shipgate:allow {}` comment on its line or the line above; \
+    let silence = format!(
+        "To silence one finding, add a `shipgate:allow {}` comment on its line or the line above; \
 to accept it in .shipgate.yaml, add a waiver with a reason and an expiry date.",
         e.id
+    );
+    writeln!(
+        out,
+        "\n{}",
+        crate::text::wrap(&silence, width, 0, 0).join("\n")
     )
 }
 
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("  {l}"))
+/// Each line indented by two spaces; on a terminal, paragraphs reflowed and wrapped to `width`
+/// under their own indent.
+fn indent(s: &str, width: Option<usize>) -> String {
+    crate::text::paragraphs(s, width)
+        .into_iter()
+        .flat_map(|l| {
+            let lead = l.len() - l.trim_start().len();
+            let pad = " ".repeat(2 + lead);
+            crate::text::wrap(l.trim_start(), width, 2 + lead, 2 + lead)
+                .into_iter()
+                .map(move |w| format!("{pad}{w}"))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

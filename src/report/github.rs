@@ -1,11 +1,13 @@
 //! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message` per finding
 //! (`::warning` for warnings), so findings show up as annotations on the pull request. Data is
-//! escaped (`%`, CR, LF) and so are properties (also `:` and `,`), as the runner expects.
+//! escaped (`%`, CR, LF) and so are properties (also `:` and `,`), as the runner expects. `file=`
+//! is always repository-relative; a finding about a file or artifact outside the repository names
+//! it in the message instead.
 
 use std::fmt::Write;
 
 use crate::report::model::{Report, Status, Verdict};
-use crate::types::Input;
+use crate::report::place;
 
 /// Github reporter.
 pub struct Github;
@@ -37,19 +39,15 @@ pub fn render(r: &Report) -> String {
         for f in &c.findings {
             let l = &f.location;
             let mut props = Vec::new();
-            let file = match (l.input, &l.path) {
-                (Input::Repo | Input::Env, Some(p)) => Some(p.clone()),
-                (Input::Artifact, _) => l.artifact.clone(),
-                _ => None,
-            };
-            if let Some(file) = file {
-                props.push(format!("file={}", prop(&file)));
-                if matches!(l.input, Input::Repo | Input::Env) {
-                    if let Some(line) = l.line {
-                        props.push(format!("line={line}"));
-                        if let Some(col) = l.column {
-                            props.push(format!("col={col}"));
-                        }
+            let place = place(&r.paths, l);
+            // Only the finding's own repository file: an annotation on the anchor would say the
+            // wrong thing, and one without a file is shown on the run.
+            if let (true, Some(file)) = (place.own, &place.file) {
+                props.push(format!("file={}", prop(file)));
+                if let Some((line, column)) = place.line(l) {
+                    props.push(format!("line={line}"));
+                    if let Some(col) = column {
+                        props.push(format!("col={col}"));
                     }
                 }
             }
@@ -61,9 +59,9 @@ pub fn render(r: &Report) -> String {
             if let Some(o) = &c.override_ {
                 msg = format!("overridden ({}): {msg}", o.reason);
             }
-            if let (Input::Artifact, Some(p)) = (l.input, &l.path) {
-                if !msg.contains(p.as_str()) {
-                    msg = format!("{p}: {msg}");
+            if let Some(about) = &place.about {
+                if !msg.contains(about.as_str()) {
+                    msg = format!("{about}: {msg}");
                 }
             }
             let _ = writeln!(out, "::{cmd} {}::{}", props.join(","), data(&msg));

@@ -1,11 +1,14 @@
 //! GitLab Code Quality: a JSON array of issues (description, check_name, fingerprint, severity,
-//! location.path, location.lines.begin) that merge requests show inline.
+//! location.path, location.lines.begin) that merge requests show inline. `location.path` is always
+//! a repository-relative file that exists: the finding's own, else the anchor (`.shipgate.yaml`
+//! when there is one, else a file at the root), with what the finding is about in the
+//! description. Identical findings keep distinct fingerprints.
 
 use serde_json::{json, Value};
 
-use crate::report::fingerprint::fingerprint;
+use crate::report::fingerprint::fingerprints;
 use crate::report::model::{Report, Status};
-use crate::types::Input;
+use crate::report::place;
 
 /// Gitlab reporter.
 pub struct Gitlab;
@@ -26,22 +29,14 @@ pub fn render(r: &Report) -> Value {
             Status::Overridden => "info",
             _ => continue,
         };
-        for f in &c.findings {
+        for (f, print) in c.findings.iter().zip(fingerprints(c)) {
             let l = &f.location;
-            let path = match (l.input, &l.path) {
-                (Input::Artifact, _) => l.artifact.clone(),
-                (_, Some(p)) => Some(p.clone()),
-                _ => None,
-            }
-            .unwrap_or_else(|| ".shipgate.yaml".into());
-            let line = match l.input {
-                Input::Repo | Input::Env => l.line.unwrap_or(1),
-                _ => 1,
-            };
+            let place = place(&r.paths, l);
+            let line = place.line(l).map_or(1, |(line, _)| line);
             let mut description = format!("{}: {}", c.id, f.message);
-            if let (Input::Artifact, Some(p)) = (l.input, &l.path) {
-                if !description.contains(p.as_str()) {
-                    description = format!("{} ({p})", description);
+            if let Some(about) = &place.about {
+                if !description.contains(about.as_str()) {
+                    description = format!("{description} ({about})");
                 }
             }
             issues.push(json!({
@@ -49,9 +44,10 @@ pub fn render(r: &Report) -> Value {
                 "check_name": c.id,
                 // Code Climate's engine field: which tool made the issue.
                 "engine_name": "shipgate",
-                "fingerprint": fingerprint(&c.id, f),
+                "fingerprint": print,
                 "severity": severity,
-                "location": {"path": path, "lines": {"begin": line}},
+                // `.` only in a repository without a file at its root to attach it to.
+                "location": {"path": place.file.as_deref().unwrap_or("."), "lines": {"begin": line}},
             }));
         }
     }

@@ -8,7 +8,7 @@ use owo_colors::{OwoColorize, Style};
 
 use crate::report::location_label;
 use crate::report::model::{CheckResult, Report, Status, Verdict, WaiverState};
-use crate::text::sanitize;
+use crate::text::{paragraphs, sanitize, wrap};
 
 /// At most this many findings per check are printed; the JSON report has them all.
 const MAX_FINDINGS_SHOWN: usize = 20;
@@ -24,6 +24,9 @@ pub struct Styles {
     pub dim: Style,
     pub bold: Style,
     pub path: Style,
+    /// The terminal's width: help, reasons and lists of skipped checks wrap to it, keeping their
+    /// indent. `None` (a file, a pipe): lines are not wrapped.
+    pub width: Option<usize>,
 }
 
 impl Styles {
@@ -40,6 +43,7 @@ impl Styles {
                 dim: p,
                 bold: p,
                 path: p,
+                width: None,
             };
         }
         Styles {
@@ -52,7 +56,13 @@ impl Styles {
             dim: Style::new().dimmed(),
             bold: Style::new().bold(),
             path: Style::new().cyan(),
+            width: None,
         }
+    }
+
+    /// These styles, wrapping to `width` columns.
+    pub fn wrapping(self, width: Option<usize>) -> Self {
+        Styles { width, ..self }
     }
 
     fn status(&self, s: Status) -> Style {
@@ -116,20 +126,31 @@ pub fn write(r: &Report, st: &Styles, out: &mut dyn Write) -> io::Result<()> {
         check(c, width, st, out)?;
     }
     manual_items(&unconfirmed, st, out)?;
+    let indent = " ".repeat(9);
     for (reason, ids) in &skips {
         let head = if ids.len() == 1 {
-            format!("{:<width$}  {reason}", ids[0])
+            format!("{:<width$}  ", ids[0])
         } else {
-            format!("{} checks: {reason}", ids.len())
+            format!("{} checks: ", ids.len())
         };
-        writeln!(
-            out,
-            "{} {}",
-            format!("{:<8}", "SKIP").style(st.skip),
-            head.style(st.dim)
-        )?;
+        let at = 9 + head.chars().count();
+        for (n, line) in wrap(reason, st.width, at, 9).iter().enumerate() {
+            if n == 0 {
+                let text = format!("{head}{line}");
+                writeln!(
+                    out,
+                    "{} {}",
+                    format!("{:<8}", "SKIP").style(st.skip),
+                    text.style(st.dim)
+                )?;
+            } else {
+                writeln!(out, "{indent}{}", line.style(st.dim))?;
+            }
+        }
         if ids.len() > 1 {
-            writeln!(out, "{}{}", " ".repeat(9), ids.join(", ").style(st.dim))?;
+            for line in wrap(&ids.join(", "), st.width, 9, 9) {
+                writeln!(out, "{indent}{}", line.style(st.dim))?;
+            }
         }
     }
     notes(r, st, out)?;
@@ -217,11 +238,9 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
     }
     let indent = " ".repeat(9);
     if let Some(reason) = &c.reason {
-        writeln!(
-            out,
-            "{indent}{}",
-            sanitize(reason).style(st.status(c.status))
-        )?;
+        for line in wrap(&sanitize(reason), st.width, 9, 9) {
+            writeln!(out, "{indent}{}", line.style(st.status(c.status)))?;
+        }
     }
     if let Some(o) = &c.override_ {
         writeln!(
@@ -231,12 +250,18 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
         )?;
     }
     for f in c.findings.iter().take(MAX_FINDINGS_SHOWN) {
-        writeln!(
-            out,
-            "{indent}{}  {}",
-            location_label(&f.location).style(st.path),
-            sanitize(&f.message)
-        )?;
+        let label = location_label(&f.location);
+        let at = 9 + label.chars().count() + 2;
+        for (n, line) in wrap(&sanitize(&f.message), st.width, at, 11)
+            .iter()
+            .enumerate()
+        {
+            if n == 0 {
+                writeln!(out, "{indent}{}  {line}", label.style(st.path))?;
+            } else {
+                writeln!(out, "{indent}  {line}")?;
+            }
+        }
         if let Some(e) = &f.evidence {
             if !e.is_empty() && e != &f.message {
                 writeln!(
@@ -261,16 +286,15 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
     }
     if let Some(help) = &c.help {
         if matches!(c.status, Status::Fail | Status::Warn | Status::Error) {
-            let mut lines = help.trim().lines();
-            if let Some(first) = lines.next() {
-                writeln!(
-                    out,
-                    "{indent}{} {}",
-                    "help:".style(st.bold),
-                    sanitize(first)
-                )?;
-                for l in lines {
-                    writeln!(out, "{indent}      {}", sanitize(l))?;
+            // Each line of the help wraps to the terminal, under the text after `help: `.
+            let lines = paragraphs(help.trim(), st.width)
+                .into_iter()
+                .flat_map(|l| wrap(&sanitize(&l), st.width, 15, 15));
+            for (n, l) in lines.enumerate() {
+                if n == 0 {
+                    writeln!(out, "{indent}{} {l}", "help:".style(st.bold))?;
+                } else {
+                    writeln!(out, "{indent}      {l}")?;
                 }
             }
         }
@@ -300,18 +324,27 @@ fn manual_items(items: &[&CheckResult], st: &Styles, out: &mut dyn Write) -> io:
             .strip_prefix("not confirmed: ")
             .and_then(|m| m.split(" — confirm with").next())
             .unwrap_or(&c.title);
-        writeln!(
-            out,
-            "{indent}{}  {}",
-            c.id.style(st.path),
-            sanitize(question)
-        )?;
+        let at = 9 + c.id.chars().count() + 2;
+        for (n, line) in wrap(&sanitize(question), st.width, at, 11)
+            .iter()
+            .enumerate()
+        {
+            if n == 0 {
+                writeln!(out, "{indent}{}  {line}", c.id.style(st.path))?;
+            } else {
+                writeln!(out, "{indent}  {line}")?;
+            }
+        }
     }
-    writeln!(
-        out,
-        "{indent}{} confirm them with `shipgate signoff` (it asks each), or `--confirm ID=\"comment\"`; `shipgate explain ID` says what each one means",
-        "help:".style(st.bold)
-    )
+    let help = "confirm them with `shipgate signoff` (it asks each), or `--confirm ID=\"comment\"`; `shipgate explain ID` says what each one means";
+    for (n, line) in wrap(help, st.width, 15, 15).iter().enumerate() {
+        if n == 0 {
+            writeln!(out, "{indent}{} {line}", "help:".style(st.bold))?;
+        } else {
+            writeln!(out, "{indent}      {line}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Notes: files not scanned, waivers that expired or matched nothing, the run's own notes.

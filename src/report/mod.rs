@@ -18,13 +18,13 @@ use std::io::{self, Write};
 use clap::ValueEnum;
 
 use crate::types::Input;
-use model::{Location, Report};
+use model::{Location, Paths, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Readable text, colored on a terminal.
     Human,
-    /// The version-1 JSON report (see the README's "The JSON report").
+    /// The version-1 JSON report (see the README's "JSON report" section).
     Json,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
@@ -73,6 +73,21 @@ pub trait Reporter {
 /// Writes `report` in `format`. `color` only matters for `human`.
 pub fn write(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
     format.reporter(color).write(report, out)
+}
+
+/// Writes `report` in `format` to a terminal `width` columns wide (`None`: not a terminal): the
+/// human report wraps its help, reasons and skip lists to it.
+pub fn write_to(
+    report: &Report,
+    format: Format,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::Human(human::Styles::new(color).wrapping(width)).write(report, out),
+        _ => write(report, format, color, out),
+    }
 }
 
 /// The version-1 JSON report: the `Report` model serialized.
@@ -136,4 +151,72 @@ pub fn is_own_report(head: &[u8]) -> bool {
             (l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice "))
                 && l.contains("title=shipgate ")
         })
+}
+
+/// Where a consumer that attaches findings to repository files (code scanning, Code Quality,
+/// annotations) puts one finding. Such consumers take repository-relative paths only: an absolute
+/// or `../` path attaches to nothing, and a result without a file is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The repository-relative file: the finding's own (`own`), or `Paths::anchor` for a finding
+    /// about no file of the repository. `None` when the repository has no file to attach it to.
+    pub file: Option<String>,
+    /// Whether `file` is the finding's own file, not the anchor: its line and column apply, unless
+    /// the file is an artifact (their line is inside the entry).
+    pub own: bool,
+    /// What the finding is about when `file` does not say it: the artifact and its entry, or the
+    /// path as given when it is outside the repository.
+    pub about: Option<String>,
+}
+
+impl Place {
+    /// The line and column in `file`, when they are the finding's.
+    pub fn line(&self, l: &Location) -> Option<(u64, Option<u64>)> {
+        if self.own && l.input != Input::Artifact {
+            l.line.map(|n| (n, l.column))
+        } else {
+            None
+        }
+    }
+}
+
+/// The place of a finding at `l`.
+pub fn place(paths: &Paths, l: &Location) -> Place {
+    let anchor = |about: Option<String>| Place {
+        file: paths.anchor.clone(),
+        own: false,
+        about,
+    };
+    match (l.input, &l.path) {
+        (Input::Artifact, entry) => {
+            let Some(a) = &l.artifact else {
+                return anchor(entry.clone());
+            };
+            // An image of a multi-image artifact is named `app-oci.tar!linux/arm64`.
+            let file = a.split('!').next().unwrap_or(a);
+            let full = match entry {
+                Some(e) => format!("{a}!{e}"),
+                None => a.clone(),
+            };
+            match paths.in_repo(file, false) {
+                Some(rel) => Place {
+                    file: Some(rel),
+                    own: true,
+                    about: Some(full),
+                },
+                None => anchor(Some(full)),
+            }
+        }
+        // Repository files, env files, and the files commit and state findings are about
+        // (a manifest, a migration).
+        (_, Some(p)) => match paths.in_repo(p, l.input != Input::Env) {
+            Some(rel) => Place {
+                file: Some(rel),
+                own: true,
+                about: None,
+            },
+            None => anchor(Some(p.clone())),
+        },
+        _ => anchor(None),
+    }
 }

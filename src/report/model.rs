@@ -2,6 +2,8 @@
 //! reporters never evaluate. Serializing it gives DESIGN.md's JSON report, version 1 (extra fields
 //! are additions, never renames).
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use crate::types::{Input, Severity, Stage};
@@ -115,6 +117,10 @@ pub struct CheckResult {
     /// Why it matters: from the check's `why` (SARIF rule descriptions).
     #[serde(skip)]
     pub why: Option<String>,
+    /// Whether the check has secret patterns (its own or borrowed): a security check, whatever
+    /// its id (SARIF's `security-severity`).
+    #[serde(skip)]
+    pub finds_secrets: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -272,11 +278,179 @@ pub struct Report {
     /// Whole run, wall clock.
     #[serde(skip)]
     pub elapsed_ms: u64,
+    /// Where the repository is, for the reporters whose consumers attach findings to repository
+    /// files (SARIF, GitLab, GitHub). Not part of the JSON report.
+    #[serde(skip)]
+    pub paths: Paths,
+}
+
+/// The repository as the file-attaching reporters need it: its root, the directory paths on the
+/// command line were given from, and a file that exists in it for findings about no file.
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    /// The repository root, absolute.
+    pub root: Option<PathBuf>,
+    /// The directory `--artifact`, `--env-file` and `--env-from` paths are relative to, absolute.
+    pub cwd: Option<PathBuf>,
+    /// A file of the repository, repository-relative, that findings about no file (commits, the
+    /// clock, manual items, an artifact outside the repository) are attached to:
+    /// `.shipgate.yaml` when there is one, else a file at the root (README, manifest, …).
+    pub anchor: Option<String>,
+}
+
+impl Paths {
+    /// The paths of the repository at `root`, with command-line paths given from `cwd`.
+    pub fn discover(root: &Path, cwd: &Path) -> Paths {
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+        let is_file = |name: &str| std::fs::metadata(root.join(name)).is_ok_and(|m| m.is_file());
+        let preferred = [
+            ".shipgate.yaml",
+            "README.md",
+            "README",
+            "README.rst",
+            "README.txt",
+            "Cargo.toml",
+            "package.json",
+            "pyproject.toml",
+            "go.mod",
+        ];
+        let anchor = preferred
+            .iter()
+            .find(|n| is_file(n))
+            .map(|n| n.to_string())
+            .or_else(|| {
+                let mut names: Vec<String> = std::fs::read_dir(&root)
+                    .ok()?
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| is_file(n) && uri_safe(n))
+                    .collect();
+                names.sort();
+                names.into_iter().next()
+            });
+        Paths {
+            root: Some(root),
+            cwd: Some(cwd),
+            anchor,
+        }
+    }
+
+    /// `path` relative to the repository root, `/`-separated, when it is inside the repository;
+    /// `None` for a path outside it (absolute, or climbing out with `..`). `from_root` says that a
+    /// relative path is relative to the root (repository findings); otherwise it is as given on
+    /// the command line, relative to `cwd`, unless the root holds it.
+    pub fn in_repo(&self, path: &str, from_root: bool) -> Option<String> {
+        let p = Path::new(path);
+        let Some(root) = &self.root else {
+            // No repository known (a report built by hand): only plain relative paths are.
+            return normalize(p)
+                .filter(|n| !p.is_absolute() && !n.starts_with(".."))
+                .map(|n| slashes(&n));
+        };
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else if from_root || root.join(p).exists() {
+            root.join(p)
+        } else {
+            self.cwd.as_deref().unwrap_or(root).join(p)
+        };
+        let n = normalize(&joined)?;
+        let rel = n.strip_prefix(root).ok()?;
+        (!rel.as_os_str().is_empty()).then(|| slashes(rel))
+    }
+}
+
+/// `p` with `.` and `..` resolved lexically; `None` when `..` climbs above an absolute root.
+fn normalize(p: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if out.has_root() {
+                    return None;
+                } else {
+                    out.push("..");
+                }
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    Some(out)
+}
+
+fn slashes(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A file name every consumer takes as it is.
+fn uri_safe(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
 }
 
 impl Report {
     /// Whether any check could not be evaluated: the gate could not decide (exit 2).
     pub fn has_errors(&self) -> bool {
         self.checks.iter().any(|c| c.status == Status::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_the_repository_are_relative_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("repo");
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        std::fs::write(root.join("README.md"), "x").unwrap();
+        let p = Paths::discover(&root, &root);
+        assert_eq!(p.anchor.as_deref(), Some("README.md"));
+        let abs = |s: &str| base.join(s).display().to_string();
+        assert_eq!(
+            p.in_repo(&abs("repo/dist/a.tgz"), false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo(&abs("elsewhere/a.tgz"), false), None);
+        assert_eq!(
+            p.in_repo("../repo/dist/a.tgz", false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo("../a.tgz", false), None);
+        assert_eq!(
+            p.in_repo("./dist/x/../a.tgz", true).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(p.in_repo(&abs("repo"), false), None, "the root is no file");
+        // From another directory (`-C repo`): command-line paths are relative to it.
+        let from_base = Paths::discover(&root, &base);
+        assert_eq!(
+            from_base.in_repo("repo/dist/a.tgz", false).as_deref(),
+            Some("dist/a.tgz")
+        );
+        assert_eq!(
+            from_base.in_repo("README.md", false).as_deref(),
+            Some("README.md")
+        );
+        // With .shipgate.yaml, it is the anchor.
+        std::fs::write(root.join(".shipgate.yaml"), "builtins: true\n").unwrap();
+        assert_eq!(
+            Paths::discover(&root, &root).anchor.as_deref(),
+            Some(".shipgate.yaml")
+        );
+        // A report made by hand (no root): plain relative paths only.
+        let none = Paths::default();
+        assert_eq!(none.in_repo("src/a.py", true).as_deref(), Some("src/a.py"));
+        assert_eq!(none.in_repo("../a.py", true), None);
+        assert_eq!(none.in_repo("/tmp/a.py", true), None);
     }
 }
