@@ -26,6 +26,8 @@ peak() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.
 # hyperfine, paired in one run; -i: shipgate exits 1 when it finds something.
 hf() { local name=$1; shift; hyperfine -N -i -w 2 -r "$runs" --export-json "$out/$name.json" "$@"; }
 patterns=$here/real-patterns.txt
+# gitleaks writes its report by replacing the file: given /dev/null as root, it leaves a regular
+# file there. Its report goes to the results folder instead.
 echo "shipgate: $("$sg" --version) ($(du -h "$sg" | cut -f1))  rg: $(rg --version | head -1)  gitleaks: $(gitleaks version)"
 
 if want tree; then
@@ -35,8 +37,8 @@ if want tree; then
     hf "tree-$t" \
       "$sg -C $tree run -f json -o /dev/null" \
       "rg --no-require-git --hidden -g !.git -c -f $patterns $tree" \
-      "gitleaks dir --no-banner --exit-code 0 --log-level error -f json -r /dev/null $tree"
-    echo "peak RSS: shipgate $(peak "$sg" -C "$tree" run -f json -o /dev/null), rg $(peak rg --no-require-git --hidden -g '!.git' -c -f "$patterns" "$tree"), gitleaks $(peak gitleaks dir --no-banner --exit-code 0 --log-level error -f json -r /dev/null "$tree")"
+      "gitleaks dir --no-banner --exit-code 0 --log-level error -f json -r $out/gitleaks-report.json $tree"
+    echo "peak RSS: shipgate $(peak "$sg" -C "$tree" run -f json -o /dev/null), rg $(peak rg --no-require-git --hidden -g '!.git' -c -f "$patterns" "$tree"), gitleaks $(peak gitleaks dir --no-banner --exit-code 0 --log-level error -f json -r "$out/gitleaks-report.json" "$tree")"
   done
 fi
 
@@ -48,7 +50,7 @@ if want artifact; then
     gl=$B/artifacts/as-tar-gz/${a%.tgz}; gl=${gl%.crate}; gl=${gl%.tar.gz}.tar.gz
     echo "== artifact $a: every artifact check vs gzip -dc vs gitleaks archive mode"
     cmds=("$sg -C $empty run --artifact $f -f json -o /dev/null" "gzip -dc $f")
-    [ -f "$gl" ] && cmds+=("gitleaks dir --no-banner --exit-code 0 --log-level error --max-archive-depth 1 -f json -r /dev/null $gl")
+    [ -f "$gl" ] && cmds+=("gitleaks dir --no-banner --exit-code 0 --log-level error --max-archive-depth 1 -f json -r $out/gitleaks-report.json $gl")
     hf "artifact-$a" "${cmds[@]}"
     echo "peak RSS: shipgate $(peak "$sg" -C "$empty" run --artifact "$f" -f json -o /dev/null), gzip $(peak gzip -dc "$f")"
   done

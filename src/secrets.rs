@@ -202,11 +202,17 @@ pub struct Redactor {
     /// contains, to tell quickly which patterns can apply to a text; a pattern without such
     /// literals is always tried. (A `RegexSet` of the patterns ran the PikeVM over every
     /// finding's text: 34% of the time on an npm package with 2,751 findings.)
-    screen: Option<aho_corasick::AhoCorasick>,
-    /// Per screen literal: the patterns that contain it.
+    /// Made on the first text to clean (a run that prints no finding does not pay for it).
+    screen: std::sync::OnceLock<Screen>,
+    /// Compiled the first time a text may hold a match (most runs print no secret-shaped text).
+    patterns: Vec<Pattern>,
+}
+
+struct Screen {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// Per literal of the automaton: the patterns that contain it.
     of: Vec<Vec<usize>>,
     always: Vec<usize>,
-    patterns: Vec<regex::bytes::Regex>,
 }
 
 fn url_password() -> &'static Regex {
@@ -226,81 +232,92 @@ fn key_block() -> &'static Regex {
 
 /// `text` with each private key block replaced whole.
 pub fn redact_key_blocks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("-----BEGIN") {
+        return std::borrow::Cow::Borrowed(text);
+    }
     key_block().replace_all(text, "-----BEGIN … PRIVATE KEY (redacted)")
 }
 
 impl Redactor {
-    /// A redactor for these secret patterns (a pattern that does not compile is left out: the
+    /// A redactor for these secret patterns (a pattern that does not compile is passed over: the
     /// check that owns it reports the error).
     pub fn new(defs: &[PatternDef]) -> Self {
         let mut seen = HashSet::new();
-        let mut sources = Vec::new();
-        let mut patterns = Vec::new();
-        for d in defs.iter().filter(|d| d.secret) {
-            if !seen.insert(d.regex.as_str().to_string()) {
-                continue;
-            }
-            if let Ok(re) = d.regex.compiled() {
-                sources.push(d.regex.as_str().to_string());
-                patterns.push(re.clone());
-            }
+        let patterns = defs
+            .iter()
+            .filter(|d| d.secret && seen.insert(d.regex.as_str().to_string()))
+            .map(|d| d.regex.clone())
+            .collect();
+        Redactor {
+            screen: std::sync::OnceLock::new(),
+            patterns,
         }
-        let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut of: Vec<Vec<usize>> = Vec::new();
-        let mut always = Vec::new();
-        for (i, src) in sources.iter().enumerate() {
-            match crate::inputs::content::screening_literals(src) {
-                Some(ls) => {
-                    for l in ls {
-                        match lits.iter().position(|x| *x == l) {
-                            Some(p) => of[p].push(i),
-                            None => {
-                                lits.push(l);
-                                of.push(vec![i]);
-                            }
+    }
+
+    fn screen(&self) -> &Screen {
+        self.screen.get_or_init(|| {
+            let mut lits: Vec<Vec<u8>> = Vec::new();
+            let mut of: Vec<Vec<usize>> = Vec::new();
+            let mut always = Vec::new();
+            for (i, p) in self.patterns.iter().enumerate() {
+                // Prefixes only: the literals inside a pattern cost a search per suffix to find,
+                // and a finding's text is short enough to search with the few patterns left.
+                let Some(ls) = crate::inputs::content::prefix_literals(p.as_str()) else {
+                    always.push(i);
+                    continue;
+                };
+                for l in ls {
+                    match lits.iter().position(|x| *x == l) {
+                        Some(at) => of[at].push(i),
+                        None => {
+                            lits.push(l);
+                            of.push(vec![i]);
                         }
                     }
                 }
-                None => always.push(i),
             }
-        }
-        let screen = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
-            .build(&lits)
-            .ok();
-        if screen.is_none() {
-            always = (0..patterns.len()).collect();
-        }
-        Redactor {
-            screen,
-            of,
-            always,
-            patterns,
-        }
+            let automaton = aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .ascii_case_insensitive(true)
+                .build(&lits)
+                .ok();
+            if automaton.is_none() {
+                always = (0..self.patterns.len()).collect();
+            }
+            Screen {
+                automaton,
+                of,
+                always,
+            }
+        })
     }
 
     /// `text` with every secret-shaped value redacted.
     pub fn clean(&self, text: &str) -> String {
         let mut out = redact_key_blocks(text).into_owned();
-        out = url_password()
-            .replace_all(&out, |c: &regex::Captures| {
-                format!("{}{}@", &c[1], redact(&c[2]))
-            })
-            .into_owned();
+        if out.contains("://") {
+            out = url_password()
+                .replace_all(&out, |c: &regex::Captures| {
+                    format!("{}{}@", &c[1], redact(&c[2]))
+                })
+                .into_owned();
+        }
+        let screen = self.screen();
         let mut hits = vec![false; self.patterns.len()];
-        for &i in &self.always {
+        for &i in &screen.always {
             hits[i] = true;
         }
-        if let Some(screen) = &self.screen {
-            for m in screen.find_overlapping_iter(aho_corasick::Input::new(out.as_bytes())) {
-                for &i in &self.of[m.pattern().as_usize()] {
+        if let Some(automaton) = &screen.automaton {
+            for m in automaton.find_overlapping_iter(aho_corasick::Input::new(out.as_bytes())) {
+                for &i in &screen.of[m.pattern().as_usize()] {
                     hits[i] = true;
                 }
             }
         }
         for (i, _) in hits.iter().enumerate().filter(|(_, h)| **h) {
-            let re = &self.patterns[i];
+            let Ok(re) = self.patterns[i].compiled() else {
+                continue;
+            };
             let mut secrets: Vec<String> = Vec::new();
             for c in re.captures_iter(out.as_bytes()) {
                 let m = c.name("match").or_else(|| c.get(0));

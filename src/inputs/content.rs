@@ -91,13 +91,19 @@ pub struct RawMatch {
 
 pub struct ContentMatcher {
     rules: Vec<Rule>,
+    /// Made when the first file is scanned: a run with nothing to read (a pre-push hook on a
+    /// small change, an empty tree) does not pay for the literal extraction.
+    plan: OnceLock<ScanPlan>,
+    selections: Vec<(usize, Selection)>,
+}
+
+struct ScanPlan {
     /// The one literal pass over each file: every prefix literal and every required inner
     /// literal of every rule, in one automaton.
     literals: Option<Literals>,
     /// Rules with no usable prefix literals, searched on their own (each with the regex
     /// engine's own literal optimisations), on the files the literal pass says they can match.
     alone: Vec<usize>,
-    selections: Vec<(usize, Selection)>,
 }
 
 /// One Aho-Corasick automaton (a DFA, ASCII case-insensitive) over the literals of all rules.
@@ -144,24 +150,30 @@ impl ContentMatcher {
                 });
             }
         }
-        let mut alone = Vec::new();
-        let mut prefixes = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            match prefix_literals(r.def.regex.as_str()) {
-                Some(ls) => prefixes.push((i, ls)),
-                None => alone.push(i),
-            }
-        }
-        let inner: Vec<(usize, Vec<Vec<u8>>)> = alone
-            .iter()
-            .filter_map(|&i| required_literals(rules[i].def.regex.as_str()).map(|ls| (i, ls)))
-            .collect();
-        let literals = Literals::new(rules.len(), &prefixes, &inner);
         Ok(ContentMatcher {
             rules,
-            literals,
-            alone,
+            plan: OnceLock::new(),
             selections,
+        })
+    }
+
+    fn plan(&self) -> &ScanPlan {
+        self.plan.get_or_init(|| {
+            let rules = &self.rules;
+            let mut alone = Vec::new();
+            let mut prefixes = Vec::new();
+            for (i, r) in rules.iter().enumerate() {
+                match prefix_literals(r.def.regex.as_str()) {
+                    Some(ls) => prefixes.push((i, ls)),
+                    None => alone.push(i),
+                }
+            }
+            let inner: Vec<(usize, Vec<Vec<u8>>)> = alone
+                .iter()
+                .filter_map(|&i| required_literals(rules[i].def.regex.as_str()).map(|ls| (i, ls)))
+                .collect();
+            let literals = Literals::new(rules.len(), &prefixes, &inner);
+            ScanPlan { literals, alone }
         })
     }
 
@@ -218,15 +230,16 @@ impl ContentMatcher {
         }
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         let mut possible = Vec::new();
-        if let Some(lits) = &self.literals {
+        let plan = self.plan();
+        if let Some(lits) = &plan.literals {
             possible = self.scan_literals(lits, &active, data, &mut found, &mut out);
         }
-        for &i in &self.alone {
+        for &i in &plan.alone {
             if !active[i] {
                 continue;
             }
             // A rule whose required literal is nowhere in the file cannot match it.
-            let has = self.literals.as_ref().is_some_and(|l| l.has_inner[i]);
+            let has = plan.literals.as_ref().is_some_and(|l| l.has_inner[i]);
             if has && !possible[i] {
                 continue;
             }
@@ -588,20 +601,16 @@ impl Literals {
     }
 }
 
-/// Literals (ASCII lowercase) one of which every match of `pattern` contains: its prefixes, or
-/// else the literals it requires inside. `None` when it has no useful set (it can match without
-/// any). For a screen that tells which patterns can match a text at all.
-pub(crate) fn screening_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    prefix_literals(pattern).or_else(|| {
-        required_literals(pattern).map(|ls| ls.iter().map(|l| l.to_ascii_lowercase()).collect())
-    })
-}
-
 /// Literals one of which every match of `pattern` contains somewhere (not only at its start):
 /// for a concatenation, the best of its elements' and of its suffixes' prefix literals; for an
 /// alternation, the union of its branches'. `None` when no useful set exists (each literal at
 /// least two bytes, at most 64 of them).
 fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    static CACHE: OnceLock<LiteralCache> = OnceLock::new();
+    cached(&CACHE, pattern, extract_required_literals)
+}
+
+fn extract_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::ParserBuilder::new()
         .multi_line(true)
         .utf8(false)
@@ -650,11 +659,8 @@ fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
 /// The prefix literals of `h`, if finite, few and each at least two bytes.
 fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let mut seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
-        .limit_class(16)
-        .limit_total(4096)
-        .extract(h);
+    // The extractor's default limits: this runs for every suffix of every concatenation.
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
     seq.optimize_for_prefix_by_preference();
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
@@ -673,7 +679,33 @@ fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
 
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
 /// least two bytes long).
-fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    // The same patterns reach several matchers (a repository's, an artifact's, the redactor's):
+    // extracted once per process.
+    static CACHE: OnceLock<LiteralCache> = OnceLock::new();
+    cached(&CACHE, pattern, extract_prefix_literals)
+}
+
+type LiteralCache = std::sync::Mutex<std::collections::HashMap<String, Option<Vec<Vec<u8>>>>>;
+
+/// `extract(pattern)`, computed once per process and pattern.
+fn cached(
+    cache: &OnceLock<LiteralCache>,
+    pattern: &str,
+    extract: fn(&str) -> Option<Vec<Vec<u8>>>,
+) -> Option<Vec<Vec<u8>>> {
+    let cache = cache.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return hit;
+    }
+    let lits = extract(pattern);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(pattern.to_string(), lits.clone());
+    }
+    lits
+}
+
+fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()
         .multi_line(true)
@@ -686,7 +718,7 @@ fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let seq = Extractor::new()
         .kind(ExtractKind::Prefix)
         .limit_class(16)
-        .limit_total(8192)
+        .limit_total(1024)
         .extract(&hir);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
@@ -847,10 +879,11 @@ mod tests {
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let m = matcher(&refs);
         assert!(
-            m.literals
+            m.plan()
+                .literals
                 .as_ref()
                 .is_some_and(|l| l.prefix_of.iter().any(|p| !p.is_empty()))
-                && !m.alone.is_empty()
+                && !m.plan().alone.is_empty()
         );
         // Built at run time, so this file holds no secret-shaped literal.
         let key = ["AKIA", "Q2Z7XK4N5M6P3R2S"].concat();
@@ -899,9 +932,13 @@ mod tests {
         ];
         let m = matcher(&patterns);
         assert!(
-            m.alone.is_empty(),
+            m.plan().alone.is_empty(),
             "every pattern has prefixes: {:?}",
-            m.alone.iter().map(|i| patterns[*i]).collect::<Vec<_>>()
+            m.plan()
+                .alone
+                .iter()
+                .map(|i| patterns[*i])
+                .collect::<Vec<_>>()
         );
         let hay = "SECRET_abc ſecret_xyz secret_ab\nmgxy= MGab= xmgab=\nsk12ab SK12ab SK12abc\n\
                    HTTPS://LOCALHOST http://localhost:3000 Token=123 \u{212A}EY=456 kEy=78";
