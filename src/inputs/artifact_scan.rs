@@ -379,7 +379,7 @@ fn wheel_record(entries: &Entries, record: Option<&(String, Vec<u8>)>) -> Option
 }
 
 /// Reads the artifact at `path` once.
-/// Files up to this size are matched on a second thread while the archive is read and inflated
+/// Files up to this size are matched on other threads while the archive is read and inflated
 /// on this one; the queue holds at most [`QUEUE`] of them, so memory stays bounded. A larger file
 /// is matched here.
 const QUEUE_FILE: usize = 1 << 20;
@@ -448,21 +448,36 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
     // Reading and inflating on this thread, content matching on a second one: the pass takes
     // about as long as the slower of the two, not their sum.
     let (summary, error) = std::thread::scope(|s| {
-        let worker = opts.matcher.map(|m| {
+        let mut workers = Vec::new();
+        if let Some(m) = opts.matcher {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
             c.matching = Some(tx);
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
             let ids = opts.ids;
-            s.spawn(move || {
-                let mut found = Found::default();
-                for job in rx {
-                    found.scan(m, ids, job);
-                }
-                found
-            })
-        });
+            // Matching costs more than inflating: as many matchers as there are cores beside the
+            // reader, and at least one.
+            let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+            for _ in 0..n {
+                let rx = rx.clone();
+                workers.push(s.spawn(move || {
+                    let mut found = Found::default();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        match job {
+                            Ok(job) => found.scan(m, ids, job),
+                            Err(_) => break,
+                        }
+                    }
+                    found
+                }));
+            }
+        }
         let read = artifact::read(path, &opts.budgets, &mut c);
         c.matching = None;
-        if let Some(w) = worker {
+        for w in workers {
             c.add(w.join().expect("the content matcher does not panic"));
         }
         match read {
