@@ -260,9 +260,10 @@ impl Redactor {
             let mut of: Vec<Vec<usize>> = Vec::new();
             let mut always = Vec::new();
             for (i, p) in self.patterns.iter().enumerate() {
-                // Prefixes only: the literals inside a pattern cost a search per suffix to find,
-                // and a finding's text is short enough to search with the few patterns left.
-                let Some(ls) = crate::inputs::content::prefix_literals(p.as_str()) else {
+                // Prefixes only, quickly extracted: the literals inside a pattern cost a search
+                // per suffix to find, and a finding's text is short enough to search with the
+                // few patterns left.
+                let Some(ls) = crate::inputs::content::quick_prefix_literals(p.as_str()) else {
                     always.push(i);
                     continue;
                 };

@@ -677,6 +677,13 @@ fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     (out.len() <= 64).then_some(out)
 }
 
+/// A quick version of [`prefix_literals`] (the extractor's default limits: shorter, fewer
+/// literals), for screening short texts.
+pub(crate) fn quick_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    static CACHE: OnceLock<LiteralCache> = OnceLock::new();
+    cached(&CACHE, pattern, |p| prefix_literals_within(p, 250))
+}
+
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
 /// least two bytes long).
 pub(crate) fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
@@ -706,6 +713,11 @@ fn cached(
 }
 
 fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    prefix_literals_within(pattern, 1024)
+}
+
+/// The prefix literals of `pattern`, the extractor expanding at most `limit` of them.
+fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()
         .multi_line(true)
@@ -718,7 +730,7 @@ fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let seq = Extractor::new()
         .kind(ExtractKind::Prefix)
         .limit_class(16)
-        .limit_total(1024)
+        .limit_total(limit)
         .extract(&hir);
     let lits = seq.literals()?;
     if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
