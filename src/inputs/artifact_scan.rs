@@ -216,8 +216,8 @@ struct Collect<'a> {
     /// (entry index, entry path, match), in entry order once the matcher thread is joined.
     matches: Vec<(usize, String, RawMatch)>,
     suppressed: Vec<usize>,
-    /// Files for the matcher thread (see [`QUEUE`]).
-    matching: Option<std::sync::mpsc::SyncSender<Job>>,
+    /// Files for the matcher threads (see [`IN_FLIGHT`]).
+    matching: Option<(std::sync::mpsc::SyncSender<Job>, std::sync::Arc<InFlight>)>,
     index: usize,
     not_scanned: Vec<NotScanned>,
     not_scanned_total: u64,
@@ -277,10 +277,11 @@ impl Visitor for Collect<'_> {
                                 owners,
                                 data: data.to_vec(),
                             };
-                            match self.matching.as_ref().filter(|_| data.len() <= QUEUE_FILE) {
-                                // A send fails only when the matcher thread panicked: joining
-                                // it says so.
-                                Some(tx) => {
+                            match &self.matching {
+                                // A send fails only when a matcher thread panicked: joining it
+                                // says so.
+                                Some((tx, flight)) => {
+                                    flight.take(data.len());
                                     let _ = tx.send(job);
                                 }
                                 None => {
@@ -378,12 +379,43 @@ fn wheel_record(entries: &Entries, record: Option<&(String, Vec<u8>)>) -> Option
     ))
 }
 
-/// Reads the artifact at `path` once.
-/// Files up to this size are matched on other threads while the archive is read and inflated
-/// on this one; the queue holds at most [`QUEUE`] of them, so memory stays bounded. A larger file
-/// is matched here.
-const QUEUE_FILE: usize = 1 << 20;
-const QUEUE: usize = 16;
+/// Files are matched on other threads while the archive is read and inflated on this one; the
+/// files waiting or being matched take at most this many bytes (one larger file at a time), so
+/// memory stays bounded whatever the entries.
+const IN_FLIGHT: usize = 24 << 20;
+const QUEUE: usize = 64;
+
+/// Gives its bytes back to the in-flight budget when dropped.
+struct Freed<'a>(&'a InFlight, usize);
+
+impl Drop for Freed<'_> {
+    fn drop(&mut self) {
+        self.0.give(self.1);
+    }
+}
+
+/// The bytes of the files handed to the matcher threads and not yet matched.
+#[derive(Default)]
+struct InFlight {
+    bytes: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+impl InFlight {
+    fn take(&self, n: usize) {
+        let mut b = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        while *b > 0 && *b + n > IN_FLIGHT {
+            b = self.freed.wait(b).unwrap_or_else(|e| e.into_inner());
+        }
+        *b += n;
+    }
+
+    fn give(&self, n: usize) {
+        let mut b = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        *b = b.saturating_sub(n);
+        self.freed.notify_all();
+    }
+}
 
 /// A file for the content matcher.
 struct Job {
@@ -430,6 +462,7 @@ impl Collect<'_> {
     }
 }
 
+/// Reads the artifact at `path` once.
 pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
     let mut c = Collect {
         opts,
@@ -451,7 +484,8 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         let mut workers = Vec::new();
         if let Some(m) = opts.matcher {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
-            c.matching = Some(tx);
+            let flight = std::sync::Arc::new(InFlight::default());
+            c.matching = Some((tx, flight.clone()));
             let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
             let ids = opts.ids;
             // Matching costs more than inflating: as many matchers as there are cores beside the
@@ -459,6 +493,7 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
             let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
             for _ in 0..n {
                 let rx = rx.clone();
+                let flight = flight.clone();
                 workers.push(s.spawn(move || {
                     let mut found = Found::default();
                     loop {
@@ -467,7 +502,12 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
                             Err(_) => break,
                         };
                         match job {
-                            Ok(job) => found.scan(m, ids, job),
+                            Ok(job) => {
+                                // Given back even if matching panics, so the reader never
+                                // waits for bytes no one will free.
+                                let _freed = Freed(&flight, job.data.len());
+                                found.scan(m, ids, job);
+                            }
                             Err(_) => break,
                         }
                     }
