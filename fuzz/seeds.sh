@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 c=corpus
-mkdir -p $c/archive $c/archive_structured $c/config $c/dotenv $c/pre_push $c/ics
+mkdir -p $c/archive $c/archive_structured $c/config $c/dotenv $c/pre_push $c/ics $c/image
 cp ../checks/*.yaml $c/config/
 printf 'settings:\n  timezone: Europe/Berlin\nchecks:\n  static-paths: {off: true}\nwaivers:\n  - {check: repo-secrets, path: "test/**", reason: fixtures}\n' > $c/config/shipgate.yaml
 printf 'A=1\nexport B="two words"\nC=${A}-x # comment\nD=\x27single $A\x27\nE="multi\nline"\n' > $c/dotenv/basic.env
@@ -53,4 +53,5 @@ img = tar_bytes([("manifest.json", json.dumps([{"Config": "c.json", "RepoTags": 
 open(f"{out}/image.tar", "wb").write(img)
 PY
 cp $c/archive/* $c/archive_structured/ 2>/dev/null || true
+cp $c/archive/image.tar $c/image/
 echo "seeds in $(pwd)/$c"

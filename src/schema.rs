@@ -8,9 +8,10 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 use crate::config::raw::{RawCheck, RawProject};
 
-/// Newtypes that are a string in YAML.
-macro_rules! string_schema {
-    ($t:ty, $name:literal, $desc:literal) => {
+/// A newtype that describes itself in YAML with `schema` (a `json_schema!` value), inlined
+/// under `name`.
+macro_rules! inline_schema {
+    ($t:ty, $name:literal, $schema:expr) => {
         impl JsonSchema for $t {
             fn inline_schema() -> bool {
                 true
@@ -19,26 +20,27 @@ macro_rules! string_schema {
                 $name.into()
             }
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({"type": "string", "description": $desc})
+                $schema
             }
         }
+    };
+}
+
+/// Newtypes that are a string in YAML.
+macro_rules! string_schema {
+    ($t:ty, $name:literal, $desc:literal) => {
+        inline_schema!($t, $name, json_schema!({"type": "string", "description": $desc}));
     };
 }
 
 /// Newtypes that are a list of strings in YAML.
 macro_rules! strings_schema {
     ($t:ty, $name:literal, $desc:literal) => {
-        impl JsonSchema for $t {
-            fn inline_schema() -> bool {
-                true
-            }
-            fn schema_name() -> Cow<'static, str> {
-                $name.into()
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({"type": "array", "items": {"type": "string"}, "description": $desc})
-            }
-        }
+        inline_schema!(
+            $t,
+            $name,
+            json_schema!({"type": "array", "items": {"type": "string"}, "description": $desc})
+        );
     };
 }
 
@@ -65,36 +67,24 @@ const TIME: &str = "(([01]?[0-9]|2[0-3]):[0-5]?[0-9]|24:00)";
 /// Newtypes that are a string matching a pattern in YAML.
 macro_rules! pattern_schema {
     ($t:ty, $name:literal, $desc:literal, $pattern:expr) => {
-        impl JsonSchema for $t {
-            fn inline_schema() -> bool {
-                true
-            }
-            fn schema_name() -> Cow<'static, str> {
-                $name.into()
-            }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({"type": "string", "description": $desc, "pattern": $pattern})
-            }
-        }
+        inline_schema!(
+            $t,
+            $name,
+            json_schema!({"type": "string", "description": $desc, "pattern": $pattern})
+        );
     };
 }
 
-impl JsonSchema for crate::types::Day {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Date".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "A date, YYYY-MM-DD.",
-            "pattern": format!("^{DATE}$"),
-            "format": "date",
-        })
-    }
-}
+inline_schema!(
+    crate::types::Day,
+    "Date",
+    json_schema!({
+        "type": "string",
+        "description": "A date, YYYY-MM-DD.",
+        "pattern": format!("^{DATE}$"),
+        "format": "date",
+    })
+);
 pattern_schema!(
     crate::kinds::deploy_window::Clock,
     "LocalTime",
@@ -108,21 +98,15 @@ pattern_schema!(
     format!("^\\s*{DATE}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?\\s*$")
 );
 
-impl JsonSchema for crate::kinds::deploy_window::Zone {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "TimeZone".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "An IANA time zone name, e.g. Europe/Berlin (the tz database shipgate bundles).",
-            "enum": time_zones(),
-        })
-    }
-}
+inline_schema!(
+    crate::kinds::deploy_window::Zone,
+    "TimeZone",
+    json_schema!({
+        "type": "string",
+        "description": "An IANA time zone name, e.g. Europe/Berlin (the tz database shipgate bundles).",
+        "enum": time_zones(),
+    })
+);
 
 /// The names of the bundled tz database, sorted.
 fn time_zones() -> Vec<String> {
@@ -134,35 +118,23 @@ fn time_zones() -> Vec<String> {
     names
 }
 
-impl JsonSchema for crate::kinds::deploy_window::WeekDay {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "WeekDay".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-        })
-    }
-}
+inline_schema!(
+    crate::kinds::deploy_window::WeekDay,
+    "WeekDay",
+    json_schema!({
+        "type": "string",
+        "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    })
+);
 
-impl JsonSchema for crate::types::ByteSize {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Size".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A size: a number of bytes, or e.g. 2MiB, 500KB, 1 GiB.",
-            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^\\s*[0-9.]+\\s*([KMG]i?B?|B)?\\s*$"}]
-        })
-    }
-}
+inline_schema!(
+    crate::types::ByteSize,
+    "Size",
+    json_schema!({
+        "description": "A size: a number of bytes, or e.g. 2MiB, 500KB, 1 GiB.",
+        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^\\s*[0-9.]+\\s*([KMG]i?B?|B)?\\s*$"}]
+    })
+);
 
 /// The schema of one check file.
 pub fn check_schema() -> serde_json::Value {

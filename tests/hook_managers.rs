@@ -78,6 +78,15 @@ impl Pushable {
         )
     }
 
+    /// `push.autoSetupRemote`: a set-up without git's push input needs it for a new branch.
+    fn auto_setup_remote(&self) {
+        git(
+            &self.t.home,
+            &self.work,
+            &["config", "push.autoSetupRemote", "true"],
+        );
+    }
+
     /// Commits `files` with a reviewed message and pushes main past the hook, so the set-up of a
     /// tool is not itself the unreviewed commit under test.
     fn commit_setup(&self, files: &[&str]) {
@@ -148,26 +157,26 @@ const LEFTHOOK: &str = "lefthook (npm install lefthook, or its release binary)";
 const HUSKY: &str = "husky 9 (npm install husky; node_modules/.bin on PATH)";
 const PRE_COMMIT: &str = "pre-commit (pip install pre-commit)";
 
+/// A pushable repository with lefthook installed from `config` (its `lefthook.yml`), committed.
+fn with_lefthook(config: &str) -> Pushable {
+    let lefthook = tool("lefthook", LEFTHOOK);
+    let p = Pushable::new();
+    std::fs::write(p.work.join("lefthook.yml"), config).unwrap();
+    let (ok, out) = p.run_tool(&lefthook, &["install"]);
+    assert!(ok, "{out}");
+    p.commit_setup(&["lefthook.yml"]);
+    p
+}
+
 /// lefthook with the plain command: no push input reaches shipgate, which examines what
 /// `git push` would send (push.autoSetupRemote lets a new branch go to its own name).
 #[test]
 #[ignore = "needs lefthook on PATH (npm install lefthook)"]
 fn lefthook_runs_shipgate_run_without_push_input() {
-    let lefthook = tool("lefthook", LEFTHOOK);
-    let p = Pushable::new();
-    std::fs::write(
-        p.work.join("lefthook.yml"),
+    let p = with_lefthook(
         "pre-push:\n  commands:\n    shipgate:\n      run: shipgate run --stage pre-push\n",
-    )
-    .unwrap();
-    let (ok, out) = p.run_tool(&lefthook, &["install"]);
-    assert!(ok, "{out}");
-    p.commit_setup(&["lefthook.yml"]);
-    git(
-        &p.t.home,
-        &p.work,
-        &["config", "push.autoSetupRemote", "true"],
     );
+    p.auto_setup_remote();
     p.blocks_main_and_passes_a_feature_branch("unreviewed-commits");
 }
 
@@ -176,16 +185,9 @@ fn lefthook_runs_shipgate_run_without_push_input() {
 #[test]
 #[ignore = "needs lefthook on PATH (npm install lefthook)"]
 fn lefthook_passes_git_push_input_to_shipgate_hook_pre_push() {
-    let lefthook = tool("lefthook", LEFTHOOK);
-    let p = Pushable::new();
-    std::fs::write(
-        p.work.join("lefthook.yml"),
+    let p = with_lefthook(
         "pre-push:\n  commands:\n    shipgate:\n      use_stdin: true\n      run: shipgate hook pre-push {1} {2}\n",
-    )
-    .unwrap();
-    let (ok, out) = p.run_tool(&lefthook, &["install"]);
-    assert!(ok, "{out}");
-    p.commit_setup(&["lefthook.yml"]);
+    );
     p.blocks_main_and_passes_a_feature_branch("BLOCKED by unreviewed-commits");
 }
 
@@ -203,11 +205,7 @@ fn husky_runs_a_shipgate_run_line() {
     )
     .unwrap();
     p.commit_setup(&[".husky/pre-push"]);
-    git(
-        &p.t.home,
-        &p.work,
-        &["config", "push.autoSetupRemote", "true"],
-    );
+    p.auto_setup_remote();
     p.blocks_main_and_passes_a_feature_branch("unreviewed-commits");
 }
 
