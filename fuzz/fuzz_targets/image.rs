@@ -24,9 +24,9 @@ fuzz_target!(|data: &[u8]| {
         platform: None,
     };
     for scan in shipgate::inputs::image::scan_bytes(data, &opts) {
-        for e in scan.data.entries.iter().chain(&scan.data.hidden) {
+        for e in scan.data.entries.iter().chain(scan.data.hidden.iter()) {
             let entry = Entry {
-                path: e.path.clone(),
+                path: e.path.to_string(),
                 kind: e.kind.clone(),
                 size: e.size,
             };

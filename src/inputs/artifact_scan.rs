@@ -478,8 +478,8 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         not_scanned_total: 0,
         pattern_error: None,
     };
-    // Reading and inflating on this thread, content matching on a second one: the pass takes
-    // about as long as the slower of the two, not their sum.
+    // Reading and inflating on this thread, content matching on the others: the pass takes
+    // about as long as the slower of reading and matching, not their sum.
     let (summary, error) = std::thread::scope(|s| {
         let mut workers = Vec::new();
         if let Some(m) = opts.matcher {
