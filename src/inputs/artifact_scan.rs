@@ -197,7 +197,7 @@ pub struct Options<'a> {
     pub budgets: Budgets,
     pub matcher: Option<&'a ContentMatcher>,
     pub inspect_maps: bool,
-    /// Check ids by owner (`Sync`: an image's layers are matched on a second thread).
+    /// Check ids by owner (`Sync`: files are matched on other threads).
     pub ids: &'a (dyn Fn(usize) -> String + Sync),
     /// Bumped once per entry, for a progress display.
     pub counter: Option<&'a std::sync::atomic::AtomicU64>,
@@ -213,16 +213,11 @@ struct Collect<'a> {
     over_names: Option<String>,
     /// A wheel's `*.dist-info/RECORD`, kept to compare with the entries.
     record: Option<(String, Vec<u8>)>,
-    /// (entry index, entry path, match), in entry order once the matcher thread is joined.
-    matches: Vec<(usize, String, RawMatch)>,
-    suppressed: Vec<usize>,
-    /// Files for the matcher threads (see [`IN_FLIGHT`]).
-    matching: Option<(std::sync::mpsc::SyncSender<Job>, std::sync::Arc<InFlight>)>,
+    /// Files for the matcher threads, while the artifact is read (with a content matcher).
+    matching: Option<Sender>,
     index: usize,
     not_scanned: Vec<NotScanned>,
     not_scanned_total: u64,
-    /// A pattern that could not be compiled: the content checks cannot be decided.
-    pattern_error: Option<String>,
 }
 
 impl Visitor for Collect<'_> {
@@ -260,36 +255,22 @@ impl Visitor for Collect<'_> {
             }
             match content {
                 Some(data) => {
-                    if let Some(m) = self.opts.matcher {
+                    if let (Some(m), Some(tx)) = (self.opts.matcher, &self.matching) {
                         let mut owners = m.owners_for(path);
                         for o in m.owners_for(rel) {
                             if !owners.contains(&o) {
                                 owners.push(o);
                             }
                         }
-                        let sniff = &data[..data.len().min(BINARY_SNIFF)];
-                        if !owners.is_empty() && !sniff.contains(&0) {
+                        if !owners.is_empty() && !looks_binary(data) {
                             self.index += 1;
-                            let job = Job {
+                            tx.send(Job {
                                 index: self.index,
                                 path: path.to_string(),
-                                rel: rel.to_string(),
+                                rel: Some(rel.to_string()),
                                 owners,
                                 data: data.to_vec(),
-                            };
-                            match &self.matching {
-                                // A send fails only when a matcher thread panicked: joining it
-                                // says so.
-                                Some((tx, flight)) => {
-                                    flight.take(data.len());
-                                    let _ = tx.send(job);
-                                }
-                                None => {
-                                    let mut found = Found::default();
-                                    found.scan(m, self.opts.ids, job);
-                                    self.add(found);
-                                }
-                            }
+                            });
                         }
                     }
                 }
@@ -379,19 +360,15 @@ fn wheel_record(entries: &Entries, record: Option<&(String, Vec<u8>)>) -> Option
     ))
 }
 
-/// Files are matched on other threads while the archive is read and inflated on this one; the
+/// Files are matched on other threads while an archive is read and inflated on this one; the
 /// files waiting or being matched take at most this many bytes (one larger file at a time), so
 /// memory stays bounded whatever the entries.
 const IN_FLIGHT: usize = 24 << 20;
 const QUEUE: usize = 64;
 
-/// Gives its bytes back to the in-flight budget when dropped.
-struct Freed<'a>(&'a InFlight, usize);
-
-impl Drop for Freed<'_> {
-    fn drop(&mut self) {
-        self.0.give(self.1);
-    }
+/// Whether the first bytes of a file say it is binary (a NUL): the content checks skip it.
+pub fn looks_binary(data: &[u8]) -> bool {
+    data[..data.len().min(BINARY_SNIFF)].contains(&0)
 }
 
 /// The bytes of the files handed to the matcher threads and not yet matched.
@@ -417,26 +394,38 @@ impl InFlight {
     }
 }
 
-/// A file for the content matcher.
-struct Job {
-    index: usize,
-    path: String,
-    rel: String,
-    owners: Vec<usize>,
-    data: Vec<u8>,
+/// Gives its bytes back to the in-flight budget when dropped.
+struct Freed<'a>(&'a InFlight, usize);
+
+impl Drop for Freed<'_> {
+    fn drop(&mut self) {
+        self.0.give(self.1);
+    }
 }
 
+/// A file for the content matcher: `path`, and `rel` when it is also known by another path
+/// (an npm package's entries without `package/`).
+pub struct Job {
+    pub index: usize,
+    pub path: String,
+    pub rel: Option<String>,
+    pub owners: Vec<usize>,
+    pub data: Vec<u8>,
+}
+
+/// What the matcher threads found: (entry index, entry path, match), in entry order.
 #[derive(Default)]
-struct Found {
-    matches: Vec<(usize, String, RawMatch)>,
-    suppressed: Vec<usize>,
-    pattern_error: Option<String>,
+pub struct Found {
+    pub matches: Vec<(usize, String, RawMatch)>,
+    pub suppressed: Vec<usize>,
+    pub pattern_error: Option<String>,
 }
 
 impl Found {
     fn scan(&mut self, m: &ContentMatcher, ids: &(dyn Fn(usize) -> String + Sync), job: Job) {
+        let paths = [job.path.as_str(), job.rel.as_deref().unwrap_or_default()];
         let file = Subject {
-            paths: &[job.path.as_str(), job.rel.as_str()],
+            paths: &paths[..if job.rel.is_some() { 2 } else { 1 }],
             material: None,
         };
         let out = m.scan(&file, &job.owners, &job.data, ids);
@@ -450,15 +439,90 @@ impl Found {
                 .map(|m| (job.index, job.path.clone(), m)),
         );
     }
-}
 
-impl Collect<'_> {
-    fn add(&mut self, found: Found) {
-        self.matches.extend(found.matches);
-        self.suppressed.extend(found.suppressed);
-        if let Some(e) = found.pattern_error {
+    fn add(&mut self, other: Found) {
+        self.matches.extend(other.matches);
+        self.suppressed.extend(other.suppressed);
+        if let Some(e) = other.pattern_error {
             self.pattern_error.get_or_insert(e);
         }
+    }
+}
+
+/// Hands files to the matcher threads of a [`Matching`].
+#[derive(Clone)]
+pub struct Sender {
+    tx: std::sync::mpsc::SyncSender<Job>,
+    flight: std::sync::Arc<InFlight>,
+}
+
+impl Sender {
+    /// Waits while the in-flight budget is spent. A send fails only when a matcher thread
+    /// panicked: [`Matching::finish`] says so.
+    pub fn send(&self, job: Job) {
+        self.flight.take(job.data.len());
+        let _ = self.tx.send(job);
+    }
+}
+
+/// Content matching on as many threads as there are cores beside the reader (the one thread of
+/// an archive's pass that reads and inflates it): the pass takes about as long as the slower of
+/// reading and matching, not their sum. Shared by plain archives and image layers.
+pub struct Matching<'scope> {
+    sender: Sender,
+    workers: Vec<std::thread::ScopedJoinHandle<'scope, Found>>,
+}
+
+impl<'scope> Matching<'scope> {
+    pub fn start<'env>(
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        m: &'env ContentMatcher,
+        ids: &'env (dyn Fn(usize) -> String + Sync),
+    ) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+        let flight = std::sync::Arc::new(InFlight::default());
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let workers = (0..n)
+            .map(|_| {
+                let (rx, flight) = (rx.clone(), flight.clone());
+                s.spawn(move || {
+                    let mut found = Found::default();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(job) = job else { break };
+                        // Given back even if matching panics, so the reader never waits for
+                        // bytes no one will free.
+                        let _freed = Freed(&flight, job.data.len());
+                        found.scan(m, ids, job);
+                    }
+                    found
+                })
+            })
+            .collect();
+        Matching {
+            sender: Sender { tx, flight },
+            workers,
+        }
+    }
+
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    /// Waits for every file handed over (every [`Sender`] cloned from this one must be dropped
+    /// first) and gives what was found, in entry order.
+    pub fn finish(self) -> Found {
+        drop(self.sender);
+        let mut found = Found::default();
+        for w in self.workers {
+            found.add(w.join().expect("the content matcher does not panic"));
+        }
+        found.matches.sort_by_key(|(i, _, _)| *i);
+        found
     }
 }
 
@@ -470,63 +534,22 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
         entries: Entries::default(),
         over_names: None,
         record: None,
-        matches: Vec::new(),
-        suppressed: Vec::new(),
         matching: None,
         index: 0,
         not_scanned: Vec::new(),
         not_scanned_total: 0,
-        pattern_error: None,
     };
-    // Reading and inflating on this thread, content matching on the others: the pass takes
-    // about as long as the slower of reading and matching, not their sum.
-    let (summary, error) = std::thread::scope(|s| {
-        let mut workers = Vec::new();
-        if let Some(m) = opts.matcher {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
-            let flight = std::sync::Arc::new(InFlight::default());
-            c.matching = Some((tx, flight.clone()));
-            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-            let ids = opts.ids;
-            // Matching costs more than inflating: as many matchers as there are cores beside the
-            // reader, and at least one.
-            let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
-            for _ in 0..n {
-                let rx = rx.clone();
-                let flight = flight.clone();
-                workers.push(s.spawn(move || {
-                    let mut found = Found::default();
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        match job {
-                            Ok(job) => {
-                                // Given back even if matching panics, so the reader never
-                                // waits for bytes no one will free.
-                                let _freed = Freed(&flight, job.data.len());
-                                found.scan(m, ids, job);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    found
-                }));
-            }
-        }
+    let (read, found) = std::thread::scope(|s| {
+        let matching = opts.matcher.map(|m| Matching::start(s, m, opts.ids));
+        c.matching = matching.as_ref().map(Matching::sender);
         let read = artifact::read(path, &opts.budgets, &mut c);
         c.matching = None;
-        for w in workers {
-            c.add(w.join().expect("the content matcher does not panic"));
-        }
-        match read {
-            Ok(s) => (s, None),
-            Err((s, e)) => (s, Some(format!("{display}: {e}"))),
-        }
+        (read, matching.map(Matching::finish).unwrap_or_default())
     });
-    // Matches in entry order, whichever thread found them.
-    c.matches.sort_by_key(|(i, _, _)| *i);
+    let (summary, error) = match read {
+        Ok(s) => (s, None),
+        Err((s, e)) => (s, Some(format!("{display}: {e}"))),
+    };
     let is_wheel = path
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("whl"));
@@ -537,7 +560,7 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
                 .flatten()
                 .map(|e| format!("{display}: {e}"))
         })
-        .or(c.pattern_error.take());
+        .or(found.pattern_error);
     ArtifactScan {
         info: ArtifactInfo {
             path: display.clone(),
@@ -554,8 +577,8 @@ pub fn scan(path: &Path, display: String, opts: &Options<'_>) -> ArtifactScan {
             bytes: summary.bytes,
             ..ArtifactData::default()
         },
-        matches: c.matches.into_iter().map(|(_, p, m)| (p, m)).collect(),
-        suppressed: c.suppressed,
+        matches: found.matches.into_iter().map(|(_, p, m)| (p, m)).collect(),
+        suppressed: found.suppressed,
         error,
         listed: true,
     }

@@ -6,18 +6,17 @@
 
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
-use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
 use crate::inputs::artifact::{Budgets, EntryKind};
-use crate::inputs::artifact_scan::{inspect_map, MapInfo, Options};
-use crate::inputs::content::{ContentMatcher, RawMatch, Subject};
+use crate::inputs::artifact_scan::{
+    inspect_map, looks_binary, Job, MapInfo, Matching, Options, Sender,
+};
+use crate::inputs::content::RawMatch;
 use crate::inputs::image::ImageError;
 use crate::report::model::NotScanned;
 use crate::text::human_bytes;
-
-const BINARY_SNIFF: usize = 8192;
 
 /// Bytes and entries of the whole artifact, against its budgets.
 pub struct Meter {
@@ -332,30 +331,21 @@ pub fn scan(
         meter,
     };
     let before = meter.out.get();
-    // Decompression and the tar walk on this thread, content matching on a second one: the
-    // pass takes about as long as the slower of the two, not their sum.
+    // Decompression and the tar walk on this thread, content matching on the others.
     std::thread::scope(|s| -> Result<(), ImageError> {
-        let (tx, worker) = match opts.matcher {
-            Some(m) => {
-                let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
-                let ids = opts.ids;
-                (Some(tx), Some(s.spawn(move || match_jobs(m, ids, rx))))
-            }
-            None => (None, None),
-        };
+        let matching = opts.matcher.map(|m| Matching::start(s, m, opts.ids));
+        let tx = matching.as_ref().map(Matching::sender);
         let mut archive = tar::Archive::new(&mut guard);
         let walked = walk(&mut archive, name, opts, meter, &mut out, tx.as_ref());
         drop(tx);
-        if let Some(w) = worker {
-            let found = w.join().expect("the content matcher does not panic");
-            out.matches.extend(found.matches);
+        if let Some(found) = matching.map(Matching::finish) {
+            out.matches
+                .extend(found.matches.into_iter().map(|(i, _, m)| (i, m)));
             out.suppressed.extend(found.suppressed);
             out.pattern_error = out.pattern_error.take().or(found.pattern_error);
         }
         walked
     })?;
-    // Matches in entry order, whichever thread found them.
-    out.matches.sort_by_key(|(i, _)| *i);
     // The rest of the stream: the compressed end (checked by the decoder), then any padding.
     io::copy(&mut guard, &mut io::sink()).map_err(|e| {
         classify(e, || {
@@ -392,7 +382,7 @@ fn walk<R: Read>(
     opts: &Options<'_>,
     meter: &Meter,
     out: &mut LayerScan,
-    matching: Option<&mpsc::SyncSender<Job>>,
+    matching: Option<&Sender>,
 ) -> Result<(), ImageError> {
     let mut last = String::new();
     let at = |last: &str| {
@@ -451,7 +441,7 @@ fn walk<R: Read>(
                 });
             }
             if scanned {
-                match_content(opts, &path, &mut content, index, out, matching);
+                match_content(opts, &path, &mut content, index, matching);
             } else {
                 out.not_scanned.push(NotScanned {
                     path: path.clone(),
@@ -498,87 +488,27 @@ fn normalize_link(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).replace('\\', "/")
 }
 
-/// Files up to this size are matched on the second thread; larger ones where they are read (so
-/// the queue holds at most `QUEUE` of them: memory stays bounded).
-const QUEUE_FILE: usize = 1 << 20;
-const QUEUE: usize = 8;
-
-/// A file for the content matcher.
-pub struct Job {
-    index: usize,
-    path: String,
-    owners: Vec<usize>,
-    data: Vec<u8>,
-}
-
-#[derive(Default)]
-struct Found {
-    matches: Vec<(usize, RawMatch)>,
-    suppressed: Vec<usize>,
-    pattern_error: Option<String>,
-}
-
-impl Found {
-    fn add(&mut self, index: usize, found: crate::inputs::content::ScanOutcome) {
-        self.suppressed.extend(found.suppressed);
-        if let Some((_, e)) = found.errors.into_iter().next() {
-            self.pattern_error.get_or_insert(e);
-        }
-        self.matches
-            .extend(found.matches.into_iter().map(|m| (index, m)));
-    }
-}
-
-fn match_jobs(
-    m: &ContentMatcher,
-    ids: &(dyn Fn(usize) -> String + Sync),
-    jobs: mpsc::Receiver<Job>,
-) -> Found {
-    let mut found = Found::default();
-    for job in jobs {
-        let file = Subject {
-            paths: &[job.path.as_str()],
-            material: None,
-        };
-        found.add(job.index, m.scan(&file, &job.owners, &job.data, ids));
-    }
-    found
-}
-
 fn match_content(
     opts: &Options<'_>,
     path: &str,
     data: &mut Vec<u8>,
     index: usize,
-    out: &mut LayerScan,
-    matching: Option<&mpsc::SyncSender<Job>>,
+    matching: Option<&Sender>,
 ) {
-    let Some(m) = opts.matcher else { return };
-    let owners = m.owners_for(path);
-    let sniff = &data[..data.len().min(BINARY_SNIFF)];
-    if owners.is_empty() || sniff.contains(&0) {
+    let (Some(m), Some(tx)) = (opts.matcher, matching) else {
         return;
-    }
-    if let Some(tx) = matching.filter(|_| data.len() <= QUEUE_FILE) {
-        let job = Job {
-            index,
-            path: path.to_string(),
-            owners,
-            data: std::mem::take(data),
-        };
-        // A send fails only when the matcher thread panicked: joining it says so.
-        let _ = tx.send(job);
-        return;
-    }
-    let file = Subject {
-        paths: &[path],
-        material: None,
     };
-    let mut found = Found::default();
-    found.add(index, m.scan(&file, &owners, data, opts.ids));
-    out.matches.extend(found.matches);
-    out.suppressed.extend(found.suppressed);
-    out.pattern_error = out.pattern_error.take().or(found.pattern_error);
+    let owners = m.owners_for(path);
+    if owners.is_empty() || looks_binary(data) {
+        return;
+    }
+    tx.send(Job {
+        index,
+        path: path.to_string(),
+        rel: None,
+        owners,
+        data: std::mem::take(data),
+    });
 }
 
 #[cfg(test)]
