@@ -610,13 +610,18 @@ fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     cached(&CACHE, pattern, extract_required_literals)
 }
 
-fn extract_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
+/// `pattern` as the engine reads it (`types::engine_syntax`), for literal extraction.
+fn hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
         .multi_line(true)
         .utf8(false)
         .build()
         .parse(&engine_syntax(pattern).ok()?)
-        .ok()?;
+        .ok()
+}
+
+fn extract_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = hir(pattern)?;
     needs(&hir)
 }
 
@@ -719,12 +724,7 @@ fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 /// The prefix literals of `pattern`, the extractor expanding at most `limit` of them.
 fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
-        .multi_line(true)
-        .utf8(false)
-        .build()
-        .parse(&engine_syntax(pattern).ok()?)
-        .ok()?;
+    let hir = hir(pattern)?;
     // Case-insensitive prefixes expand to every spelling (`(?i)twilio`: 64 and more); they fold
     // back into one literal in the ASCII case-insensitive automaton, so the budget is generous.
     let seq = Extractor::new()

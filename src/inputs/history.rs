@@ -66,10 +66,13 @@ pub enum RangeSpec {
     },
 }
 
+/// The range the commit and migration checks examine unless told otherwise.
+pub const DEFAULT_RANGE: &str = "since-last-tag";
+
 impl RangeSpec {
     pub fn parse(s: &str) -> Self {
         match s.trim() {
-            "since-last-tag" => RangeSpec::SinceLastTag,
+            DEFAULT_RANGE => RangeSpec::SinceLastTag,
             "upstream" => RangeSpec::Upstream,
             other => RangeSpec::Explicit(other.to_string()),
         }

@@ -228,7 +228,9 @@ impl Kind for GitCommits {
     fn describe(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "commits: {} (unless --range or a push says otherwise)",
-            self.range.as_deref().unwrap_or("since-last-tag")
+            self.range
+                .as_deref()
+                .unwrap_or(crate::inputs::history::DEFAULT_RANGE)
         )];
         if let Some(r) = &self.review {
             lines.push(format!("each needs review evidence: {}", r.looked_for()));
@@ -258,7 +260,7 @@ impl Kind for GitCommits {
                 default_range: self
                     .range
                     .clone()
-                    .unwrap_or_else(|| "since-last-tag".into()),
+                    .unwrap_or_else(|| crate::inputs::history::DEFAULT_RANGE.into()),
                 // A merge commit with a squash subject (`Merge x (#12)`) is a PR merge too.
                 pr_merges: self.review.as_ref().map(|r| {
                     r.merge_subjects

@@ -91,7 +91,7 @@ impl Kind for Manual {
     fn wants(&self) -> Wants {
         Wants {
             commits: self.about_migrations.then(|| CommitsWant {
-                default_range: "since-last-tag".into(),
+                default_range: crate::inputs::history::DEFAULT_RANGE.into(),
                 pr_merges: None,
                 forge_merges: None,
             }),

@@ -149,7 +149,7 @@ impl Kind for Migrations {
         let mut lines = vec![
             format!(
                 "the migrations the release adds or changes: commits {} (unless --range or a push says otherwise)",
-                self.range.as_deref().unwrap_or("since-last-tag")
+                self.range.as_deref().unwrap_or(crate::inputs::history::DEFAULT_RANGE)
             ),
             format!(
                 "reports: {}",
@@ -193,7 +193,7 @@ IgnoreMigration() (django-migration-linter), shipgate:allow <id>"
                 default_range: self
                     .range
                     .clone()
-                    .unwrap_or_else(|| "since-last-tag".into()),
+                    .unwrap_or_else(|| crate::inputs::history::DEFAULT_RANGE.into()),
                 pr_merges: None,
                 forge_merges: None,
             }),

@@ -103,6 +103,12 @@ pub struct ImageConfig {
 }
 
 impl ImageConfig {
+    /// The uncompressed digests of the layers, in order (none when the configuration has no
+    /// `rootfs`).
+    pub fn diff_ids(&self) -> &[String] {
+        self.rootfs.as_ref().map_or(&[], |r| &r.diff_ids)
+    }
+
     pub fn platform(&self) -> Option<Platform> {
         (!self.os.is_empty()).then(|| Platform {
             os: self.os.clone(),

@@ -176,11 +176,7 @@ fn walk(
     let config_name = blob_name(&manifest.config.digest)?;
     let config: ImageConfig = cx.json(&config_name, &format!("the manifest {name}"))?;
     cx.check_size(&config_name, &manifest.config);
-    let diff_ids = config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
+    let diff_ids = config.diff_ids();
     let mut layers = Vec::new();
     for (i, l) in manifest.layers.iter().enumerate() {
         let lname = blob_name(&l.digest)?;
@@ -263,11 +259,7 @@ image was changed after it was built); save the image again",
                 e.config
             ));
         }
-        let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
+        let diff_ids = config.diff_ids();
         let mut layers = Vec::new();
         for (i, name) in e.layers.iter().enumerate() {
             layer_blob(cx, name, "manifest.json")?;
