@@ -246,14 +246,9 @@ fn hooks_repo(p: &Pushable) -> (PathBuf, String) {
     (dir, sha)
 }
 
-/// pre-commit's own pre-push hook, with the `shipgate-system` hook of `.pre-commit-hooks.yaml`
-/// (the installed binary): the refs come from PRE_COMMIT_* variables.
-#[test]
-#[ignore = "needs pre-commit on PATH (pip install pre-commit)"]
-fn pre_commit_hook_with_the_installed_binary() {
-    let pre_commit = tool("pre-commit", PRE_COMMIT);
-    let p = Pushable::new();
-    let (repo, sha) = hooks_repo(&p);
+/// `.pre-commit-config.yaml` using the `shipgate-system` hook of [`hooks_repo`]; that repository.
+fn pre_commit_config(p: &Pushable) -> PathBuf {
+    let (repo, sha) = hooks_repo(p);
     std::fs::write(
         p.work.join(".pre-commit-config.yaml"),
         format!(
@@ -262,6 +257,17 @@ fn pre_commit_hook_with_the_installed_binary() {
         ),
     )
     .unwrap();
+    repo
+}
+
+/// pre-commit's own pre-push hook, with the `shipgate-system` hook of `.pre-commit-hooks.yaml`
+/// (the installed binary): the refs come from PRE_COMMIT_* variables.
+#[test]
+#[ignore = "needs pre-commit on PATH (pip install pre-commit)"]
+fn pre_commit_hook_with_the_installed_binary() {
+    let pre_commit = tool("pre-commit", PRE_COMMIT);
+    let p = Pushable::new();
+    pre_commit_config(&p);
     let (ok, out) = p.run_tool(&pre_commit, &["install", "--hook-type", "pre-push"]);
     assert!(ok, "{out}");
     p.commit_setup(&[".pre-commit-config.yaml"]);
@@ -276,15 +282,7 @@ fn pre_commit_hook_with_the_installed_binary() {
 fn pre_commit_try_repo_and_run_by_hand_do_not_skip() {
     let pre_commit = tool("pre-commit", PRE_COMMIT);
     let p = Pushable::new();
-    let (repo, sha) = hooks_repo(&p);
-    std::fs::write(
-        p.work.join(".pre-commit-config.yaml"),
-        format!(
-            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: shipgate-system\n",
-            repo.display()
-        ),
-    )
-    .unwrap();
+    let repo = pre_commit_config(&p);
     p.commit_setup(&[".pre-commit-config.yaml"]);
     let repo = repo.to_str().unwrap();
     let try_repo = [
