@@ -240,8 +240,10 @@ impl<R: Read> Read for Guard<R> {
     }
 }
 
+/// A budget exceeded while reading, carried through the readers (tar, zip, decoders) as an I/O
+/// error; [`budget_error`] finds it again. Shared with the image reader.
 #[derive(Debug)]
-struct Bomb(String);
+pub(crate) struct Bomb(pub(crate) String);
 impl std::fmt::Display for Bomb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -278,19 +280,27 @@ fn check_declared(
     Ok(())
 }
 
-/// Turns an I/O error into a budget error when it is one (the tar reader wraps our errors).
-fn classify(e: io::Error, context: String) -> ReadError {
+/// The budget error inside an I/O error, however deep the readers wrapped it.
+pub(crate) fn budget_error(e: &io::Error) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
     while let Some(err) = cur {
         if let Some(b) = err.downcast_ref::<Bomb>() {
-            return ReadError::Budget(b.0.clone());
+            return Some(b.0.clone());
         }
         cur = match err.downcast_ref::<io::Error>() {
             Some(io) => io.get_ref().map(|i| i as _),
             None => err.source(),
         };
     }
-    ReadError::Io(format!("{context}: {e}"))
+    None
+}
+
+/// Turns an I/O error into a budget error when it is one (the tar reader wraps our errors).
+fn classify(e: io::Error, context: String) -> ReadError {
+    match budget_error(&e) {
+        Some(b) => ReadError::Budget(b),
+        None => ReadError::Io(format!("{context}: {e}")),
+    }
 }
 
 fn read_tar(

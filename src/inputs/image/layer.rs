@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use sha2::{Digest, Sha256};
 
-use crate::inputs::artifact::{Budgets, EntryKind};
+use crate::inputs::artifact::{budget_error, Bomb, Budgets, EntryKind};
 use crate::inputs::artifact_scan::{
     inspect_map, looks_binary, Job, MapInfo, Matching, Options, Sender,
 };
@@ -158,28 +158,12 @@ impl<R: Read> Read for Guard<'_, R> {
     }
 }
 
-#[derive(Debug)]
-struct Bomb(String);
-impl std::fmt::Display for Bomb {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Bomb {}
-
 /// A budget error when the I/O error is one (the tar reader wraps ours), else a read error.
 pub fn classify(e: io::Error, context: impl FnOnce() -> String) -> ImageError {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
-    while let Some(err) = cur {
-        if let Some(b) = err.downcast_ref::<Bomb>() {
-            return ImageError::Budget(b.0.clone());
-        }
-        cur = match err.downcast_ref::<io::Error>() {
-            Some(io) => io.get_ref().map(|i| i as _),
-            None => err.source(),
-        };
+    match budget_error(&e) {
+        Some(b) => ImageError::Budget(b),
+        None => ImageError::Read(format!("{}: {e}", context())),
     }
-    ImageError::Read(format!("{}: {e}", context()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
