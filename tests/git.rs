@@ -1097,7 +1097,41 @@ fn damaged_history_is_an_error_not_a_pass() {
     t.commit("Initial");
     t.tag("v0");
     let head = t.commit_as("f", "change", DEV, DEV);
-    let path = object_path(&t, head);
+    forge_review(&t, head);
+    let (code, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release", "--range", "HEAD~1..HEAD"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "error");
+
+    // A commit inside the range, read first by the walk (which checks commit hashes itself).
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let middle = t.commit_as("f", "change", DEV, DEV);
+    t.commit_as(
+        "g",
+        "later\n\nReviewed-by: Boss <boss@example.com>",
+        DEV,
+        DEV,
+    );
+    forge_review(&t, middle);
+    let (code, r) = t
+        .only(&["unreviewed-commits"])
+        .args(&["--stage", "release", "--range", "v0..HEAD"])
+        .json();
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "error");
+    let reason = check(&r, "unreviewed-commits")["reason"].as_str().unwrap();
+    assert!(reason.contains(&middle.to_string()[..8]), "{reason}");
+}
+
+/// Rewrites the loose object of commit `id` in place with a forged `Reviewed-by:` trailer: its
+/// content changes, its name does not.
+fn forge_review(t: &TestRepo, id: git2::Oid) {
+    let path = object_path(t, id);
     let raw = {
         use std::io::Read;
         let mut d = flate2::read::ZlibDecoder::new(std::fs::File::open(&path).unwrap());
@@ -1114,18 +1148,49 @@ fn damaged_history_is_an_error_not_a_pass() {
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
     std::fs::set_permissions(&path, perms).unwrap();
-    {
-        use std::io::Write;
-        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(&obj).unwrap();
-        std::fs::write(&path, e.finish().unwrap()).unwrap();
-    }
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&obj).unwrap();
+    std::fs::write(&path, e.finish().unwrap()).unwrap();
+}
+
+/// Commits whose bytes libgit2 does not keep whole (a NUL inside the message; no message and no
+/// blank line after the header) are intact, not damaged: the walk has libgit2 check them and
+/// goes on, and each is judged like any other commit.
+#[test]
+fn unusual_but_intact_commits_are_read_not_refused() {
+    let t = TestRepo::new();
+    t.write("f", "1\n");
+    t.commit("Initial");
+    t.tag("v0");
+    let head = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let tree = head.tree_id();
+    let ident = "Dev <dev@example.com> 1700000000 +0000";
+    let odb = t.repo.odb().unwrap();
+    let nul = format!(
+        "tree {tree}\nparent {}\nauthor {ident}\ncommitter {ident}\n\nwith a NUL\0inside\n",
+        head.id()
+    );
+    let nul = odb.write(git2::ObjectType::Commit, nul.as_bytes()).unwrap();
+    let bare = format!("tree {tree}\nparent {nul}\nauthor {ident}\ncommitter {ident}\n");
+    let bare = odb
+        .write(git2::ObjectType::Commit, bare.as_bytes())
+        .unwrap();
+    t.repo
+        .reference("refs/heads/main", bare, true, "raw commits")
+        .unwrap();
+    t.repo.set_head("refs/heads/main").unwrap();
     let (code, r) = t
         .only(&["unreviewed-commits"])
-        .args(&["--stage", "release", "--range", "HEAD~1..HEAD"])
+        .args(&["--stage", "release", "--range", "v0..HEAD"])
         .json();
-    assert_eq!(code, 2, "{r:#}");
-    assert_eq!(status(&r, "unreviewed-commits"), "error");
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(status(&r, "unreviewed-commits"), "fail", "{r:#}");
+    let findings = check(&r, "unreviewed-commits")["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(findings, 2, "{r:#}");
 }
 
 /// What a forge merge brought in was reviewed with it (a security-advisory "Merge commit from

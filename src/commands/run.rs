@@ -79,6 +79,11 @@ pub fn execute(
             )?;
         }
     }
+    // The process ends here: the repository handle (libgit2's cache of every commit a long
+    // walk read) and the checklist are left to the process's exit rather than freed one by
+    // one (a twentieth of a run over 10,000 commits).
+    std::mem::forget(repo);
+    std::mem::forget(config);
     Ok(ExitStatus::from(&report))
 }
 

@@ -159,9 +159,17 @@ pub fn evaluate<'c>(
     let started = Instant::now();
     let request = request::Request::resolve(config, opts)?;
     let plan = plan::Plan::new(config, &request, repo);
+    // The sink's redactor is built on a spare thread while the passes run (its screen and
+    // patterns were a twentieth of a history run); a run that prints nothing never waits for it.
+    let redactor = std::sync::Arc::new(crate::secrets::Redactor::new(&passes::secret_patterns(
+        config,
+    )));
+    let warming = std::sync::Arc::clone(&redactor);
+    let _ = std::thread::Builder::new()
+        .name("redactor".into())
+        .spawn(move || warming.warm());
     let passes = passes::Passes::run(config, repo, &request, &plan)?;
     let outcomes = passes.evaluate(config, repo, &request, &plan);
-    let redactor = crate::secrets::Redactor::new(&passes::secret_patterns(config));
     Ok(Evaluation {
         config,
         redactor,
@@ -178,7 +186,7 @@ pub fn evaluate<'c>(
 pub struct Evaluation<'c> {
     config: &'c Config,
     /// Every secret pattern, loaded and built in: the sink redacts what the report shows.
-    redactor: crate::secrets::Redactor,
+    redactor: std::sync::Arc<crate::secrets::Redactor>,
     now: jiff::Zoned,
     stage: Stage,
     /// By planned check: its outcome and how long it took.

@@ -152,11 +152,11 @@ impl Review {
         c.is_merge_by(&self.merge_subjects)
     }
 
-    fn evidence(&self, c: &CommitInfo, clean_merge: &dyn Fn(&CommitInfo) -> bool) -> bool {
-        if self.committer_applied && c.applied_by_another() {
-            return true;
-        }
-        if self.clean_merges && c.parents.len() > 1 && clean_merge(c) {
+    /// Evidence of review the commit carries in its own text and identities (a pull-request
+    /// merge's subject, a squash subject, a forge as committer, a trailer, a committer other
+    /// than the author). A clean merge is the other evidence; it needs the repository.
+    fn text_evidence(&self, c: &CommitInfo) -> bool {
+        if self.is_pr_merge(c) || (self.committer_applied && c.applied_by_another()) {
             return true;
         }
         let subject = c.subject();
@@ -203,11 +203,16 @@ impl Review {
 /// Whether the message's trailer block has one of `names` with a value.
 fn has_trailer(message: &str, names: &[String]) -> bool {
     // Most messages name none of the trailers at all: skip git's trailer parser for them.
-    let lower = message.to_ascii_lowercase();
-    if !names
-        .iter()
-        .any(|n| lower.contains(&n.to_ascii_lowercase()))
-    {
+    let m = message.as_bytes();
+    let named = |n: &String| {
+        let n = n.as_bytes();
+        let Some(first) = n.first() else {
+            return false;
+        };
+        memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), m)
+            .any(|i| m[i..].len() >= n.len() && m[i..i + n.len()].eq_ignore_ascii_case(n))
+    };
+    if !names.iter().any(named) {
         return false;
     }
     if let Ok(trailers) = git2::message_trailers_strs(message) {
@@ -377,13 +382,43 @@ const UNBOUNDED: &str = "no release tag is reachable from HEAD, so nothing marks
 fn reverted_in(commits: &[CommitInfo]) -> HashSet<Oid> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| regex::Regex::new(r"This reverts commit ([0-9a-f]{40})").unwrap());
-    let ids: HashSet<Oid> = commits.iter().map(|c| c.id).collect();
-    commits
+    let named: Vec<Oid> = commits
         .iter()
         .flat_map(|c| re.captures_iter(&c.message))
         .filter_map(|m| Oid::from_str(&m[1]).ok())
-        .filter(|id| ids.contains(id))
-        .collect()
+        .collect();
+    if named.is_empty() {
+        return HashSet::new();
+    }
+    let ids: HashSet<Oid> = commits.iter().map(|c| c.id).collect();
+    named.into_iter().filter(|id| ids.contains(id)).collect()
+}
+
+/// Per commit, what its own text tells without the repository: whether an exempt author or
+/// committer made it, and whether it carries evidence of review (`Review::text_evidence`). On
+/// two threads for long ranges (these were a tenth of a run over 10,000 commits, on one).
+fn own_facts(p: &GitCommits, commits: &[CommitInfo]) -> Vec<(bool, bool)> {
+    let one = |c: &CommitInfo| {
+        let exempt = !p.exempt_authors.sources.is_empty()
+            && (p.exempt_authors.is_match(&c.author_ident())
+                || p.exempt_authors.is_match(&c.committer_ident()));
+        let evidenced = !exempt && p.review.as_ref().is_some_and(|r| r.text_evidence(c));
+        (exempt, evidenced)
+    };
+    if commits.len() < 512 {
+        return commits.iter().map(one).collect();
+    }
+    let (a, b) = commits.split_at(commits.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| b.iter().map(one).collect::<Vec<_>>());
+        let mut facts: Vec<_> = a.iter().map(one).collect();
+        facts.extend(
+            second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        facts
+    })
 }
 
 fn evaluate(
@@ -398,23 +433,17 @@ fn evaluate(
     // What was looked for is said once, with the first commit that has none of it.
     let mut looked_for = p.review.as_ref().map(Review::looked_for);
     let reverted = reverted_in(commits);
-    for c in commits {
+    for (c, (exempt, evidenced)) in commits.iter().zip(own_facts(p, commits)) {
         // A commit a later commit of the range reverts does not ship.
-        if reverted.contains(&c.id) {
+        if reverted.contains(&c.id) || exempt {
             continue;
         }
-        let author = c.author_ident();
-        if p.exempt_authors.is_match(&author) || p.exempt_authors.is_match(&c.committer_ident()) {
-            continue;
-        }
-        let subject = sanitize(&excerpt(c.subject(), 72));
-        let head = format!("{} \"{subject}\" by {}", c.short(), sanitize(&author));
         // (pattern, what is wrong, what was looked for)
         let mut problems: Vec<(String, String, Option<String>)> = Vec::new();
         if let Some(review) = &p.review {
-            let ok = reviewed.contains(&c.id)
-                || review.is_pr_merge(c)
-                || review.evidence(c, cx.clean_merge);
+            let ok = evidenced
+                || reviewed.contains(&c.id)
+                || (review.clean_merges && c.parents.len() > 1 && (cx.clean_merge)(c));
             if !ok {
                 problems.push((
                     "review".into(),
@@ -431,6 +460,12 @@ fn evaluate(
         if p.require_signature && !(cx.signed)(c.id) {
             problems.push(("signature".into(), "not signed".into(), None));
         }
+        if problems.is_empty() {
+            continue;
+        }
+        let author = c.author_ident();
+        let subject = sanitize(&excerpt(c.subject(), 72));
+        let head = format!("{} \"{subject}\" by {}", c.short(), sanitize(&author));
         for (pattern, what, evidence) in problems {
             let fields = [
                 ("commit", c.short()),
