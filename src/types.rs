@@ -191,6 +191,19 @@ impl Pattern {
 /// the first non-ASCII byte and fall back to the slowest one for the rest of the file; secrets,
 /// paths and URLs are ASCII anyway.
 pub fn engine_syntax(src: &str) -> Result<String, String> {
+    use regex_syntax::ast;
+    if !src.contains('\\') {
+        return Ok(src.to_string());
+    }
+    let mut out = String::new();
+    ast::print::Printer::new()
+        .print(&engine_ast(src)?, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The parsed pattern with its word boundaries made ASCII (`engine_syntax`).
+fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
     use regex_syntax::ast::{self, AssertionKind as K, Ast, GroupKind};
     fn rewrite(a: &mut Ast) {
         match a {
@@ -227,18 +240,32 @@ pub fn engine_syntax(src: &str) -> Result<String, String> {
             _ => {}
         }
     }
-    if !src.contains('\\') {
-        return Ok(src.to_string());
-    }
     let mut parsed = ast::parse::Parser::new()
         .parse(src)
         .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))?;
     rewrite(&mut parsed);
-    let mut out = String::new();
-    ast::print::Printer::new()
-        .print(&parsed, &mut out)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(parsed)
+}
+
+/// The pattern as the engine runs it (`engine_syntax`), parsed for analysis (multi-line, any
+/// bytes): one parse, where printing the rewritten pattern and parsing it again cost twice (the
+/// literal extraction parses every secret pattern at every run).
+pub fn engine_hir(src: &str) -> Result<regex_syntax::hir::Hir, String> {
+    use regex_syntax::ast::parse::Parser;
+    use regex_syntax::hir::translate::TranslatorBuilder;
+    let ast = if src.contains('\\') {
+        engine_ast(src)?
+    } else {
+        Parser::new()
+            .parse(src)
+            .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))?
+    };
+    TranslatorBuilder::new()
+        .multi_line(true)
+        .utf8(false)
+        .build()
+        .translate(src, &ast)
+        .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))
 }
 
 fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
@@ -748,6 +775,40 @@ mod tests {
         let p = Pattern::new(r"\bkey\b").unwrap();
         assert!(p.is_match("ékey".as_bytes()).unwrap());
         assert!(!Pattern::new("a+").unwrap().matches_empty());
+    }
+
+    /// The pattern analysed (`engine_hir`, one parse) is the pattern the engine runs
+    /// (`engine_syntax`, printed and parsed again), for every built-in pattern and a few shapes.
+    #[test]
+    fn engine_hir_is_the_engine_syntax_parsed() {
+        let mut errors = Vec::new();
+        let checks = crate::config::parse_checks(
+            &crate::config::builtin_sources(),
+            &Default::default(),
+            None,
+            &mut errors,
+        );
+        let mut sources: Vec<String> = checks
+            .iter()
+            .filter_map(|c| c.spec.content())
+            .flat_map(|p| p.patterns.iter().map(|d| d.regex.as_str().to_string()))
+            .collect();
+        assert!(sources.len() > 40);
+        sources.extend([
+            r"\bAKIA\B".into(),
+            r"(?i)\btoken\b\s*=".into(),
+            "plain".into(),
+        ]);
+        for src in &sources {
+            let printed = regex_syntax::ParserBuilder::new()
+                .multi_line(true)
+                .utf8(false)
+                .build()
+                .parse(&engine_syntax(src).unwrap())
+                .unwrap();
+            assert_eq!(engine_hir(src).unwrap(), printed, "{src}");
+        }
+        assert!(engine_hir("(").unwrap_err().contains("invalid regex"));
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub fn execute(dir: &Path, files: &[PathBuf]) -> Result<ExitStatus, Error> {
                 label,
                 text,
                 builtin: false,
+                json: None,
             });
         }
         config::parse_checks(&sources, &Default::default(), None, &mut errors)

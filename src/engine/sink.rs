@@ -291,6 +291,7 @@ mod tests {
             label: "x.yaml".into(),
             text: "id: hygiene\ntitle: t\nseverity: warning\nrepo-files:\n  forbid: [x]\n".into(),
             builtin: false,
+            json: None,
         };
         c.checks.extend(crate::config::parse_checks(
             &[extra],
