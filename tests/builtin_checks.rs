@@ -394,3 +394,74 @@ fn every_secret_on_every_shown_line_is_redacted_in_every_format() {
         "{key:#}"
     );
 }
+
+/// A PEM block built at run time (shipgate checks its own source), each line prefixed.
+fn pem(label: &str, body: &[&str], prefix: &str) -> String {
+    let mut s = format!("{prefix}-----BEGIN {label}-----\n");
+    for l in body {
+        s.push_str(&format!("{prefix}{l}\n"));
+    }
+    s.push_str(&format!("{prefix}-----END {label}-----\n"));
+    s
+}
+
+/// A doc comment that shows a key with its certificate (okhttp's `HeldCertificate.decode()` KDoc)
+/// is documentation; the same key alone in a doc comment, or with its certificate in code, is
+/// still a committed key.
+#[test]
+fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
+    let t = TestRepo::new();
+    let key = ["MEECAQAwEwYHKoZIzj0CAQYIKoZIzj0DAQcEJzAlAgEBBCA7ODT0xhGSNn4ESj6J"];
+    let cert = ["MIIBYTCCAQegAwIBAgIBKjAKBggqhkjOPQQDAjApMRQwEgYDVQQLEwtlbmdpbmVl"];
+    let (k, c) = (format!("{} KEY", "PRIVATE"), "CERTIFICATE".to_string());
+    // KDoc block: ` * ` lines inside `/** … */`.
+    let kdoc = format!(
+        "/**\n * Decodes a certificate and key like this:\n * ```\n{}{} * ```\n */\nfun decode(s: String) = s\n",
+        pem(&c, &cert, " * "),
+        pem(&k, &key, " * ")
+    );
+    // Rust `///` lines: one comment per line, read as one run.
+    let rustdoc = format!(
+        "/// ```text\n{}{}/// ```\npub fn decode(s: &str) {{}}\n",
+        pem(&c, &cert, "/// "),
+        pem(&k, &key, "/// ")
+    );
+    let alone = format!(
+        "/**\n * The service key:\n{} */\nfun load() = 1\n",
+        pem(&k, &key, " * ")
+    );
+    let in_code = format!(
+        "val PAIR = \"\"\"\n{}{}\"\"\"\n// a cert and key, for the tests\n",
+        pem(&c, &cert, ""),
+        pem(&k, &key, "")
+    );
+    // A certificate in another comment further down does not make a key comment an example.
+    let apart = format!(
+        "/**\n{} */\nfun a() = 1\n\n/**\n{} */\nfun b() = 2\n",
+        pem(&k, &key, " * "),
+        pem(&c, &cert, " * ")
+    );
+    t.write("tls/src/main/kotlin/Held.kt", kdoc)
+        .write("tls/src/lib.rs", rustdoc)
+        .write("tls/src/main/kotlin/Loader.kt", alone)
+        .write("tls/src/main/kotlin/Pair.kt", in_code)
+        .write("tls/src/main/kotlin/Apart.kt", apart);
+    t.commit("tls");
+    let (_, r) = t.only(&["repo-secrets"]).json();
+    let mut paths: Vec<&str> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "tls/src/main/kotlin/Apart.kt",
+            "tls/src/main/kotlin/Loader.kt",
+            "tls/src/main/kotlin/Pair.kt"
+        ],
+        "{r:#}"
+    );
+}

@@ -342,6 +342,26 @@ impl Regions {
     pub fn in_test(&self, at: usize) -> bool {
         self.tests.iter().any(|r| r.contains(&at))
     }
+
+    /// The comment `at` is in, with the comments next to it that only white space separates
+    /// (a run of `///`, `#` or ` * ` lines reads as one comment), or `None` outside comments.
+    pub fn comment_around(&self, at: usize, data: &[u8]) -> Option<Range<usize>> {
+        let i = self.comments.iter().position(|r| r.contains(&at))?;
+        let blank = |a: usize, b: usize| {
+            data.get(a..b)
+                .is_some_and(|g| g.iter().all(u8::is_ascii_whitespace))
+        };
+        let (mut first, mut last) = (i, i);
+        while first > 0 && blank(self.comments[first - 1].end, self.comments[first].start) {
+            first -= 1;
+        }
+        while last + 1 < self.comments.len()
+            && blank(self.comments[last].end, self.comments[last + 1].start)
+        {
+            last += 1;
+        }
+        Some(self.comments[first].start..self.comments[last].end)
+    }
 }
 
 /// How a language writes comments and strings.

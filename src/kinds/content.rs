@@ -151,6 +151,7 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
             .chain(&d.allow)
             .chain(&d.unless_defined_by)
             .chain(&d.unless_before)
+            .chain(&d.unless_in_comment_with)
     })
 }
 
