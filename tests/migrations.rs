@@ -465,6 +465,74 @@ fn released_migrations_edited_or_deleted_are_errors() {
     assert!(f[1].2.contains("add a new migration"), "{}", f[1].2);
 }
 
+/// A released Laravel create-migration edited to add a column is compensated when a migration
+/// the release adds puts the same column on existing databases, guarded by `Schema::hasColumn`
+/// (monica's address_types.type): fresh and existing databases converge. Without the new
+/// migration, with one for another column or table, or with one that is not guarded (it fails
+/// on a fresh database), the edit is still reported.
+#[test]
+fn an_added_column_compensated_by_a_guarded_new_migration_is_not_an_edit() {
+    let create = |table: &str, extra: &str| {
+        format!("<?php\nreturn new class extends Migration\n{{\n    public function up(): void\n    {{\n        Schema::create('{table}', function (Blueprint $table) {{\n            $table->id();\n            $table->string('name')->nullable();\n{extra}        }});\n    }}\n}};\n")
+    };
+    let adds = |table: &str, col: &str, guard: bool| {
+        let g = if guard {
+            format!("        if (Schema::hasColumn('{table}', '{col}')) {{\n            return;\n        }}\n")
+        } else {
+            String::new()
+        };
+        format!("<?php\nreturn new class extends Migration\n{{\n    public function up(): void\n    {{\n{g}        Schema::table('{table}', function (Blueprint $table) {{\n            $table->string('{col}')->nullable()->after('name');\n        }});\n        DB::table('{table}')->update(['{col}' => 'home']);\n    }}\n}};\n")
+    };
+    let cases: [(&str, Option<String>, bool); 5] = [
+        (
+            "compensated",
+            Some(adds("address_types", "type", true)),
+            false,
+        ),
+        ("no new migration", None, true),
+        (
+            "another column",
+            Some(adds("address_types", "kind", true)),
+            true,
+        ),
+        ("another table", Some(adds("contacts", "type", true)), true),
+        (
+            "not guarded",
+            Some(adds("address_types", "type", false)),
+            true,
+        ),
+    ];
+    for (case, new, reported) in cases {
+        let t = TestRepo::new();
+        let path = "database/migrations/2020_03_20_213318_create_address_types_table.php";
+        t.write(path, create("address_types", ""));
+        t.commit("Initial");
+        t.tag("v1.0.0");
+        t.write(
+            path,
+            create(
+                "address_types",
+                "            $table->string('type')->nullable();\n",
+            ),
+        );
+        if let Some(n) = &new {
+            t.write(
+                "database/migrations/2025_02_23_094326_contact_address_type.php",
+                n,
+            );
+        }
+        t.commit("Add address type type");
+        let (_, r) = run(&t, &["edited-migrations"]);
+        let at = places(&r, "edited-migrations");
+        let expected: Vec<String> = if reported {
+            vec![format!("{path}:9")]
+        } else {
+            vec![]
+        };
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
 #[test]
 fn dropped_columns_still_used_by_the_code_are_errors_with_the_place() {
     let t = released();

@@ -22,6 +22,7 @@
 //! For the `migrations-reviewed` tie-in, [`in_range`] reads a range with the default layouts
 //! and dialect and returns a [`Release`]: how many migrations it has and what every class finds.
 
+mod compensated;
 mod layout;
 mod ops;
 mod orm;
@@ -648,6 +649,25 @@ fn read_release(
     let mut files = Vec::new();
     // Tables the release's migrations create, in the order they run (by path, as the tools do).
     let mut created = sql::FileState::default();
+    // The sources of the Laravel migrations the range adds, read when an edit needs them.
+    let added: std::cell::OnceCell<Vec<String>> = std::cell::OnceCell::new();
+    let added_sources = || -> Result<Vec<String>, String> {
+        if let Some(a) = added.get() {
+            return Ok(a.clone());
+        }
+        let mut out = Vec::new();
+        for c in &changes.changes {
+            let laravel = layouts
+                .detect(&c.path, &atlas_dir)
+                .is_some_and(|(l, r)| l == Layout::Laravel && r != Role::Down);
+            if let (ChangeKind::Added, Some(id), true) = (c.kind, c.new, laravel) {
+                if blob_size(git, id, &c.path)? <= MAX_MIGRATION {
+                    out.push(String::from_utf8_lossy(&read_blob(git, id, &c.path)?).into_owned());
+                }
+            }
+        }
+        Ok(added.get_or_init(|| out).clone())
+    };
     for c in &changes.changes {
         let Some((layout, role)) = layouts.detect(&c.path, &atlas_dir) else {
             continue;
@@ -721,7 +741,7 @@ fn read_release(
                 }
             };
             if let Some((name, at)) = tag {
-                if let Some(op) = edited(git, at, &name, c, layout)? {
+                if let Some(op) = edited(git, at, &name, c, layout, &added_sources)? {
                     file.ops.push(op);
                 }
             }
@@ -753,13 +773,15 @@ fn tip_has_migrations(git: &Repository, layouts: &Layouts) -> bool {
 }
 
 /// A released migration (present in tag `name` at commit `at`) that the range changes or
-/// deletes, with the first line that differs.
+/// deletes, with the first line that differs. A Laravel create-migration edited only to add
+/// columns that new migrations of the range add to existing databases (`compensated`) is not.
 fn edited(
     git: &Repository,
     at: Oid,
     name: &str,
     c: &crate::inputs::changes::Change,
     layout: Layout,
+    added: &dyn Fn() -> Result<Vec<String>, String>,
 ) -> Result<Option<Op>, String> {
     let Some(then) = blob_at(git, at, &c.path)? else {
         return Ok(None);
@@ -775,6 +797,17 @@ fn edited(
             let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
             if same_code(&a, &b, layout.lang()) {
                 return Ok(None);
+            }
+            if layout == Layout::Laravel {
+                if let Some(cols) = compensated::added_columns(&a, &b) {
+                    let sources = added()?;
+                    let converge = cols.iter().all(|(t, col)| {
+                        sources.iter().any(|s| compensated::adds_guarded(s, t, col))
+                    });
+                    if converge {
+                        return Ok(None);
+                    }
+                }
             }
             let first = a
                 .lines()
