@@ -465,3 +465,76 @@ fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
         "{r:#}"
     );
 }
+
+/// A variant-named Dockerfile (`Dockerfile.<x>`, `<x>.Dockerfile`) that no file of the repository
+/// names is not built (documenso's leftover `Dockerfile.chromium`, `Dockerfile.pnpm`): its base
+/// image is neither an unpinned image nor a runtime that drifts, and the result says it was left
+/// out. Named by a workflow, a compose file or a package.json script, it is built and reported; a
+/// plain `Dockerfile` always is; a mention in the docs builds nothing.
+#[test]
+fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
+    let t = TestRepo::new();
+    t.write("Dockerfile", "FROM ubuntu\n")
+        .write("docker/Dockerfile.chromium", "ARG TAG=latest\nFROM documenso/documenso:${TAG}\n")
+        .write("docker/Dockerfile.worker", "FROM redis\n")
+        .write("api.Dockerfile", "FROM nginx:latest\n")
+        .write(
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker build -f docker/Dockerfile.worker .\n",
+        )
+        .write("compose.yml", "services:\n  api:\n    build:\n      context: .\n      dockerfile: api.Dockerfile\n")
+        .write("docs/docker.md", "Chromium: `docker build -f docker/Dockerfile.chromium .`\n");
+    t.commit("images");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    let c = check(&r, "unpinned-base-images");
+    let mut paths: Vec<&str> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["Dockerfile", "api.Dockerfile", "docker/Dockerfile.worker"],
+        "{r:#}"
+    );
+    let reason = c["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("not looked at: docker/Dockerfile.chromium"),
+        "{r:#}"
+    );
+    let (_, out, _) = t.only(&["unpinned-base-images"]).human();
+    assert!(
+        out.contains("not looked at: docker/Dockerfile.chromium"),
+        "{out}"
+    );
+
+    // Runtime drift: a Dockerfile nothing builds pins no runtime of the project.
+    let t = TestRepo::new();
+    t.write(".nvmrc", "22\n")
+        .write("package.json", "{\n  \"name\": \"app\",\n  \"engines\": {\"node\": \">=22\"},\n  \"scripts\": {\"image\": \"docker build -f apps/web/Dockerfile.bun .\"}\n}\n")
+        .write("package-lock.json", "{\"name\": \"app\", \"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"app\"}}}\n")
+        .write("apps/web/Dockerfile.pnpm", "FROM node:20-alpine\n");
+    t.commit("leftover");
+    let (code, r) = t.only(&["runtime-version-drift"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    let c = check(&r, "runtime-version-drift");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("apps/web/Dockerfile.pnpm"),
+        "{r:#}"
+    );
+    // The one a package.json script builds drifts.
+    t.write("apps/web/Dockerfile.bun", "FROM node:20-alpine\n");
+    t.commit("built");
+    let (code, r) = t.only(&["runtime-version-drift"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let f = check(&r, "runtime-version-drift")["findings"].to_string();
+    assert!(
+        f.contains("apps/web/Dockerfile.bun") && !f.contains("Dockerfile.pnpm:"),
+        "{r:#}"
+    );
+}

@@ -39,6 +39,11 @@ pub struct ContentParams {
     /// the program uses, not what the text says).
     #[serde(default)]
     pub ignore_comments: bool,
+    /// Matches in a variant-named Dockerfile (`Dockerfile.<x>`, `<x>.Dockerfile`) that no other
+    /// file of the repository names (documentation aside) do not count: nothing builds it. The
+    /// result says which were left out. A plain `Dockerfile` always counts.
+    #[serde(default)]
+    pub built_dockerfiles_only: bool,
     /// What a made-up value looks like, for every secret pattern of this check: `min-entropy`,
     /// `repeated`, `sequence`, `words`, `patterns`, `examples` (a match that looks so is not a
     /// finding).
@@ -76,6 +81,9 @@ impl ContentParams {
         lines.push(format!("looks at: {}", self.scope.describe()));
         if self.ignore_comments {
             lines.push("comments, doc comments and docstrings do not count".into());
+        }
+        if self.built_dockerfiles_only {
+            lines.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not looked at".into());
         }
         for d in &self.patterns {
             lines.push(format!(

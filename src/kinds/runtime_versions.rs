@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::check::Meta;
 use crate::inputs::material::Material;
+use crate::inputs::references;
 use crate::kinds::version_req::{Req, Ver};
 use crate::kinds::{Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
@@ -173,7 +174,27 @@ impl Kind for RuntimeVersions {
                 .map(|(p, b)| (p.clone(), b.clone()))
                 .collect();
             match declarations(&kept) {
-                Ok(decls) => Outcome::findings(self.findings(check, &decls)),
+                Ok(mut decls) => {
+                    // A variant Dockerfile nothing names is not built: its base image is no
+                    // runtime of this project (said in the result, not dropped silently).
+                    let mut found = self.findings(check, &decls);
+                    let variants: Vec<&str> = decls
+                        .iter()
+                        .map(|d| d.file.as_str())
+                        .filter(|f| references::is_variant_dockerfile(f))
+                        .collect();
+                    if found.is_empty() || variants.is_empty() {
+                        return Outcome::findings(found);
+                    }
+                    let unbuilt =
+                        references::unbuilt_dockerfiles(&view.repo.root, &scan.files, &variants);
+                    if unbuilt.is_empty() {
+                        return Outcome::findings(found);
+                    }
+                    decls.retain(|d| !unbuilt.contains(&d.file));
+                    found = self.findings(check, &decls);
+                    Outcome::findings(found).with_note(references::left_out(&unbuilt))
+                }
                 Err(e) => Outcome::Error {
                     reason: "a manifest could not be read".into(),
                     findings: vec![Finding {
