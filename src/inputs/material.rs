@@ -174,6 +174,10 @@ const DOC: &[&str] = &[
     "docs/",
     "doc/",
     "documentation/",
+    // API references (OpenAPI/Swagger specs and their examples): koel's `api-docs/api.yaml`.
+    "api-docs/",
+    "api_docs/",
+    "apidocs/",
     "site/content/",
     "website/docs/",
     "_docs/",
@@ -643,6 +647,8 @@ mod tests {
             Some(Material::Example)
         );
         assert_eq!(m.of("docs/setup.md"), Some(Material::Doc));
+        assert_eq!(m.of("api-docs/api.yaml"), Some(Material::Doc));
+        assert_eq!(m.of("src/api/docs.ts"), None);
         assert_eq!(m.of("vendor/github.com/x/y.go"), Some(Material::Vendored));
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
         assert_eq!(m.of("src/main.rs"), None);
