@@ -97,6 +97,12 @@ impl ContentParams {
                 },
                 d.regex.as_str()
             ));
+            if let Some(c) = &d.unless_in_comment_with {
+                lines.push(format!(
+                    "  not a finding inside a comment that also matches {} (a documented example)",
+                    c.as_str()
+                ));
+            }
         }
         lines
     }

@@ -146,6 +146,7 @@ impl Kind for RuntimeVersions {
             v.push("CI tests every pinned version, when it tests concrete versions".into());
         }
         v.push(format!("read from: {}", FILES.join(", ")));
+        v.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not compared".into());
         if !self.ignore.is_empty() {
             v.push(format!("not compared: {}", self.ignore.join(", ")));
         }
