@@ -406,8 +406,8 @@ fn pem(label: &str, body: &[&str], prefix: &str) -> String {
 }
 
 /// A doc comment that shows a key with its certificate (okhttp's `HeldCertificate.decode()` KDoc)
-/// is documentation; the same key alone in a doc comment, or with its certificate in code, is
-/// still a committed key.
+/// is documentation; the same key alone in a doc comment, with its certificate in code or in a
+/// plain comment (commented-out configuration), is still a committed key.
 #[test]
 fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
     let t = TestRepo::new();
@@ -441,6 +441,20 @@ fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
         pem(&k, &key, " * "),
         pem(&c, &cert, " * ")
     );
+    // Commented-out configuration is no documentation: a `#` or plain `//` comment holding a
+    // certificate and its key still holds a key.
+    let yaml = format!(
+        "tls:\n{}{}  enabled: true\n",
+        pem(&c, &cert, "#   "),
+        pem(&k, &key, "#   ")
+    );
+    let plain = format!(
+        "{}{}fun serve() = 1\n",
+        pem(&c, &cert, "// "),
+        pem(&k, &key, "// ")
+    );
+    t.write("config/production.yml", yaml)
+        .write("tls/src/main/kotlin/Plain.kt", plain);
     t.write("tls/src/main/kotlin/Held.kt", kdoc)
         .write("tls/src/lib.rs", rustdoc)
         .write("tls/src/main/kotlin/Loader.kt", alone)
@@ -458,9 +472,11 @@ fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
     assert_eq!(
         paths,
         [
+            "config/production.yml",
             "tls/src/main/kotlin/Apart.kt",
             "tls/src/main/kotlin/Loader.kt",
-            "tls/src/main/kotlin/Pair.kt"
+            "tls/src/main/kotlin/Pair.kt",
+            "tls/src/main/kotlin/Plain.kt"
         ],
         "{r:#}"
     );

@@ -260,13 +260,13 @@ impl ContentMatcher {
     }
 
     /// Whether a match of rule `i` at `at` falls in a region the rule's check does not count
-    /// (a test module, a comment), or in a comment that shows it as an example
+    /// (a test module, a comment), or in a doc comment that shows it as an example
     /// (`unless-in-comment-with`).
     fn in_ignored_region(&self, i: usize, at: usize, regions: &Regions, data: &[u8]) -> bool {
         let rule = &self.rules[i];
         let example = rule.def.unless_in_comment_with.as_ref().is_some_and(|p| {
             regions
-                .comment_around(at, data)
+                .doc_comment_around(at, data)
                 .is_some_and(|r| p.hit(&data[r]))
         });
         let Some(sel) = self.selection(rule.owner) else {

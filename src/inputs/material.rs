@@ -347,10 +347,21 @@ impl Regions {
         self.tests.iter().any(|r| r.contains(&at))
     }
 
-    /// The comment `at` is in, with the comments next to it that only white space separates
-    /// (a run of `///`, `#` or ` * ` lines reads as one comment), or `None` outside comments.
-    pub fn comment_around(&self, at: usize, data: &[u8]) -> Option<Range<usize>> {
+    /// The doc comment `at` is in (`/** … */`, `/*! … */`, `///`, `//!`, a Python docstring), with
+    /// the comments next to it that only white space separates (a run of `///` lines reads as one
+    /// comment), or `None` outside doc comments: a plain `//`, `/* */` or `#` comment is not one.
+    pub fn doc_comment_around(&self, at: usize, data: &[u8]) -> Option<Range<usize>> {
         let i = self.comments.iter().position(|r| r.contains(&at))?;
+        let text = &data[self.comments[i].clone()];
+        let doc = (text.starts_with(b"/**") && !text.starts_with(b"/**/"))
+            || text.starts_with(b"/*!")
+            || (text.starts_with(b"///") && !text.starts_with(b"////"))
+            || text.starts_with(b"//!")
+            || text.starts_with(b"\"\"\"")
+            || text.starts_with(b"'''");
+        if !doc {
+            return None;
+        }
         let blank = |a: usize, b: usize| {
             data.get(a..b)
                 .is_some_and(|g| g.iter().all(u8::is_ascii_whitespace))

@@ -99,7 +99,7 @@ impl ContentParams {
             ));
             if let Some(c) = &d.unless_in_comment_with {
                 lines.push(format!(
-                    "  not a finding inside a comment that also matches {} (a documented example)",
+                    "  not a finding inside a doc comment that also matches {} (a documented example)",
                     c.as_str()
                 ));
             }
