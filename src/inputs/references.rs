@@ -8,7 +8,8 @@
 //! This is a second, limited read of the work tree, made only when a check has something to say
 //! about a variant-named Dockerfile: the files of the repository pass are read in bounded chunks
 //! and searched for the Dockerfile's file name (ASCII case-insensitive). A file that cannot be
-//! read counts as naming it (the check keeps what it found).
+//! read counts as naming it (the check keeps what it found), and so does a name the build
+//! computes (`Dockerfile.${{ matrix.variant }}`, `Dockerfile.$TARGET`): it may be any of them.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -52,7 +53,9 @@ pub fn unbuilt_dockerfiles(
         if unnamed.is_empty() {
             break;
         }
-        if f.material == Some(Material::Doc) {
+        // Documentation and ignore files build nothing.
+        let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+        if f.material == Some(Material::Doc) || name.ends_with("ignore") {
             continue;
         }
         let looking: Vec<&(&str, Vec<u8>)> = wanted
@@ -62,13 +65,34 @@ pub fn unbuilt_dockerfiles(
         if looking.is_empty() {
             continue;
         }
-        let needles: Vec<&[u8]> = looking.iter().map(|(_, n)| n.as_slice()).collect();
+        let mut needles: Vec<&[u8]> = looking.iter().map(|(_, n)| n.as_slice()).collect();
+        needles.extend(COMPUTED);
         for i in names_in(&root.join(&f.path), &needles) {
-            unnamed.remove(looking[i].0);
+            match looking.get(i) {
+                Some((p, _)) => {
+                    unnamed.remove(*p);
+                }
+                // A name computed at build time may be any of them: none is left out.
+                None => return BTreeSet::new(),
+            }
         }
     }
     unnamed
 }
+
+/// How a build names a Dockerfile it computes (`-f Dockerfile.${{ matrix.variant }}`,
+/// `Dockerfile.$TARGET`, `${NAME}.Dockerfile`, `for f in Dockerfile.*`): then no variant
+/// Dockerfile can be said to be unbuilt.
+const COMPUTED: [&[u8]; 8] = [
+    b"dockerfile.$",
+    b"dockerfile.{",
+    b"dockerfile.%",
+    b"dockerfile.*",
+    b"}.dockerfile",
+    b").dockerfile",
+    b"containerfile.$",
+    b"containerfile.*",
+];
 
 /// What a check says when it leaves such Dockerfiles out.
 pub fn left_out(unbuilt: &BTreeSet<String>) -> String {
@@ -172,6 +196,8 @@ mod tests {
                 "docker build -f Dockerfile.old\n",
                 Some(Material::Doc),
             ),
+            // An ignore pattern builds nothing.
+            file(".dockerignore", "Dockerfile.*\n", None),
             file(
                 "compose.yml",
                 "services:\n  web:\n    build:\n      dockerfile: Dockerfile.dev\n",
@@ -194,5 +220,14 @@ mod tests {
             unbuilt.into_iter().collect::<Vec<_>>(),
             ["docker/Dockerfile.old"]
         );
+        // A workflow that computes the name may build any of them.
+        let mut files = files;
+        files.push(file(
+            ".github/workflows/images.yml",
+            "      - run: docker build -f docker/Dockerfile.${{ matrix.variant }} .\n",
+            Some(Material::Tooling),
+        ));
+        let unbuilt = unbuilt_dockerfiles(dir.path(), &files, &["docker/Dockerfile.old"]);
+        assert!(unbuilt.is_empty(), "{unbuilt:?}");
     }
 }
