@@ -707,6 +707,7 @@ fn read_release(
                     let text = if reformatted { String::new() } else { text };
                     let mut f =
                         analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
+                    recreated_views(git, tip, &c.path, d, &mut f.ops)?;
                     if let Some(down) = down_of(layout, &c.path) {
                         let missing = match blob_at(git, tip, &down)? {
                             None => true,
@@ -753,6 +754,47 @@ fn read_release(
         tip: Some(tip),
         files,
     })
+}
+
+/// Confirms the drops of recreated ClickHouse views (`Op::recreated_view`): a `DROP TABLE v`
+/// that the same statements create again as a materialized view `TO` a table loses nothing when
+/// the earlier migrations of its folder (at the tip, in name order, as the tools run them) last
+/// created `v` as such a view too. A name they last created as a table or as a view with its own
+/// storage, or never created, stays a drop.
+fn recreated_views(
+    git: &Repository,
+    tip: Oid,
+    path: &str,
+    dialect: Dialect,
+    ops: &mut Vec<Op>,
+) -> Result<(), String> {
+    if !ops.iter().any(|o| o.recreated_view) {
+        return Ok(());
+    }
+    let (dir, _) = path.rsplit_once('/').unwrap_or(("", path));
+    let mut earlier: Vec<(String, Oid, usize)> = crate::inputs::changes::tree_files(git, tip, dir)?
+        .into_iter()
+        .filter(|(p, _, size)| {
+            p.as_str() < path
+                && p.rsplit_once('/').map_or("", |(d, _)| d) == dir
+                && p.ends_with(".sql")
+                && !p.ends_with(".down.sql")
+                && *size <= MAX_MIGRATION
+        })
+        .collect();
+    earlier.sort();
+    let mut last: HashMap<String, bool> = HashMap::new();
+    for (p, id, _) in &earlier {
+        let text = String::from_utf8_lossy(&read_blob(git, *id, p)?).into_owned();
+        last.extend(sql::creations(&text, dialect));
+    }
+    ops.retain(|o| {
+        !(o.recreated_view
+            && o.table
+                .as_ref()
+                .is_some_and(|t| last.get(&t.to_lowercase()) == Some(&true)))
+    });
+    Ok(())
 }
 
 /// Whether HEAD's tree holds any migration file of the layouts (unknown when it cannot be read).
