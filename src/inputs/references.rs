@@ -16,7 +16,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::inputs::material::Material;
-use crate::inputs::repo::RepoFile;
+use crate::inputs::repo::{RepoFile, RepoScan};
 
 /// Whether `path` names a variant Dockerfile (`Dockerfile.prod`, `api.Dockerfile`,
 /// `Containerfile.dev`): one that is built only where something names it.
@@ -93,6 +93,28 @@ const COMPUTED: [&[u8]; 8] = [
     b"containerfile.$",
     b"containerfile.*",
 ];
+
+/// Which of `candidates` are variant Dockerfiles nothing builds. The tree is searched once per run
+/// for every variant Dockerfile it has (kept in the scan), the first time a check asks.
+pub fn unbuilt(root: &Path, scan: &RepoScan, candidates: &[&str]) -> BTreeSet<String> {
+    if !candidates.iter().any(|c| is_variant_dockerfile(c)) {
+        return BTreeSet::new();
+    }
+    let all = scan.unbuilt_dockerfiles.get_or_init(|| {
+        let variants: Vec<&str> = scan
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| is_variant_dockerfile(p))
+            .collect();
+        unbuilt_dockerfiles(root, &scan.files, &variants)
+    });
+    candidates
+        .iter()
+        .filter(|c| all.contains(**c))
+        .map(|c| c.to_string())
+        .collect()
+}
 
 /// What a check says when it leaves such Dockerfiles out.
 pub fn left_out(unbuilt: &BTreeSet<String>) -> String {

@@ -58,7 +58,7 @@ impl Kind for RepoContent {
             if self.0.built_dockerfiles_only {
                 let mut paths: Vec<&str> = mine.iter().map(|(p, _)| p.as_str()).collect();
                 paths.dedup();
-                unbuilt = references::unbuilt_dockerfiles(&view.repo.root, &scan.files, &paths);
+                unbuilt = references::unbuilt(&view.repo.root, scan, &paths);
                 mine.retain(|(p, _)| !unbuilt.contains(p));
             }
             let outcome = Outcome::findings(content::findings(check, &mine, |p| Location::repo(p)));

@@ -187,8 +187,7 @@ impl Kind for RuntimeVersions {
                     if found.is_empty() || variants.is_empty() {
                         return Outcome::findings(found);
                     }
-                    let unbuilt =
-                        references::unbuilt_dockerfiles(&view.repo.root, &scan.files, &variants);
+                    let unbuilt = references::unbuilt(&view.repo.root, scan, &variants);
                     if unbuilt.is_empty() {
                         return Outcome::findings(found);
                     }
