@@ -441,6 +441,12 @@ pub struct PatternDef {
     /// local address that is only the default argument of a lookup: `get("url", "http://…`).
     #[serde(default)]
     pub unless_before: Option<Pattern>,
+    /// A match inside a doc comment (`/** */`, `///`, `//!`, a docstring: an API's example) is
+    /// not a finding when that comment (with the comments right beside it) also matches this
+    /// regex: a key shown with its certificate is documentation. In code, in a plain comment
+    /// (commented-out configuration), or alone in a doc comment, it is still reported.
+    #[serde(default)]
+    pub unless_in_comment_with: Option<Pattern>,
     /// For a secret: the least Shannon entropy (bits per character) of a real match, in place of
     /// the check's `placeholders.min-entropy`.
     #[serde(default)]
@@ -469,6 +475,7 @@ impl PatternDef {
             everywhere: false,
             context_after: 0,
             unless_before: None,
+            unless_in_comment_with: None,
             entropy: None,
             checksum: None,
             placeholders: None,

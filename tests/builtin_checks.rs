@@ -394,3 +394,163 @@ fn every_secret_on_every_shown_line_is_redacted_in_every_format() {
         "{key:#}"
     );
 }
+
+/// A PEM block built at run time (shipgate checks its own source), each line prefixed.
+fn pem(label: &str, body: &[&str], prefix: &str) -> String {
+    let mut s = format!("{prefix}-----BEGIN {label}-----\n");
+    for l in body {
+        s.push_str(&format!("{prefix}{l}\n"));
+    }
+    s.push_str(&format!("{prefix}-----END {label}-----\n"));
+    s
+}
+
+/// A doc comment that shows a key with its certificate (okhttp's `HeldCertificate.decode()` KDoc)
+/// is documentation; the same key alone in a doc comment, with its certificate in code or in a
+/// plain comment (commented-out configuration), is still a committed key.
+#[test]
+fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
+    let t = TestRepo::new();
+    let key = ["MEECAQAwEwYHKoZIzj0CAQYIKoZIzj0DAQcEJzAlAgEBBCA7ODT0xhGSNn4ESj6J"];
+    let cert = ["MIIBYTCCAQegAwIBAgIBKjAKBggqhkjOPQQDAjApMRQwEgYDVQQLEwtlbmdpbmVl"];
+    let (k, c) = (format!("{} KEY", "PRIVATE"), "CERTIFICATE".to_string());
+    // KDoc block: ` * ` lines inside `/** … */`.
+    let kdoc = format!(
+        "/**\n * Decodes a certificate and key like this:\n * ```\n{}{} * ```\n */\nfun decode(s: String) = s\n",
+        pem(&c, &cert, " * "),
+        pem(&k, &key, " * ")
+    );
+    // Rust `///` lines: one comment per line, read as one run.
+    let rustdoc = format!(
+        "/// ```text\n{}{}/// ```\npub fn decode(s: &str) {{}}\n",
+        pem(&c, &cert, "/// "),
+        pem(&k, &key, "/// ")
+    );
+    let alone = format!(
+        "/**\n * The service key:\n{} */\nfun load() = 1\n",
+        pem(&k, &key, " * ")
+    );
+    let in_code = format!(
+        "val PAIR = \"\"\"\n{}{}\"\"\"\n// a cert and key, for the tests\n",
+        pem(&c, &cert, ""),
+        pem(&k, &key, "")
+    );
+    // A certificate in another comment further down does not make a key comment an example.
+    let apart = format!(
+        "/**\n{} */\nfun a() = 1\n\n/**\n{} */\nfun b() = 2\n",
+        pem(&k, &key, " * "),
+        pem(&c, &cert, " * ")
+    );
+    // Commented-out configuration is no documentation: a `#` or plain `//` comment holding a
+    // certificate and its key still holds a key.
+    let yaml = format!(
+        "tls:\n{}{}  enabled: true\n",
+        pem(&c, &cert, "#   "),
+        pem(&k, &key, "#   ")
+    );
+    let plain = format!(
+        "{}{}fun serve() = 1\n",
+        pem(&c, &cert, "// "),
+        pem(&k, &key, "// ")
+    );
+    t.write("config/production.yml", yaml)
+        .write("tls/src/main/kotlin/Plain.kt", plain);
+    t.write("tls/src/main/kotlin/Held.kt", kdoc)
+        .write("tls/src/lib.rs", rustdoc)
+        .write("tls/src/main/kotlin/Loader.kt", alone)
+        .write("tls/src/main/kotlin/Pair.kt", in_code)
+        .write("tls/src/main/kotlin/Apart.kt", apart);
+    t.commit("tls");
+    let (_, r) = t.only(&["repo-secrets"]).json();
+    let mut paths: Vec<&str> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "config/production.yml",
+            "tls/src/main/kotlin/Apart.kt",
+            "tls/src/main/kotlin/Loader.kt",
+            "tls/src/main/kotlin/Pair.kt",
+            "tls/src/main/kotlin/Plain.kt"
+        ],
+        "{r:#}"
+    );
+}
+
+/// A variant-named Dockerfile (`Dockerfile.<x>`, `<x>.Dockerfile`) that no file of the repository
+/// names is not built (documenso's leftover `Dockerfile.chromium`, `Dockerfile.pnpm`): its base
+/// image is neither an unpinned image nor a runtime that drifts, and the result says it was left
+/// out. Named by a workflow, a compose file or a package.json script, it is built and reported; a
+/// plain `Dockerfile` always is; a mention in the docs builds nothing.
+#[test]
+fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
+    let t = TestRepo::new();
+    t.write("Dockerfile", "FROM ubuntu\n")
+        .write("docker/Dockerfile.chromium", "ARG TAG=latest\nFROM documenso/documenso:${TAG}\n")
+        .write("docker/Dockerfile.worker", "FROM redis\n")
+        .write("api.Dockerfile", "FROM nginx:latest\n")
+        .write(
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker build -f docker/Dockerfile.worker .\n",
+        )
+        .write("compose.yml", "services:\n  api:\n    build:\n      context: .\n      dockerfile: api.Dockerfile\n")
+        .write("docs/docker.md", "Chromium: `docker build -f docker/Dockerfile.chromium .`\n");
+    t.commit("images");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    let c = check(&r, "unpinned-base-images");
+    let mut paths: Vec<&str> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["Dockerfile", "api.Dockerfile", "docker/Dockerfile.worker"],
+        "{r:#}"
+    );
+    let reason = c["reason"].as_str().unwrap_or("");
+    assert!(
+        reason.contains("not looked at: docker/Dockerfile.chromium"),
+        "{r:#}"
+    );
+    let (_, out, _) = t.only(&["unpinned-base-images"]).human();
+    assert!(
+        out.contains("not looked at: docker/Dockerfile.chromium"),
+        "{out}"
+    );
+
+    // Runtime drift: a Dockerfile nothing builds pins no runtime of the project.
+    let t = TestRepo::new();
+    t.write(".nvmrc", "22\n")
+        .write("package.json", "{\n  \"name\": \"app\",\n  \"engines\": {\"node\": \">=22\"},\n  \"scripts\": {\"image\": \"docker build -f apps/web/Dockerfile.bun .\"}\n}\n")
+        .write("package-lock.json", "{\"name\": \"app\", \"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"app\"}}}\n")
+        .write("apps/web/Dockerfile.pnpm", "FROM node:20-alpine\n");
+    t.commit("leftover");
+    let (code, r) = t.only(&["runtime-version-drift"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    let c = check(&r, "runtime-version-drift");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("apps/web/Dockerfile.pnpm"),
+        "{r:#}"
+    );
+    // The one a package.json script builds drifts.
+    t.write("apps/web/Dockerfile.bun", "FROM node:20-alpine\n");
+    t.commit("built");
+    let (code, r) = t.only(&["runtime-version-drift"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let f = check(&r, "runtime-version-drift")["findings"].to_string();
+    assert!(
+        f.contains("apps/web/Dockerfile.bun") && !f.contains("Dockerfile.pnpm:"),
+        "{r:#}"
+    );
+}

@@ -465,6 +465,120 @@ fn released_migrations_edited_or_deleted_are_errors() {
     assert!(f[1].2.contains("add a new migration"), "{}", f[1].2);
 }
 
+/// umami's ClickHouse migrations drop a materialized view `TO` a table with `DROP TABLE` and
+/// create it again: such a view holds no rows, so nothing is lost, when the earlier migrations
+/// made that name such a view. Still a drop: a name they made a table, and a view recreated with
+/// its own storage (no `TO`).
+#[test]
+fn a_clickhouse_view_to_a_table_dropped_and_recreated_is_not_destructive() {
+    let dir = "db/clickhouse/migrations";
+    let view = |name: &str| {
+        format!("CREATE MATERIALIZED VIEW umami.{name}\nTO umami.stats_hourly\nAS\nSELECT website_id, count() AS views FROM umami.website_event GROUP BY website_id;\n")
+    };
+    let cases = [
+        ("a view before", view("stats_hourly_mv"), view("stats_hourly_mv"), false),
+        (
+            "a table before",
+            "CREATE TABLE umami.stats_hourly_mv (website_id UUID);\n".to_string(),
+            view("stats_hourly_mv"),
+            true,
+        ),
+        (
+            "recreated with its own storage",
+            view("stats_hourly_mv"),
+            "CREATE MATERIALIZED VIEW umami.stats_hourly_mv\nAS\nSELECT website_id FROM umami.website_event;\n".to_string(),
+            true,
+        ),
+    ];
+    for (case, before, after, reported) in cases {
+        let t = TestRepo::new();
+        t.write(&format!("{dir}/01_init.sql"), &before);
+        t.commit("Initial");
+        t.tag("v1.0.0");
+        t.write(
+            &format!("{dir}/02_update_view.sql"),
+            format!("-- Update the view\nDROP TABLE umami.stats_hourly_mv;\n\n{after}"),
+        );
+        t.commit("Update the view");
+        let (_, r) = run(&t, &["destructive-migrations"]);
+        let at = places(&r, "destructive-migrations");
+        let expected: Vec<String> = if reported {
+            vec![format!("{dir}/02_update_view.sql:2")]
+        } else {
+            vec![]
+        };
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
+/// A released Laravel create-migration edited to add a column is compensated when a migration
+/// the release adds puts the same column on existing databases, guarded by `Schema::hasColumn`
+/// (monica's address_types.type): fresh and existing databases converge. Without the new
+/// migration, with one for another column or table, or with one that is not guarded (it fails
+/// on a fresh database), the edit is still reported.
+#[test]
+fn an_added_column_compensated_by_a_guarded_new_migration_is_not_an_edit() {
+    let create = |table: &str, extra: &str| {
+        format!("<?php\nreturn new class extends Migration\n{{\n    public function up(): void\n    {{\n        Schema::create('{table}', function (Blueprint $table) {{\n            $table->id();\n            $table->string('name')->nullable();\n{extra}        }});\n    }}\n}};\n")
+    };
+    let adds = |table: &str, col: &str, guard: bool| {
+        let g = if guard {
+            format!("        if (Schema::hasColumn('{table}', '{col}')) {{\n            return;\n        }}\n")
+        } else {
+            String::new()
+        };
+        format!("<?php\nreturn new class extends Migration\n{{\n    public function up(): void\n    {{\n{g}        Schema::table('{table}', function (Blueprint $table) {{\n            $table->string('{col}')->nullable()->after('name');\n        }});\n        DB::table('{table}')->update(['{col}' => 'home']);\n    }}\n}};\n")
+    };
+    let cases: [(&str, Option<String>, bool); 5] = [
+        (
+            "compensated",
+            Some(adds("address_types", "type", true)),
+            false,
+        ),
+        ("no new migration", None, true),
+        (
+            "another column",
+            Some(adds("address_types", "kind", true)),
+            true,
+        ),
+        ("another table", Some(adds("contacts", "type", true)), true),
+        (
+            "not guarded",
+            Some(adds("address_types", "type", false)),
+            true,
+        ),
+    ];
+    for (case, new, reported) in cases {
+        let t = TestRepo::new();
+        let path = "database/migrations/2020_03_20_213318_create_address_types_table.php";
+        t.write(path, create("address_types", ""));
+        t.commit("Initial");
+        t.tag("v1.0.0");
+        t.write(
+            path,
+            create(
+                "address_types",
+                "            $table->string('type')->nullable();\n",
+            ),
+        );
+        if let Some(n) = &new {
+            t.write(
+                "database/migrations/2025_02_23_094326_contact_address_type.php",
+                n,
+            );
+        }
+        t.commit("Add address type type");
+        let (_, r) = run(&t, &["edited-migrations"]);
+        let at = places(&r, "edited-migrations");
+        let expected: Vec<String> = if reported {
+            vec![format!("{path}:9")]
+        } else {
+            vec![]
+        };
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
 #[test]
 fn dropped_columns_still_used_by_the_code_are_errors_with_the_place() {
     let t = released();

@@ -136,7 +136,8 @@ impl Sink<'_> {
             Outcome::Done {
                 findings,
                 suppressed,
-            } => (Status::Pass, None, findings, suppressed),
+                note,
+            } => (Status::Pass, note, findings, suppressed),
         };
         let mut waived = 0;
         let mut findings = Vec::new();

@@ -260,20 +260,29 @@ impl ContentMatcher {
     }
 
     /// Whether a match of rule `i` at `at` falls in a region the rule's check does not count
-    /// (a test module, a comment).
-    fn in_ignored_region(&self, i: usize, at: usize, regions: &Regions) -> bool {
+    /// (a test module, a comment), or in a doc comment that shows it as an example
+    /// (`unless-in-comment-with`).
+    fn in_ignored_region(&self, i: usize, at: usize, regions: &Regions, data: &[u8]) -> bool {
         let rule = &self.rules[i];
+        let example = rule.def.unless_in_comment_with.as_ref().is_some_and(|p| {
+            regions
+                .doc_comment_around(at, data)
+                .is_some_and(|r| p.hit(&data[r]))
+        });
         let Some(sel) = self.selection(rule.owner) else {
-            return false;
+            return example;
         };
-        (sel.ignore_comments && regions.in_comment(at))
+        example
+            || (sel.ignore_comments && regions.in_comment(at))
             || (!rule.def.everywhere && sel.scope != Scope::All && regions.in_test(at))
     }
 
     fn needs_regions(&self, i: usize) -> bool {
         let rule = &self.rules[i];
-        self.selection(rule.owner)
-            .is_some_and(|s| s.ignore_comments || (!rule.def.everywhere && s.scope != Scope::All))
+        rule.def.unless_in_comment_with.is_some()
+            || self.selection(rule.owner).is_some_and(|s| {
+                s.ignore_comments || (!rule.def.everywhere && s.scope != Scope::All)
+            })
     }
 
     /// The one literal pass: at each place a prefix literal occurs, the rules it starts are
@@ -388,7 +397,7 @@ impl ContentMatcher {
         found.sort_unstable();
         if found.iter().any(|(i, _, _)| self.needs_regions(*i)) {
             let regions = material::regions(file.paths[0], data);
-            found.retain(|(i, start, _)| !self.in_ignored_region(*i, *start, &regions));
+            found.retain(|(i, start, _)| !self.in_ignored_region(*i, *start, &regions, data));
         }
         let mut lines = LineIndex::new(data);
         let mut defined: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();

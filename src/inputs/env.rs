@@ -123,10 +123,14 @@ pub fn marks_required(comment: &str) -> bool {
     }
 }
 
-/// The names a dotenv text marks required in its comments.
+/// The names a dotenv text marks required in its comments. A marker that names a choice other
+/// than the default of a selector above it in the same section (`# Available options: database
+/// (default) | s3` … `# REQUIRED: the bucket for the S3 storage transport`) is conditional: the
+/// variable is required only when that choice is made.
 pub fn marked_required(text: &str, vars: &[EnvVar]) -> std::collections::BTreeSet<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let says = |l: &str| l.find('#').is_some_and(|i| marks_required(&l[i + 1..]));
+    let comment = |l: &str| l.find('#').map(|i| l[i + 1..].to_string());
+    let says = |l: &str| comment(l).is_some_and(|c| marks_required(&c));
     vars.iter()
         .filter(|v| {
             let at = v.line as usize - 1;
@@ -137,10 +141,67 @@ pub fn marked_required(text: &str, vars: &[EnvVar]) -> std::collections::BTreeSe
                 .copied()
                 .unwrap_or("");
             let above_is_comment = above.trim_start().starts_with('#');
-            says(here) || (above_is_comment && says(above))
+            let marker = if says(here) {
+                here
+            } else if above_is_comment && says(above) {
+                above
+            } else {
+                return false;
+            };
+            let choices = other_choices(&lines, at);
+            let c = comment(marker).unwrap_or_default().to_ascii_lowercase();
+            let words: Vec<&str> = c
+                .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            // `for the S3 …`, `when using s3`, `with smtp-api`: the choice the requirement is for.
+            const LINKS: [&str; 6] = ["for", "with", "when", "using", "if", "via"];
+            let conditional = words.iter().enumerate().any(|(j, w)| {
+                choices.iter().any(|o| o == w)
+                    && words[j.saturating_sub(4)..j]
+                        .iter()
+                        .any(|l| LINKS.contains(l))
+            });
+            !conditional
         })
         .map(|v| v.name.clone())
         .collect()
+}
+
+/// The choices other than the default that a selector comment above line `at`, in the same
+/// section (up to a blank line), offers: `# … options: database (default) | s3` gives `s3`. No
+/// default named, no choices.
+fn other_choices(lines: &[&str], at: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in lines[..at].iter().rev() {
+        if l.trim().is_empty() {
+            break;
+        }
+        let lower = l.to_ascii_lowercase();
+        let Some(i) = lower
+            .find("options:")
+            .filter(|_| l.trim_start().starts_with('#'))
+        else {
+            continue;
+        };
+        let items: Vec<&str> = lower[i + "options:".len()..]
+            .split(['|', ','])
+            .map(str::trim)
+            .collect();
+        if !items.iter().any(|x| x.contains("(default)")) {
+            continue;
+        }
+        for x in items.iter().filter(|x| !x.contains("(default)")) {
+            let word: String = x
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            if !word.is_empty() {
+                out.push(word);
+            }
+        }
+    }
+    out
 }
 
 /// What the env pass read: the environment and the example files, each possibly unreadable.
@@ -313,6 +374,44 @@ fn url_password(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     /// The marker both ways: what marks a name required beside what does not.
+    /// A marker for a non-default choice of a selector above it in the same section is
+    /// conditional (documenso's S3 bucket); the same marker without that choice, without a
+    /// default named, or in another section, still marks the name required.
+    #[test]
+    fn a_required_marker_for_a_non_default_choice_is_conditional() {
+        let names = |text: &str| {
+            let vars: Vec<EnvVar> = text
+                .lines()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let (n, v) = l.split_once('=')?;
+                    (!l.starts_with('#')).then(|| EnvVar {
+                        name: n.into(),
+                        value: v.into(),
+                        line: i as u64 + 1,
+                        unresolved: false,
+                    })
+                })
+                .collect();
+            marked_required(text, &vars).into_iter().collect::<Vec<_>>()
+        };
+        let storage = "# [[STORAGE]]\n# OPTIONAL: Defines the storage transport to use. Available options: database (default) | s3\nUPLOAD_TRANSPORT=\"database\"\n# REQUIRED: Defines the bucket to use for the S3 storage transport.\nUPLOAD_BUCKET=\"documenso\"\n# REQUIRED: the signing secret\nSIGNING_SECRET=\n";
+        assert_eq!(names(storage), ["SIGNING_SECRET"]);
+        let no_default = storage.replace(" (default)", "");
+        assert_eq!(names(&no_default), ["SIGNING_SECRET", "UPLOAD_BUCKET"]);
+        let apart = storage.replace(
+            "UPLOAD_TRANSPORT=\"database\"\n",
+            "UPLOAD_TRANSPORT=\"database\"\n\n",
+        );
+        assert_eq!(names(&apart), ["SIGNING_SECRET", "UPLOAD_BUCKET"]);
+        // A choice named in passing, not as what the requirement is for.
+        let passing = storage.replace(
+            "to use for the S3 storage transport",
+            "name, also shown in s3 logs",
+        );
+        assert_eq!(names(&passing), ["SIGNING_SECRET", "UPLOAD_BUCKET"]);
+    }
+
     #[test]
     fn comments_that_mark_a_name_required() {
         for yes in [

@@ -174,6 +174,10 @@ const DOC: &[&str] = &[
     "docs/",
     "doc/",
     "documentation/",
+    // API references (OpenAPI/Swagger specs and their examples): koel's `api-docs/api.yaml`.
+    "api-docs/",
+    "api_docs/",
+    "apidocs/",
     "site/content/",
     "website/docs/",
     "_docs/",
@@ -341,6 +345,37 @@ impl Regions {
 
     pub fn in_test(&self, at: usize) -> bool {
         self.tests.iter().any(|r| r.contains(&at))
+    }
+
+    /// The doc comment `at` is in (`/** … */`, `/*! … */`, `///`, `//!`, a Python docstring), with
+    /// the comments next to it that only white space separates (a run of `///` lines reads as one
+    /// comment), or `None` outside doc comments: a plain `//`, `/* */` or `#` comment is not one.
+    pub fn doc_comment_around(&self, at: usize, data: &[u8]) -> Option<Range<usize>> {
+        let i = self.comments.iter().position(|r| r.contains(&at))?;
+        let text = &data[self.comments[i].clone()];
+        let doc = (text.starts_with(b"/**") && !text.starts_with(b"/**/"))
+            || text.starts_with(b"/*!")
+            || (text.starts_with(b"///") && !text.starts_with(b"////"))
+            || text.starts_with(b"//!")
+            || text.starts_with(b"\"\"\"")
+            || text.starts_with(b"'''");
+        if !doc {
+            return None;
+        }
+        let blank = |a: usize, b: usize| {
+            data.get(a..b)
+                .is_some_and(|g| g.iter().all(u8::is_ascii_whitespace))
+        };
+        let (mut first, mut last) = (i, i);
+        while first > 0 && blank(self.comments[first - 1].end, self.comments[first].start) {
+            first -= 1;
+        }
+        while last + 1 < self.comments.len()
+            && blank(self.comments[last].end, self.comments[last + 1].start)
+        {
+            last += 1;
+        }
+        Some(self.comments[first].start..self.comments[last].end)
     }
 }
 
@@ -623,6 +658,8 @@ mod tests {
             Some(Material::Example)
         );
         assert_eq!(m.of("docs/setup.md"), Some(Material::Doc));
+        assert_eq!(m.of("api-docs/api.yaml"), Some(Material::Doc));
+        assert_eq!(m.of("src/api/docs.ts"), None);
         assert_eq!(m.of("vendor/github.com/x/y.go"), Some(Material::Vendored));
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
         assert_eq!(m.of("src/main.rs"), None);

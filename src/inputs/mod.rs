@@ -14,4 +14,5 @@ pub mod history;
 pub mod ics;
 pub mod image;
 pub mod material;
+pub mod references;
 pub mod repo;

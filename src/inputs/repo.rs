@@ -47,6 +47,9 @@ pub struct RepoScan {
     /// during the same walk.
     pub kept: std::collections::BTreeMap<String, Vec<u8>>,
     pub errors: Vec<ReadError>,
+    /// The variant-named Dockerfiles no file of the tree names, found the first time a check asks
+    /// (`references::unbuilt`): the second read of the tree is made once, whichever checks ask.
+    pub unbuilt_dockerfiles: std::sync::OnceLock<std::collections::BTreeSet<String>>,
     /// Owner of each finding silenced by `shipgate:allow`.
     pub suppressed: Vec<usize>,
     pub stats: ScanStats,

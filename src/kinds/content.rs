@@ -39,6 +39,11 @@ pub struct ContentParams {
     /// the program uses, not what the text says).
     #[serde(default)]
     pub ignore_comments: bool,
+    /// Matches in a variant-named Dockerfile (`Dockerfile.<x>`, `<x>.Dockerfile`) that no other
+    /// file of the repository names (documentation aside) do not count: nothing builds it. The
+    /// result says which were left out. A plain `Dockerfile` always counts.
+    #[serde(default)]
+    pub built_dockerfiles_only: bool,
     /// What a made-up value looks like, for every secret pattern of this check: `min-entropy`,
     /// `repeated`, `sequence`, `words`, `patterns`, `examples` (a match that looks so is not a
     /// finding).
@@ -77,6 +82,9 @@ impl ContentParams {
         if self.ignore_comments {
             lines.push("comments, doc comments and docstrings do not count".into());
         }
+        if self.built_dockerfiles_only {
+            lines.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not looked at".into());
+        }
         for d in &self.patterns {
             lines.push(format!(
                 "pattern {}{}{}: {}",
@@ -89,6 +97,12 @@ impl ContentParams {
                 },
                 d.regex.as_str()
             ));
+            if let Some(c) = &d.unless_in_comment_with {
+                lines.push(format!(
+                    "  not a finding inside a doc comment that also matches {} (a documented example)",
+                    c.as_str()
+                ));
+            }
         }
         lines
     }
@@ -151,6 +165,7 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
             .chain(&d.allow)
             .chain(&d.unless_defined_by)
             .chain(&d.unless_before)
+            .chain(&d.unless_in_comment_with)
     })
 }
 

@@ -22,6 +22,7 @@
 //! For the `migrations-reviewed` tie-in, [`in_range`] reads a range with the default layouts
 //! and dialect and returns a [`Release`]: how many migrations it has and what every class finds.
 
+mod compensated;
 mod layout;
 mod ops;
 mod orm;
@@ -648,6 +649,25 @@ fn read_release(
     let mut files = Vec::new();
     // Tables the release's migrations create, in the order they run (by path, as the tools do).
     let mut created = sql::FileState::default();
+    // The sources of the Laravel migrations the range adds, read when an edit needs them.
+    let added: std::cell::OnceCell<Vec<String>> = std::cell::OnceCell::new();
+    let added_sources = || -> Result<Vec<String>, String> {
+        if let Some(a) = added.get() {
+            return Ok(a.clone());
+        }
+        let mut out = Vec::new();
+        for c in &changes.changes {
+            let laravel = layouts
+                .detect(&c.path, &atlas_dir)
+                .is_some_and(|(l, r)| l == Layout::Laravel && r != Role::Down);
+            if let (ChangeKind::Added, Some(id), true) = (c.kind, c.new, laravel) {
+                if blob_size(git, id, &c.path)? <= MAX_MIGRATION {
+                    out.push(String::from_utf8_lossy(&read_blob(git, id, &c.path)?).into_owned());
+                }
+            }
+        }
+        Ok(added.get_or_init(|| out).clone())
+    };
     for c in &changes.changes {
         let Some((layout, role)) = layouts.detect(&c.path, &atlas_dir) else {
             continue;
@@ -687,6 +707,7 @@ fn read_release(
                     let text = if reformatted { String::new() } else { text };
                     let mut f =
                         analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
+                    recreated_views(git, tip, &c.path, d, &mut f.ops)?;
                     if let Some(down) = down_of(layout, &c.path) {
                         let missing = match blob_at(git, tip, &down)? {
                             None => true,
@@ -721,7 +742,7 @@ fn read_release(
                 }
             };
             if let Some((name, at)) = tag {
-                if let Some(op) = edited(git, at, &name, c, layout)? {
+                if let Some(op) = edited(git, at, &name, c, layout, &added_sources)? {
                     file.ops.push(op);
                 }
             }
@@ -733,6 +754,47 @@ fn read_release(
         tip: Some(tip),
         files,
     })
+}
+
+/// Confirms the drops of recreated ClickHouse views (`Op::recreated_view`): a `DROP TABLE v`
+/// that the same statements create again as a materialized view `TO` a table loses nothing when
+/// the earlier migrations of its folder (at the tip, in name order, as the tools run them) last
+/// created `v` as such a view too. A name they last created as a table or as a view with its own
+/// storage, or never created, stays a drop.
+fn recreated_views(
+    git: &Repository,
+    tip: Oid,
+    path: &str,
+    dialect: Dialect,
+    ops: &mut Vec<Op>,
+) -> Result<(), String> {
+    if !ops.iter().any(|o| o.recreated_view) {
+        return Ok(());
+    }
+    let (dir, _) = path.rsplit_once('/').unwrap_or(("", path));
+    let mut earlier: Vec<(String, Oid, usize)> = crate::inputs::changes::tree_files(git, tip, dir)?
+        .into_iter()
+        .filter(|(p, _, size)| {
+            p.as_str() < path
+                && p.rsplit_once('/').map_or("", |(d, _)| d) == dir
+                && p.ends_with(".sql")
+                && !p.ends_with(".down.sql")
+                && *size <= MAX_MIGRATION
+        })
+        .collect();
+    earlier.sort();
+    let mut last: HashMap<String, bool> = HashMap::new();
+    for (p, id, _) in &earlier {
+        let text = String::from_utf8_lossy(&read_blob(git, *id, p)?).into_owned();
+        last.extend(sql::creations(&text, dialect));
+    }
+    ops.retain(|o| {
+        !(o.recreated_view
+            && o.table
+                .as_ref()
+                .is_some_and(|t| last.get(&t.to_lowercase()) == Some(&true)))
+    });
+    Ok(())
 }
 
 /// Whether HEAD's tree holds any migration file of the layouts (unknown when it cannot be read).
@@ -753,13 +815,15 @@ fn tip_has_migrations(git: &Repository, layouts: &Layouts) -> bool {
 }
 
 /// A released migration (present in tag `name` at commit `at`) that the range changes or
-/// deletes, with the first line that differs.
+/// deletes, with the first line that differs. A Laravel create-migration edited only to add
+/// columns that new migrations of the range add to existing databases (`compensated`) is not.
 fn edited(
     git: &Repository,
     at: Oid,
     name: &str,
     c: &crate::inputs::changes::Change,
     layout: Layout,
+    added: &dyn Fn() -> Result<Vec<String>, String>,
 ) -> Result<Option<Op>, String> {
     let Some(then) = blob_at(git, at, &c.path)? else {
         return Ok(None);
@@ -775,6 +839,17 @@ fn edited(
             let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
             if same_code(&a, &b, layout.lang()) {
                 return Ok(None);
+            }
+            if layout == Layout::Laravel {
+                if let Some(cols) = compensated::added_columns(&a, &b) {
+                    let sources = added()?;
+                    let converge = cols.iter().all(|(t, col)| {
+                        sources.iter().any(|s| compensated::adds_guarded(s, t, col))
+                    });
+                    if converge {
+                        return Ok(None);
+                    }
+                }
             }
             let first = a
                 .lines()

@@ -201,10 +201,12 @@ pub struct CommitsWant {
 /// applied in the sink.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Evaluated: its findings (none is a pass) and how many `shipgate:allow` comments silenced.
+    /// Evaluated: its findings (none is a pass), how many `shipgate:allow` comments silenced, and
+    /// what the check left out on purpose, when it says (the report's `reason`).
     Done {
         findings: Vec<Finding>,
         suppressed: u64,
+        note: Option<String>,
     },
     /// The check did not apply (its input was not given): status `skip`, with the reason.
     Skip(String),
@@ -231,7 +233,17 @@ impl Outcome {
         Outcome::Done {
             findings,
             suppressed: 0,
+            note: None,
         }
+    }
+
+    /// Says what the check left out on purpose (a Dockerfile nothing builds): shown with its
+    /// status, pass or not.
+    pub fn with_note(mut self, text: impl Into<String>) -> Self {
+        if let Outcome::Done { note, .. } = &mut self {
+            *note = Some(text.into());
+        }
+        self
     }
 
     pub fn skip(reason: impl Into<String>) -> Self {
@@ -416,6 +428,7 @@ impl PassView<'_> {
                 Outcome::Done {
                     findings: f,
                     suppressed: s,
+                    ..
                 } => {
                     findings.extend(f);
                     suppressed += s;
@@ -446,6 +459,7 @@ impl PassView<'_> {
             Outcome::Done {
                 findings,
                 suppressed,
+                note: None,
             }
         } else {
             Outcome::Error {

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::check::Meta;
+use crate::inputs::references;
 use crate::kinds::content::{self, ContentParams};
 use crate::kinds::{Borrowing, Kind, Outcome, PassView, Wants};
 use crate::report::model::Location;
@@ -31,7 +32,7 @@ impl Kind for RepoContent {
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        let mine = view.repo_matches();
+        let mut mine = view.repo_matches();
         view.on_tree(|scan| {
             // A check that looks at certain files only, and finds none, says so: a pass would
             // claim something was checked.
@@ -53,7 +54,19 @@ impl Kind for RepoContent {
                     ));
                 }
             }
-            Outcome::findings(content::findings(check, &mine, |p| Location::repo(p)))
+            let mut unbuilt = std::collections::BTreeSet::new();
+            if self.0.built_dockerfiles_only {
+                let mut paths: Vec<&str> = mine.iter().map(|(p, _)| p.as_str()).collect();
+                paths.dedup();
+                unbuilt = references::unbuilt(&view.repo.root, scan, &paths);
+                mine.retain(|(p, _)| !unbuilt.contains(p));
+            }
+            let outcome = Outcome::findings(content::findings(check, &mine, |p| Location::repo(p)));
+            if unbuilt.is_empty() {
+                outcome
+            } else {
+                outcome.with_note(references::left_out(&unbuilt))
+            }
         })
     }
 

@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::check::Meta;
 use crate::inputs::material::Material;
+use crate::inputs::references;
 use crate::kinds::version_req::{Req, Ver};
 use crate::kinds::{Kind, Outcome, PassView, Wants};
 use crate::report::model::{Finding, Location};
@@ -145,6 +146,7 @@ impl Kind for RuntimeVersions {
             v.push("CI tests every pinned version, when it tests concrete versions".into());
         }
         v.push(format!("read from: {}", FILES.join(", ")));
+        v.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not compared".into());
         if !self.ignore.is_empty() {
             v.push(format!("not compared: {}", self.ignore.join(", ")));
         }
@@ -173,7 +175,26 @@ impl Kind for RuntimeVersions {
                 .map(|(p, b)| (p.clone(), b.clone()))
                 .collect();
             match declarations(&kept) {
-                Ok(decls) => Outcome::findings(self.findings(check, &decls)),
+                Ok(mut decls) => {
+                    // A variant Dockerfile nothing names is not built: its base image is no
+                    // runtime of this project (said in the result, not dropped silently).
+                    let mut found = self.findings(check, &decls);
+                    let variants: Vec<&str> = decls
+                        .iter()
+                        .map(|d| d.file.as_str())
+                        .filter(|f| references::is_variant_dockerfile(f))
+                        .collect();
+                    if found.is_empty() || variants.is_empty() {
+                        return Outcome::findings(found);
+                    }
+                    let unbuilt = references::unbuilt(&view.repo.root, scan, &variants);
+                    if unbuilt.is_empty() {
+                        return Outcome::findings(found);
+                    }
+                    decls.retain(|d| !unbuilt.contains(&d.file));
+                    found = self.findings(check, &decls);
+                    Outcome::findings(found).with_note(references::left_out(&unbuilt))
+                }
                 Err(e) => Outcome::Error {
                     reason: "a manifest could not be read".into(),
                     findings: vec![Finding {

@@ -233,10 +233,16 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
         ));
     }
     writeln!(out, "{} {}", status.style(st.status(c.status)), line)?;
+    let indent = " ".repeat(9);
     if c.status == Status::Pass {
+        // What a pass left out on purpose, said once.
+        if let Some(note) = &c.reason {
+            for line in wrap(&sanitize(note), st.width, 9, 9) {
+                writeln!(out, "{indent}{}", line.style(st.dim))?;
+            }
+        }
         return Ok(());
     }
-    let indent = " ".repeat(9);
     if let Some(reason) = &c.reason {
         for line in wrap(&sanitize(reason), st.width, 9, 9) {
             writeln!(out, "{indent}{}", line.style(st.status(c.status)))?;

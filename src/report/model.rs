@@ -102,7 +102,8 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     #[serde(rename = "override")]
     pub override_: Option<Override>,
-    /// Why the check was skipped or could not be evaluated.
+    /// Why the check was skipped or could not be evaluated; for one that was evaluated, what it
+    /// left out on purpose (a Dockerfile nothing builds), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Findings silenced by a `shipgate:allow` comment.

@@ -256,6 +256,10 @@ pub struct Op {
     pub gone: Vec<Gone>,
     /// The first line of the statement the operation is in (suppression comments above it count).
     pub statement_line: u64,
+    /// A `DROP TABLE` of a name the same statements create again as a ClickHouse materialized
+    /// view `TO` a table: not destructive when the name was such a view before (confirmed from
+    /// the earlier migrations, `recreated_views`).
+    pub recreated_view: bool,
 }
 
 impl Op {
@@ -270,6 +274,7 @@ impl Op {
             detail: None,
             gone: Vec::new(),
             statement_line: line,
+            recreated_view: false,
         }
     }
 

@@ -104,7 +104,12 @@ pub fn analyze(sql: &str, base: u64, dialect: Dialect, state: &mut FileState, ou
             return;
         }
     };
+    let from = out.len();
+    let mut views_to = HashSet::new();
     for chunk in tokens.split(|t| t.token == Token::SemiColon) {
+        if let Some(v) = view_to(chunk) {
+            views_to.insert(v);
+        }
         let Some(first) = chunk
             .iter()
             .find(|t| !matches!(t.token, Token::Whitespace(_)))
@@ -145,6 +150,122 @@ pub fn analyze(sql: &str, base: u64, dialect: Dialect, state: &mut FileState, ou
             out.push(op);
         }
     }
+    // `DROP TABLE v` of a name these statements create again as a ClickHouse materialized view
+    // `TO <table>`: such a view holds no rows (they go to the target table), so dropping and
+    // recreating it loses nothing, if `v` was such a view before (the caller confirms that from
+    // the earlier migrations). A view without `TO` owns an inner table with the data, and a
+    // table recreated as a table is emptied: neither is marked.
+    for op in &mut out[from..] {
+        op.recreated_view = op.rule == Rule::DropTable
+            && op
+                .table
+                .as_ref()
+                .is_some_and(|t| views_to.contains(&t.to_lowercase()));
+    }
+}
+
+/// What SQL creates, in order: each `CREATE TABLE` / `CREATE [MATERIALIZED] VIEW` name (the last
+/// part, lower case) and whether it is a materialized view `TO` a table.
+pub fn creations(sql: &str, dialect: Dialect) -> Vec<(String, bool)> {
+    let d = dialect.parser();
+    let Ok(tokens) = Tokenizer::new(d.as_ref(), sql).tokenize_with_location() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for chunk in tokens.split(|t| t.token == Token::SemiColon) {
+        if let Some(v) = view_to(chunk) {
+            out.push((v, true));
+        } else if let Some(n) = created_name(chunk) {
+            out.push((n, false));
+        }
+    }
+    out
+}
+
+/// The name a `CREATE [OR REPLACE] [TEMPORARY] TABLE|[MATERIALIZED] VIEW [IF NOT EXISTS] name`
+/// creates (last part, lower case).
+fn created_name(chunk: &[TokenWithSpan]) -> Option<String> {
+    let t: Vec<&Token> = chunk
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let is = |i: usize, k: Keyword| matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
+    if !is(0, Keyword::CREATE) {
+        return None;
+    }
+    let mut i = 1;
+    while is(i, Keyword::OR) || is(i, Keyword::REPLACE) || is(i, Keyword::TEMPORARY) {
+        i += 1;
+    }
+    if is(i, Keyword::MATERIALIZED) {
+        i += 1;
+    }
+    if !is(i, Keyword::TABLE) && !is(i, Keyword::VIEW) {
+        return None;
+    }
+    i += 1;
+    if is(i, Keyword::IF) {
+        i += 3;
+    }
+    let mut name = None;
+    while let Some(Token::Word(w)) = t.get(i) {
+        name = Some(w.value.to_lowercase());
+        i += 1;
+        if t.get(i) != Some(&&Token::Period) {
+            break;
+        }
+        i += 1;
+    }
+    name
+}
+
+/// The name of the materialized view a `CREATE MATERIALIZED VIEW name [ON CLUSTER c] TO target`
+/// statement creates (the last part of a dotted name, lower case); `None` for anything else,
+/// including a materialized view without `TO`.
+fn view_to(chunk: &[TokenWithSpan]) -> Option<String> {
+    let t: Vec<&Token> = chunk
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let mut i = 0;
+    let mut kw = |k: Keyword| {
+        let yes = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
+        i += usize::from(yes);
+        yes
+    };
+    if !kw(Keyword::CREATE) || (kw(Keyword::OR) && !kw(Keyword::REPLACE)) {
+        return None;
+    }
+    if !kw(Keyword::MATERIALIZED) || !kw(Keyword::VIEW) {
+        return None;
+    }
+    if kw(Keyword::IF) && !(kw(Keyword::NOT) && kw(Keyword::EXISTS)) {
+        return None;
+    }
+    let mut name = None;
+    while let Some(Token::Word(w)) = t.get(i) {
+        name = Some(w.value.to_lowercase());
+        i += 1;
+        if t.get(i) != Some(&&Token::Period) {
+            break;
+        }
+        i += 1;
+    }
+    let mut kw = |k: Keyword| {
+        let yes = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
+        i += usize::from(yes);
+        yes
+    };
+    if kw(Keyword::ON) {
+        if !kw(Keyword::CLUSTER) {
+            return None;
+        }
+        i += 1;
+    }
+    let to = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == Keyword::TO);
+    name.filter(|_| to)
 }
 
 /// The statement's start as evidence: comments dropped, whitespace collapsed.
@@ -724,6 +845,58 @@ mod tests {
         assert_eq!(
             Dialect::Postgres.for_path("prisma/migrations/1/migration.sql"),
             Dialect::Postgres
+        );
+    }
+
+    /// A ClickHouse materialized view `TO` a table holds no rows: dropping it and creating it
+    /// again loses nothing. A view without `TO` owns its data, and a table dropped and created
+    /// again as a table is emptied.
+    #[test]
+    fn a_clickhouse_view_to_a_table_dropped_and_recreated_is_not_a_drop() {
+        // The drops that stay destructive whatever the earlier migrations say (the marked ones
+        // are confirmed by the caller, `recreated_views`).
+        let read = |sql: &str| {
+            let mut out = Vec::new();
+            analyze(
+                sql,
+                1,
+                Dialect::Clickhouse,
+                &mut FileState::default(),
+                &mut out,
+            );
+            // (sqlparser reads neither ON CLUSTER nor ENGINE in a view: those statements are
+            // also reported unparsed, which is not what this is about.)
+            out.iter()
+                .filter(|o| o.rule != Rule::Unparsed && !o.recreated_view)
+                .map(|o| (o.rule.id(), o.line, o.target()))
+                .collect::<Vec<_>>()
+        };
+        let view = "DROP TABLE umami.stats_hourly_mv;\n\nCREATE MATERIALIZED VIEW umami.stats_hourly_mv\nTO umami.stats_hourly\nAS SELECT website_id, count() AS views FROM umami.website_event GROUP BY website_id;";
+        assert!(read(view).is_empty(), "{:?}", read(view));
+        let on_cluster = "DROP TABLE IF EXISTS mv;\nCREATE MATERIALIZED VIEW IF NOT EXISTS db.mv ON CLUSTER c TO db.t AS SELECT a FROM db.e;";
+        assert!(read(on_cluster).is_empty(), "{:?}", read(on_cluster));
+        // Without TO the view owns an inner table with the data.
+        let inner = "DROP TABLE umami.stats_hourly_mv;\nCREATE MATERIALIZED VIEW umami.stats_hourly_mv\nENGINE = SummingMergeTree ORDER BY website_id\nAS SELECT website_id, count() AS views FROM umami.website_event GROUP BY website_id;";
+        assert_eq!(read(inner), [("drop-table", 1, "stats_hourly_mv".into())]);
+        // A table recreated as a table starts empty.
+        let table = "DROP TABLE umami.stats;\nCREATE TABLE umami.stats (id UUID) ENGINE = MergeTree ORDER BY id;";
+        assert_eq!(read(table), [("drop-table", 1, "stats".into())]);
+        // A view TO a table under another name does not make this drop safe.
+        let other = "DROP TABLE umami.stats;\nCREATE MATERIALIZED VIEW umami.stats_mv TO umami.stats2 AS SELECT 1;";
+        assert_eq!(read(other), [("drop-table", 1, "stats".into())]);
+    }
+
+    #[test]
+    fn creations_in_order() {
+        let sql = "CREATE TABLE db.events (id UUID) ENGINE = MergeTree ORDER BY id;\nCREATE MATERIALIZED VIEW IF NOT EXISTS db.events_mv TO db.stats AS SELECT id FROM db.events;\nCREATE MATERIALIZED VIEW db.inner_mv ENGINE = MergeTree ORDER BY id AS SELECT id FROM db.events;\nCREATE VIEW v AS SELECT 1;";
+        assert_eq!(
+            creations(sql, Dialect::Clickhouse),
+            [
+                ("events".to_string(), false),
+                ("events_mv".to_string(), true),
+                ("inner_mv".to_string(), false),
+                ("v".to_string(), false)
+            ]
         );
     }
 

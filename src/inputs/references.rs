@@ -1,0 +1,255 @@
+//! Which Dockerfiles the repository builds. A plain `Dockerfile` (or `Containerfile`) is what
+//! `docker build .` and every tool use by default: it is always built. A variant-named one
+//! (`Dockerfile.<x>`, `<x>.Dockerfile`) is built only by something that names it: a workflow
+//! (`docker build -f …`, build-push-action's `file:`), a compose file's `dockerfile:`, a script,
+//! a Makefile, a `package.json` script. One that no file of the repository names (documentation
+//! aside: a plan or a README that mentions it builds nothing) is a leftover, not a shipped build.
+//!
+//! This is a second, limited read of the work tree, made only when a check has something to say
+//! about a variant-named Dockerfile: the files of the repository pass are read in bounded chunks
+//! and searched for the Dockerfile's file name (ASCII case-insensitive). A file that cannot be
+//! read counts as naming it (the check keeps what it found), and so does a name the build
+//! computes (`Dockerfile.${{ matrix.variant }}`, `Dockerfile.$TARGET`): it may be any of them.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use crate::inputs::material::Material;
+use crate::inputs::repo::{RepoFile, RepoScan};
+
+/// Whether `path` names a variant Dockerfile (`Dockerfile.prod`, `api.Dockerfile`,
+/// `Containerfile.dev`): one that is built only where something names it.
+pub fn is_variant_dockerfile(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    ["dockerfile.", "containerfile."]
+        .iter()
+        .any(|p| name.starts_with(p) && name.len() > p.len())
+        || [".dockerfile", ".containerfile"]
+            .iter()
+            .any(|s| name.ends_with(s) && name.len() > s.len())
+}
+
+/// The variant Dockerfiles of `candidates` that no other file of the repository (documentation
+/// aside) names by file name: nothing builds them.
+pub fn unbuilt_dockerfiles(
+    root: &Path,
+    files: &[RepoFile],
+    candidates: &[&str],
+) -> BTreeSet<String> {
+    let wanted: Vec<(&str, Vec<u8>)> = candidates
+        .iter()
+        .filter(|p| is_variant_dockerfile(p))
+        .map(|p| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            (*p, name.to_ascii_lowercase().into_bytes())
+        })
+        .collect();
+    let mut unnamed: BTreeSet<String> = wanted.iter().map(|(p, _)| p.to_string()).collect();
+    if wanted.is_empty() {
+        return unnamed;
+    }
+    for f in files {
+        if unnamed.is_empty() {
+            break;
+        }
+        // Documentation and ignore files build nothing.
+        let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+        if f.material == Some(Material::Doc) || name.ends_with("ignore") {
+            continue;
+        }
+        let looking: Vec<&(&str, Vec<u8>)> = wanted
+            .iter()
+            .filter(|(p, _)| unnamed.contains(*p) && *p != f.path)
+            .collect();
+        if looking.is_empty() {
+            continue;
+        }
+        let mut needles: Vec<&[u8]> = looking.iter().map(|(_, n)| n.as_slice()).collect();
+        needles.extend(COMPUTED);
+        for i in names_in(&root.join(&f.path), &needles) {
+            match looking.get(i) {
+                Some((p, _)) => {
+                    unnamed.remove(*p);
+                }
+                // A name computed at build time may be any of them: none is left out.
+                None => return BTreeSet::new(),
+            }
+        }
+    }
+    unnamed
+}
+
+/// How a build names a Dockerfile it computes (`-f Dockerfile.${{ matrix.variant }}`,
+/// `Dockerfile.$TARGET`, `${NAME}.Dockerfile`, `for f in Dockerfile.*`): then no variant
+/// Dockerfile can be said to be unbuilt.
+const COMPUTED: [&[u8]; 8] = [
+    b"dockerfile.$",
+    b"dockerfile.{",
+    b"dockerfile.%",
+    b"dockerfile.*",
+    b"}.dockerfile",
+    b").dockerfile",
+    b"containerfile.$",
+    b"containerfile.*",
+];
+
+/// Which of `candidates` are variant Dockerfiles nothing builds. The tree is searched once per run
+/// for every variant Dockerfile it has (kept in the scan), the first time a check asks.
+pub fn unbuilt(root: &Path, scan: &RepoScan, candidates: &[&str]) -> BTreeSet<String> {
+    if !candidates.iter().any(|c| is_variant_dockerfile(c)) {
+        return BTreeSet::new();
+    }
+    let all = scan.unbuilt_dockerfiles.get_or_init(|| {
+        let variants: Vec<&str> = scan
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| is_variant_dockerfile(p))
+            .collect();
+        unbuilt_dockerfiles(root, &scan.files, &variants)
+    });
+    candidates
+        .iter()
+        .filter(|c| all.contains(**c))
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// What a check says when it leaves such Dockerfiles out.
+pub fn left_out(unbuilt: &BTreeSet<String>) -> String {
+    let names: Vec<&str> = unbuilt.iter().map(String::as_str).collect();
+    format!(
+        "not looked at: {} (no workflow, compose file, script or other file of the repository names {}, so nothing builds {})",
+        names.join(", "),
+        if names.len() == 1 { "it" } else { "them" },
+        if names.len() == 1 { "it" } else { "them" },
+    )
+}
+
+/// Which of `needles` (lower case) the file contains, ASCII case-insensitively; all of them
+/// when it cannot be read. Read in chunks: memory is bounded whatever the file's size.
+fn names_in(path: &Path, needles: &[&[u8]]) -> Vec<usize> {
+    let all = || (0..needles.len()).collect();
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return all();
+    };
+    let keep = needles.iter().map(|n| n.len()).max().unwrap_or(1) - 1;
+    let mut found = vec![false; needles.len()];
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024 + keep);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return all(),
+        };
+        buf.extend(chunk[..n].iter().map(u8::to_ascii_lowercase));
+        for (i, needle) in needles.iter().enumerate() {
+            if !found[i] && memchr::memmem::find(&buf, needle).is_some() {
+                found[i] = true;
+            }
+        }
+        if found.iter().all(|f| *f) {
+            break;
+        }
+        let cut = buf.len().saturating_sub(keep);
+        buf.drain(..cut);
+    }
+    (0..needles.len()).filter(|i| found[*i]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_names() {
+        for p in [
+            "Dockerfile.prod",
+            "apps/web/Dockerfile.pnpm",
+            "docker/api.Dockerfile",
+            "Containerfile.dev",
+            "x.dockerfile",
+        ] {
+            assert!(is_variant_dockerfile(p), "{p}");
+        }
+        for p in [
+            "Dockerfile",
+            "docker/Dockerfile",
+            "Containerfile",
+            "Dockerfile.",
+            ".dockerfile",
+        ] {
+            assert!(!is_variant_dockerfile(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_variant_dockerfile_named_by_another_file_is_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |p: &str, content: &str, material: Option<Material>| {
+            let full = dir.path().join(p);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+            RepoFile {
+                path: p.into(),
+                tracked: true,
+                material,
+            }
+        };
+        let long = format!(
+            "{}docker build -f docker/Dockerfile.API .\n",
+            "x".repeat(200_000)
+        );
+        let files = vec![
+            file("docker/Dockerfile.api", "FROM node:20\n", None),
+            file(
+                "docker/Dockerfile.old",
+                "FROM node:18\n# Dockerfile.old\n",
+                None,
+            ),
+            file("docker/Dockerfile.dev", "FROM node\n", None),
+            file("Dockerfile", "FROM node:20\n", None),
+            file("scripts/build.sh", &long, Some(Material::Tooling)),
+            file(
+                "docs/docker.md",
+                "docker build -f Dockerfile.old\n",
+                Some(Material::Doc),
+            ),
+            // An ignore pattern builds nothing.
+            file(".dockerignore", "Dockerfile.*\n", None),
+            file(
+                "compose.yml",
+                "services:\n  web:\n    build:\n      dockerfile: Dockerfile.dev\n",
+                None,
+            ),
+        ];
+        let unbuilt = unbuilt_dockerfiles(
+            dir.path(),
+            &files,
+            &[
+                "docker/Dockerfile.api",
+                "docker/Dockerfile.old",
+                "docker/Dockerfile.dev",
+                "Dockerfile",
+            ],
+        );
+        // Named by a script (past the first chunk) and by compose: built. Named only by itself
+        // and by the docs: not. A plain Dockerfile is never a candidate.
+        assert_eq!(
+            unbuilt.into_iter().collect::<Vec<_>>(),
+            ["docker/Dockerfile.old"]
+        );
+        // A workflow that computes the name may build any of them.
+        let mut files = files;
+        files.push(file(
+            ".github/workflows/images.yml",
+            "      - run: docker build -f docker/Dockerfile.${{ matrix.variant }} .\n",
+            Some(Material::Tooling),
+        ));
+        let unbuilt = unbuilt_dockerfiles(dir.path(), &files, &["docker/Dockerfile.old"]);
+        assert!(unbuilt.is_empty(), "{unbuilt:?}");
+    }
+}
