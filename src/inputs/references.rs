@@ -53,9 +53,13 @@ pub fn unbuilt_dockerfiles(
         if unnamed.is_empty() {
             break;
         }
-        // Documentation and ignore files build nothing.
+        // Documentation and ignore files build nothing; a file the walk read whole without
+        // `dockerfile` or `containerfile` in it names none (every name looked for holds one).
         let name = f.path.rsplit('/').next().unwrap_or(&f.path);
-        if f.material == Some(Material::Doc) || name.ends_with("ignore") {
+        if f.material == Some(Material::Doc)
+            || name.ends_with("ignore")
+            || f.names_dockerfile == Some(false)
+        {
             continue;
         }
         let looking: Vec<&(&str, Vec<u8>)> = wanted
@@ -78,6 +82,26 @@ pub fn unbuilt_dockerfiles(
         }
     }
     unnamed
+}
+
+/// Whether `data` holds `dockerfile` or `containerfile`, the `docker`/`container` part in any
+/// ASCII case and `file` as `file`, `File` or `FILE` (the walk asks this of every file it reads,
+/// so that the search for what names a variant Dockerfile reads again only the files that can:
+/// reading the whole tree a second time was a quarter of a moby/moby run; three substring
+/// searches cost a twentieth of what looking at every `f` did).
+pub fn mentions_dockerfile(data: &[u8]) -> bool {
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 3]> =
+        std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        [b"file", b"File", b"FILE"].map(|n| memchr::memmem::Finder::new(&n[..]).into_owned())
+    });
+    finders.iter().any(|f| {
+        f.find_iter(data).any(|i| {
+            [&b"docker"[..], b"container"]
+                .iter()
+                .any(|w| i >= w.len() && data[i - w.len()..i].eq_ignore_ascii_case(w))
+        })
+    })
 }
 
 /// How a build names a Dockerfile it computes (`-f Dockerfile.${{ matrix.variant }}`,
@@ -197,6 +221,7 @@ mod tests {
                 path: p.into(),
                 tracked: true,
                 material,
+                names_dockerfile: None,
             }
         };
         let long = format!(
@@ -251,5 +276,44 @@ mod tests {
         ));
         let unbuilt = unbuilt_dockerfiles(dir.path(), &files, &["docker/Dockerfile.old"]);
         assert!(unbuilt.is_empty(), "{unbuilt:?}");
+        // What the walk knows: a file it read without either word is not read again (here it
+        // names Dockerfile.old on disk, but the walk's answer stands); one it could not read is.
+        files.pop();
+        files.push(file(
+            "Makefile",
+            "image:\n\tdocker build -f docker/Dockerfile.old .\n",
+            None,
+        ));
+        let only = |flag: Option<bool>| {
+            let mut fs = files.clone();
+            fs.last_mut().unwrap().names_dockerfile = flag;
+            unbuilt_dockerfiles(dir.path(), &fs, &["docker/Dockerfile.old"])
+        };
+        assert!(only(None).is_empty());
+        assert!(only(Some(true)).is_empty());
+        assert_eq!(only(Some(false)).len(), 1);
+    }
+
+    #[test]
+    fn mentions_of_dockerfiles_in_any_case() {
+        for yes in [
+            "docker build -f Dockerfile.api .",
+            "FILE: api.DOCKERFILE",
+            "containerFile.dev",
+            "x DockerFile",
+        ] {
+            assert!(mentions_dockerfile(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "docker file",
+            "a profile",
+            "Dockerfil",
+            "container-file",
+            "f",
+            "",
+            "ockerfile",
+        ] {
+            assert!(!mentions_dockerfile(no.as_bytes()), "{no}");
+        }
     }
 }

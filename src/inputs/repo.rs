@@ -28,6 +28,10 @@ pub struct RepoFile {
     pub tracked: bool,
     /// What the file is when it does not ship (a test, a doc…); `None`: it ships.
     pub material: Option<Material>,
+    /// Whether the file's text holds `dockerfile` or `containerfile` (any case), when the walk
+    /// read it whole (`None`: not read). A file that holds neither names no Dockerfile, so the
+    /// search for what builds a variant Dockerfile (`references`) does not read it again.
+    pub names_dockerfile: Option<bool>,
 }
 
 /// A part of the repository that could not be read. `owners` are the content checks that wanted
@@ -133,6 +137,7 @@ pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
                     material: opts.materials.of(p),
                     path: p.clone(),
                     tracked: true,
+                    names_dockerfile: None,
                 }),
                 _ => {} // deleted in the work tree, or not a regular file
             }
@@ -225,6 +230,7 @@ impl ParallelVisitor for Visitor<'_, '_> {
                 path: rel,
                 tracked,
                 material,
+                names_dockerfile: None,
             });
         }
         // FIFOs, sockets and devices are neither listed nor opened: opening a FIFO would hang.
@@ -255,18 +261,22 @@ impl Visitor<'_, '_> {
             .filter(|(_, g)| g.is_match(&rel))
             .map(|(i, _)| *i)
             .collect();
-        if !owners.is_empty() || !keepers.is_empty() {
-            self.read_and_scan(&rel, material, full, &owners, &keepers);
-        }
+        let names_dockerfile = if !owners.is_empty() || !keepers.is_empty() {
+            self.read_and_scan(&rel, material, full, &owners, &keepers)
+        } else {
+            None
+        };
         self.local.files.push(RepoFile {
             path: rel,
             tracked,
             material,
+            names_dockerfile,
         });
     }
 
     /// Reads the file once: its contents go to the content matcher (for `owners`) and are kept
-    /// for the checks that asked for them (`keepers`).
+    /// for the checks that asked for them (`keepers`). Returns, when the file was read whole,
+    /// whether it names a Dockerfile (`RepoFile::names_dockerfile`).
     fn read_and_scan(
         &mut self,
         rel: &str,
@@ -274,7 +284,7 @@ impl Visitor<'_, '_> {
         full: &Path,
         owners: &[usize],
         keepers: &[usize],
-    ) {
+    ) -> Option<bool> {
         let max = self.opts.max_file_size;
         let result = File::open(full).and_then(|f| {
             let len = f.metadata()?.len();
@@ -287,30 +297,39 @@ impl Visitor<'_, '_> {
         });
         let everyone = || owners.iter().chain(keepers).copied().collect::<Vec<_>>();
         match result {
-            Err(e) => self.local.errors.push(ReadError {
-                path: rel.to_string(),
-                message: format!("cannot read {rel}: {e}"),
-                owners: Some(everyone()),
-            }),
-            Ok(Some(len)) => self.large(rel, len, keepers),
+            Err(e) => {
+                self.local.errors.push(ReadError {
+                    path: rel.to_string(),
+                    message: format!("cannot read {rel}: {e}"),
+                    owners: Some(everyone()),
+                });
+                None
+            }
+            Ok(Some(len)) => {
+                self.large(rel, len, keepers);
+                None
+            }
             Ok(None) if self.buf.len() as u64 > max => {
-                self.large(rel, self.buf.len() as u64, keepers)
+                self.large(rel, self.buf.len() as u64, keepers);
+                None
             }
             Ok(None) => {
+                let names_dockerfile =
+                    Some(crate::inputs::references::mentions_dockerfile(&self.buf));
                 if !keepers.is_empty() {
                     self.local.kept.insert(rel.to_string(), self.buf.clone());
                 }
                 let Some(matcher) = self.opts.matcher.filter(|_| !owners.is_empty()) else {
-                    return;
+                    return names_dockerfile;
                 };
                 let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF)];
                 if sniff.contains(&0) {
                     self.local.stats.skipped_binary += 1;
-                    return;
+                    return names_dockerfile;
                 }
                 if crate::report::is_own_report(sniff) {
                     self.local.stats.skipped_reports += 1;
-                    return;
+                    return names_dockerfile;
                 }
                 self.local.stats.scanned += 1;
                 let file = Subject {
@@ -329,6 +348,7 @@ impl Visitor<'_, '_> {
                 self.local
                     .matches
                     .extend(out.matches.into_iter().map(|m| (rel.to_string(), m)));
+                names_dockerfile
             }
         }
     }

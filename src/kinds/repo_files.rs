@@ -135,6 +135,7 @@ impl Kind for RepoFiles {
                 material: Materials::default().of(&path),
                 path,
                 tracked: true,
+                names_dockerfile: None,
             })
             .collect();
         let cx = Contents {
