@@ -355,7 +355,7 @@ fn embedded_sql_is_parsed_and_unparsable_sql_is_a_warning() {
     // Laravel: DB::statement takes SQL; DB::table is the query builder, not SQL.
     .write(
         "database/migrations/2026_01_01_000000_backfill.php",
-        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        DB::table('currencies')->insert([['code' => 'EUR']]);\n        DB::statement('DROP TABLE legacy_rates');\n    }\n};\n",
+        "<?php\nreturn new class extends Migration {\n    public function up(): void\n    {\n        DB::table('currencies')->insert([['code' => 'EUR']]);\n        DB::statement('DROP TABLE legacy_rates');\n        DB::affectingStatement('ALTER TABLE currencies DROP COLUMN symbol');\n    }\n};\n",
     );
     t.commit("SQL in migrations");
     let (code, r) = run(&t, &["destructive-migrations", "unparsed-migrations"]);
@@ -364,6 +364,7 @@ fn embedded_sql_is_parsed_and_unparsable_sql_is_a_warning() {
         places(&r, "destructive-migrations"),
         [
             "database/migrations/2026_01_01_000000_backfill.php:6",
+            "database/migrations/2026_01_01_000000_backfill.php:7",
             "db/migrate/20260101000001_sql.rb:5",
             "db/migrations/000002_odd.up.sql:4",
             "shop/migrations/0002_sql.py:2",

@@ -1105,7 +1105,8 @@ fn field_first_name(col: &str) -> String {
 
 // ---------------------------------------------------------------- Laravel and Knex
 
-/// Laravel: `Schema::` calls and Blueprint statements in `up()`; `DB::statement` SQL.
+/// Laravel: `Schema::` calls and Blueprint statements in `up()`; the SQL of `DB::statement`,
+/// `unprepared`, `affectingStatement`, `select`, `insert`, `update` and `delete`.
 pub fn laravel(cx: &mut Cx<'_, '_>) {
     static DOWN: OnceLock<Regex> = OnceLock::new();
     static OPS: OnceLock<Regex> = OnceLock::new();
@@ -1118,7 +1119,7 @@ pub fn laravel(cx: &mut Cx<'_, '_>) {
     cx.seal_down();
     let ops = re(
         &OPS,
-        r"\b(Schema|DB)::(drop|dropIfExists|rename|create|table|statement|unprepared)\s*\(",
+        r"\b(Schema|DB)::(drop|dropIfExists|rename|create|table|statement|unprepared|affectingStatement|select|insert|update|delete)\s*\(",
     );
     for m in ops.captures_iter(&src.text) {
         let name = m.get(2).unwrap();
