@@ -6,8 +6,9 @@
 //! aside: a plan or a README that mentions it builds nothing) is a leftover, not a shipped build.
 //!
 //! This is a second, limited read of the work tree, made only when a check has something to say
-//! about a variant-named Dockerfile: the files of the repository pass are read in bounded chunks
-//! and searched for the Dockerfile's file name (ASCII case-insensitive). A file that cannot be
+//! about a variant-named Dockerfile: the files of the repository pass that can name one (those
+//! the walk saw `dockerfile` or `containerfile` in, and those it did not read) are read in
+//! bounded chunks and searched for the Dockerfile's file name (ASCII case-insensitive). A file that cannot be
 //! read counts as naming it (the check keeps what it found), and so does a name the build
 //! computes (`Dockerfile.${{ matrix.variant }}`, `Dockerfile.$TARGET`): it may be any of them.
 
