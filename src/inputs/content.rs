@@ -62,7 +62,12 @@ pub struct Subject<'a> {
 
 impl Selection {
     pub fn selects(&self, path: &str) -> bool {
-        self.include.as_ref().is_none_or(|g| g.is_match(path)) && !self.exclude.is_match(path)
+        self.selects_query(&crate::types::PathQuery::new(path))
+    }
+
+    fn selects_query(&self, path: &crate::types::PathQuery<'_>) -> bool {
+        self.include.as_ref().is_none_or(|g| g.is_match_query(path))
+            && !self.exclude.is_match_query(path)
     }
 }
 
@@ -241,9 +246,10 @@ impl ContentMatcher {
 
     /// The owners whose selection includes `path`.
     pub fn owners_for(&self, path: &str) -> Vec<usize> {
+        let path = crate::types::PathQuery::new(path);
         self.selections
             .iter()
-            .filter(|(_, s)| s.selects(path))
+            .filter(|(_, s)| s.selects_query(&path))
             .map(|(o, _)| *o)
             .collect()
     }
@@ -267,7 +273,11 @@ impl ContentMatcher {
         if owners.is_empty() {
             return out;
         }
-        let paths = file.paths;
+        let paths: Vec<crate::types::PathQuery<'_>> = file
+            .paths
+            .iter()
+            .map(|p| crate::types::PathQuery::new(p))
+            .collect();
         let active: Vec<bool> = self
             .rules
             .iter()
@@ -276,7 +286,7 @@ impl ContentMatcher {
                     && r.def
                         .paths
                         .as_ref()
-                        .is_none_or(|only| paths.iter().any(|p| only.is_match(p)))
+                        .is_none_or(|only| paths.iter().any(|p| only.is_match_query(p)))
                     && (r.def.everywhere
                         || self
                             .selection(r.owner)

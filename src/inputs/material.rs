@@ -321,12 +321,13 @@ impl Materials {
 
     /// The material of the file at `path` (`None`: it ships).
     pub fn of(&self, path: &str) -> Option<Material> {
-        if self.shipped.is_match(path) {
+        let path = crate::types::PathQuery::new(path);
+        if self.shipped.is_match_query(&path) {
             return None;
         }
         self.by_kind
             .iter()
-            .find(|(_, g)| g.is_match(path))
+            .find(|(_, g)| g.is_match_query(&path))
             .map(|(m, _)| *m)
     }
 }
