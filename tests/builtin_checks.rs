@@ -208,6 +208,35 @@ fn env_files_tracked_despite_gitignore_are_found_and_ignored_ones_are_not() {
     assert!(f["message"].as_str().unwrap().contains("tracked by git"));
 }
 
+/// Symfony commits `.env` with the defaults of every environment: a mailer DSN of the `null://`
+/// transport, a SQLite path, an `APP_SECRET` that says it is not one. A URL with no credential
+/// in it is harmless whatever its scheme; a DSN carrying a password still fails the check.
+#[test]
+fn committed_env_defaults_without_credentials_pass_and_a_dsn_password_fails() {
+    let t = TestRepo::new();
+    t.write(
+        ".env",
+        "APP_ENV=dev\nAPP_SECRET=\nDATABASE_URL=\"sqlite:///%kernel.project_dir%/data/database.sqlite\"\nMAILER_DSN=null://null\nDEFAULT_URI=http://localhost\n",
+    )
+    .write(".env.local.demo", "APP_SECRET=not-a-secret--read-the-doc!\n");
+    t.commit("init");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 0, "{r:#}");
+
+    let password = ["Zq8Lr2", "Pw7Xk4"].concat();
+    t.write(
+        ".env",
+        format!("MAILER_DSN=smtp://mailer:{password}@smtp.acme-corp.io:587\n"),
+    );
+    t.commit("a real mailer");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "committed-env-files")["findings"][0]["location"]["path"],
+        ".env"
+    );
+}
+
 #[test]
 fn untracked_unignored_env_file_is_reported_as_one_add_away() {
     let t = TestRepo::new();
