@@ -237,6 +237,34 @@ fn committed_env_defaults_without_credentials_pass_and_a_dsn_password_fails() {
     );
 }
 
+/// An Elixir project's `config/test.exs` is loaded under `MIX_ENV=test` only: a signing key in
+/// it is a test key. The same key in `config/prod.exs` ships.
+#[test]
+fn mix_test_config_is_test_material_and_prod_config_ships() {
+    let t = TestRepo::new();
+    let body = "MHcCAQEEIHUgIrJNc1hyxptBqaIXJhiJLC+sNx1e9PtWtybMMDjKoAoGCCqGSM49";
+    let pem = format!(
+        "-----BEGIN {k}-----\n  {body}\n  AwEHoUQDQgAENEaVGMojo1bTG/IR6W+grIx/hY97Mxp4OalFU3x/KxXX4ud/mtJL\n  -----END {k}-----\n",
+        k = "EC PRIVATE KEY"
+    );
+    let config =
+        format!("import Config\n\nconfig :app,\n  jwt_signing_key: \"\"\"\n  {pem}  \"\"\"\n");
+    t.write("mix.exs", "defmodule App.MixProject do\nend\n")
+        .write("config/test.exs", &config);
+    t.commit("init");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 0, "{r:#}");
+
+    t.write("config/prod.exs", &config);
+    t.commit("prod");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "repo-secrets")["findings"][0]["location"]["path"],
+        "config/prod.exs"
+    );
+}
+
 #[test]
 fn untracked_unignored_env_file_is_reported_as_one_add_away() {
     let t = TestRepo::new();
