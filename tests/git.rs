@@ -20,6 +20,50 @@ fn findings_subjects(r: &serde_json::Value, id: &str) -> Vec<String> {
         .collect()
 }
 
+/// Symfony's merge tool writes `feature #1658 Update to Symfony 8.1 (javiereguiluz)` for a
+/// pull request's merge: the commits it brings in came through review like those of GitHub's
+/// `Merge pull request #N`. The same branch merged as a plain `Merge branch` is no such evidence.
+#[test]
+fn symfony_pull_request_merges_are_review_evidence() {
+    for (subject, reported) in [
+        ("feature #1658 Update to Symfony 8.1 (javiereguiluz)", false),
+        (
+            "minor #1660 Bump symfony/ux-live-component (dependabot[bot])",
+            false,
+        ),
+        ("Merge branch 'symfony-8.1'", true),
+    ] {
+        let t = TestRepo::new();
+        t.commit_as("a", "Initial import", DEV, DEV);
+        t.tag("v1.0.0");
+        let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+        let tip = t.commit_as("b", "Update to Symfony 8.1", DEV, DEV);
+        t.repo
+            .reset(base.as_object(), git2::ResetType::Hard, None)
+            .unwrap();
+        t.commit_as(
+            "c",
+            "Reviewed change\n\nReviewed-by: Alice <alice@example.com>\n",
+            DEV,
+            DEV,
+        );
+        t.merge_commit(tip, subject, DEV);
+        let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+        // (The plain merge is reported too: this test's merge is not a clean one of its
+        // parents, and it has no evidence of its own.)
+        let expected: Vec<&str> = if reported {
+            vec![subject, "Update to Symfony 8.1"]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            findings_subjects(&r, "unreviewed-commits"),
+            expected,
+            "{subject}: {r:#}"
+        );
+    }
+}
+
 #[test]
 fn review_evidence_trailers_merges_squashes_forge_and_bots() {
     let t = TestRepo::new();

@@ -85,6 +85,9 @@ fn default_merge_subjects() -> Vec<Pattern> {
         r"^Merge pull request #\d+ ",
         r"(?m)^See merge request \S*!\d+",
         r"^Merged in \S+ \(pull request #\d+\)",
+        // Symfony's pull-request merge tool (symfony/symfony and every symfony/* project):
+        // `feature #1658 Update to Symfony 8.1 (javiereguiluz)`.
+        r"^(?:feature|bug|minor|major|security) #\d+ [^\n]* \([^()\n]+\)[ \t]*(?:\n|$)",
     ]
     .iter()
     .map(|p| Pattern::new(p).expect("valid"))
