@@ -20,6 +20,35 @@ fn findings_subjects(r: &serde_json::Value, id: &str) -> Vec<String> {
         .collect()
 }
 
+/// gotify merged a pull request that kept two `fixup!` commits: reviewed with their branch, and
+/// with nothing left to fold them into once merged. A `fixup!` pushed straight to the branch is
+/// still reported, and so is a `WIP` commit, merged or not.
+#[test]
+fn fixups_a_reviewed_merge_brought_in_are_not_reported() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial import", DEV, DEV);
+    t.tag("v1.0.0");
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    t.commit_as("b", "feat: elevation", DEV, DEV);
+    t.commit_as("c", "fixup! feat: elevation", DEV, DEV);
+    let tip = t.commit_as("d", "WIP: clients page", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(
+        tip,
+        "Merge pull request #952 from gotify/elevation\n\nElevation",
+        DEV,
+    );
+    t.commit_as("e", "fixup! Merge pull request #952", DEV, DEV);
+    let (code, r) = t.json(&["--stage", "release", "--only", "wip-commits"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "wip-commits"),
+        ["fixup! Merge pull request #952", "WIP: clients page"]
+    );
+}
+
 /// Symfony's merge tool writes `feature #1658 Update to Symfony 8.1 (javiereguiluz)` for a
 /// pull request's merge: the commits it brings in came through review like those of GitHub's
 /// `Merge pull request #N`. The same branch merged as a plain `Merge branch` is no such evidence.
