@@ -548,6 +548,29 @@ fn version_tag_reads_every_ecosystem_and_skips_what_has_no_version() {
         ),
     ];
     assert_eq!(run(&members, &["axum-v0.8.9"]).0, "pass");
+    // A workspace root's placeholder 0.0.0 beside the member the tag names (linkwarden's
+    // apps/web): that member is the release. With no member named by the tag, still a failure.
+    let placeholder = [
+        (
+            "package.json",
+            "{\"name\": \"root\", \"version\": \"0.0.0\", \"private\": true}",
+        ),
+        (
+            "apps/web/package.json",
+            "{\"name\": \"web\", \"version\": \"v2.16.1\", \"private\": true}",
+        ),
+        (
+            "apps/worker/package.json",
+            "{\"name\": \"worker\", \"version\": \"0.0.0\"}",
+        ),
+    ];
+    assert_eq!(run(&placeholder, &["v2.16.1"]).0, "pass");
+    let (st, msg) = run(&placeholder, &["v2.17.0"]);
+    assert_eq!(st, "fail");
+    assert!(
+        msg.contains("package.json says 0.0.0, which is no release version"),
+        "{msg}"
+    );
     // A dynamic Python version is read from the file the backend names.
     let dynamic = [
         ("pyproject.toml", "[project]\nname = \"h\"\ndynamic = [\"version\"]\n[tool.hatch.version]\npath = \"h/__version__.py\"\n"),
