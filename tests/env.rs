@@ -136,6 +136,29 @@ fn requiredness_is_per_read_not_per_name() {
     );
 }
 
+/// A Python read inside a block that tests the environment (`if "X" in os.environ:`, a feature
+/// the deploy may leave off) requires nothing; the same read at the top level, under a test that
+/// is not about the environment, or under a negated test still does.
+#[test]
+fn python_reads_under_an_environment_test_are_conditional() {
+    let t = TestRepo::new();
+    t.write(
+        "site/settings/production.py",
+        "import os\nSECRET_KEY = os.environ[\"SECRET_KEY\"]\nif not DEBUG:\n    DB = os.environ[\"DATABASE_URL\"]\nif \"S3_BUCKET\" not in os.environ:\n    MEDIA = os.environ[\"MEDIA_ROOT\"]\n\nif \"S3_BUCKET\" in os.environ:\n    BUCKET = os.getenv(\"S3_BUCKET\")\n    if \"S3_REGION\" in os.environ:\n        REGION = os.environ[\"S3_REGION\"]\n\nif (\n    \"CF_TOKEN\" in os.environ\n    or \"CF_BEARER\" in os.environ\n):\n    CACHE = {\n        \"default\": {\n            \"ZONE\": os.environ[\"CF_ZONE\"],\n        }\n    }\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        names(&r, "missing-env-vars"),
+        ["DATABASE_URL", "MEDIA_ROOT", "SECRET_KEY"]
+    );
+}
+
 /// The `.env` beside a compose file provides its `${X}`; a framework's own requirement counts.
 #[test]
 fn compose_env_files_and_framework_requirements() {

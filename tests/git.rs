@@ -20,6 +20,79 @@ fn findings_subjects(r: &serde_json::Value, id: &str) -> Vec<String> {
         .collect()
 }
 
+/// gotify merged a pull request that kept two `fixup!` commits: reviewed with their branch, and
+/// with nothing left to fold them into once merged. A `fixup!` pushed straight to the branch is
+/// still reported, and so is a `WIP` commit, merged or not.
+#[test]
+fn fixups_a_reviewed_merge_brought_in_are_not_reported() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial import", DEV, DEV);
+    t.tag("v1.0.0");
+    let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+    t.commit_as("b", "feat: elevation", DEV, DEV);
+    t.commit_as("c", "fixup! feat: elevation", DEV, DEV);
+    let tip = t.commit_as("d", "WIP: clients page", DEV, DEV);
+    t.repo
+        .reset(base.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(
+        tip,
+        "Merge pull request #952 from gotify/elevation\n\nElevation",
+        DEV,
+    );
+    t.commit_as("e", "fixup! Merge pull request #952", DEV, DEV);
+    let (code, r) = t.json(&["--stage", "release", "--only", "wip-commits"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "wip-commits"),
+        ["fixup! Merge pull request #952", "WIP: clients page"]
+    );
+}
+
+/// Symfony's merge tool writes `feature #1658 Update to Symfony 8.1 (javiereguiluz)` for a
+/// pull request's merge: the commits it brings in came through review like those of GitHub's
+/// `Merge pull request #N`. The same branch merged as a plain `Merge branch` is no such evidence.
+#[test]
+fn symfony_pull_request_merges_are_review_evidence() {
+    for (subject, reported) in [
+        ("feature #1658 Update to Symfony 8.1 (javiereguiluz)", false),
+        (
+            "minor #1660 Bump symfony/ux-live-component (dependabot[bot])",
+            false,
+        ),
+        ("Merge branch 'symfony-8.1'", true),
+    ] {
+        let t = TestRepo::new();
+        t.commit_as("a", "Initial import", DEV, DEV);
+        t.tag("v1.0.0");
+        let base = t.repo.head().unwrap().peel_to_commit().unwrap();
+        let tip = t.commit_as("b", "Update to Symfony 8.1", DEV, DEV);
+        t.repo
+            .reset(base.as_object(), git2::ResetType::Hard, None)
+            .unwrap();
+        t.commit_as(
+            "c",
+            "Reviewed change\n\nReviewed-by: Alice <alice@example.com>\n",
+            DEV,
+            DEV,
+        );
+        t.merge_commit(tip, subject, DEV);
+        let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+        // (The plain merge is reported too: this test's merge is not a clean one of its
+        // parents, and it has no evidence of its own.)
+        let expected: Vec<&str> = if reported {
+            vec![subject, "Update to Symfony 8.1"]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            findings_subjects(&r, "unreviewed-commits"),
+            expected,
+            "{subject}: {r:#}"
+        );
+    }
+}
+
 #[test]
 fn review_evidence_trailers_merges_squashes_forge_and_bots() {
     let t = TestRepo::new();
@@ -475,6 +548,29 @@ fn version_tag_reads_every_ecosystem_and_skips_what_has_no_version() {
         ),
     ];
     assert_eq!(run(&members, &["axum-v0.8.9"]).0, "pass");
+    // A workspace root's placeholder 0.0.0 beside the member the tag names (linkwarden's
+    // apps/web): that member is the release. With no member named by the tag, still a failure.
+    let placeholder = [
+        (
+            "package.json",
+            "{\"name\": \"root\", \"version\": \"0.0.0\", \"private\": true}",
+        ),
+        (
+            "apps/web/package.json",
+            "{\"name\": \"web\", \"version\": \"v2.16.1\", \"private\": true}",
+        ),
+        (
+            "apps/worker/package.json",
+            "{\"name\": \"worker\", \"version\": \"0.0.0\"}",
+        ),
+    ];
+    assert_eq!(run(&placeholder, &["v2.16.1"]).0, "pass");
+    let (st, msg) = run(&placeholder, &["v2.17.0"]);
+    assert_eq!(st, "fail");
+    assert!(
+        msg.contains("package.json says 0.0.0, which is no release version"),
+        "{msg}"
+    );
     // A dynamic Python version is read from the file the backend names.
     let dynamic = [
         ("pyproject.toml", "[project]\nname = \"h\"\ndynamic = [\"version\"]\n[tool.hatch.version]\npath = \"h/__version__.py\"\n"),

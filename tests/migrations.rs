@@ -466,6 +466,46 @@ fn released_migrations_edited_or_deleted_are_errors() {
     assert!(f[1].2.contains("add a new migration"), "{}", f[1].2);
 }
 
+/// bakerydemo rewords the `help_text` of released Django migrations: labels of the model state,
+/// not the schema (`sqlmigrate` prints nothing for them), so databases that ran the migration
+/// miss nothing. A released migration whose `max_length` changes is still an edit.
+#[test]
+fn a_django_migration_reworded_in_its_labels_only_is_not_an_edit() {
+    let path = "app/migrations/0002_title.py";
+    let migration = |help: &str, verbose: &str, max: u32| {
+        format!("from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"app\", \"0001_initial\")]\n\n    operations = [\n        migrations.AlterField(\n            model_name=\"homepage\",\n            name=\"title\",\n            field=models.CharField(\n                blank=True,\n                help_text=\"{help}\",\n                verbose_name=_(\"{verbose}\"),\n                max_length={max},\n            ),\n        ),\n        migrations.AlterModelOptions(name=\"homepage\", options={{\"verbose_name\": \"{verbose}\"}}),\n    ]\n")
+    };
+    for (case, help, verbose, max, reported) in [
+        (
+            "labels reworded",
+            "Heading for the first section",
+            "Heading",
+            255,
+            false,
+        ),
+        (
+            "a column changed",
+            "Title to display above the section",
+            "Title",
+            100,
+            true,
+        ),
+    ] {
+        let t = TestRepo::new();
+        t.write("app/migrations/0001_initial.py", "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = []\n")
+            .write(path, migration("Title to display above the section", "Title", 255));
+        t.commit("Initial");
+        t.tag("v1.0.0");
+        t.write(path, migration(help, verbose, max));
+        t.commit("Reword");
+        let (_, r) = run(&t, &["edited-migrations"]);
+        let f = found(&r, "edited-migrations");
+        let at: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
+        let expected: Vec<&str> = if reported { vec![path] } else { vec![] };
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
 /// umami's ClickHouse migrations drop a materialized view `TO` a table with `DROP TABLE` and
 /// create it again: such a view holds no rows, so nothing is lost, when the earlier migrations
 /// made that name such a view. Still a drop: a name they made a table, and a view recreated with

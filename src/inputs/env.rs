@@ -286,7 +286,7 @@ pub fn placeholder_value(value: &str) -> bool {
         || RE
             .get_or_init(|| {
                 regex::Regex::new(
-                    r"(?i)^(?:change[-_ ]?(?:me|this|it)(?:[-_ ].*)?|(?:your|my)[-_ a-z0-9.]*|.*(?:example|sample|placeholder|dummy|replace[-_]?me|fixme|redacted).*|x{3,}|\*{3,}|\.{3}|<[^>]*>|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|todo|tbd|none|null|nil|secret|password|passwd|test|testing|default|local|dev|development|foo|bar|baz|abc|123456|admin|root|user|guest|postgres|mysql)$",
+                    r"(?i)^(?:change[-_ ]?(?:me|this|it)(?:[-_ ].*)?|(?:your|my)[-_ a-z0-9.]*|.*(?:example|sample|placeholder|dummy|replace[-_]?me|fixme|redacted).*|not[-_ ]?a[-_ ]?(?:real[-_ ]?)?secret\b.*|x{3,}|\*{3,}|\.{3}|<[^>]*>|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|todo|tbd|none|null|nil|secret|password|passwd|test|testing|default|local|dev|development|foo|bar|baz|abc|123456|admin|root|user|guest|postgres|mysql)$",
                 )
                 .expect("valid")
             })
@@ -333,16 +333,18 @@ pub fn harmless_value(name: &str, value: &str) -> bool {
     !secret_name(name)
 }
 
-/// An `https://` URL with no credential in it, or a relative path (`../`, `./api`).
+/// A URL with no credential in it (no user or password before the host, none in the query), of
+/// any scheme (`https://…/docs`, Symfony's `null://null` mailer, `sqlite:///data/app.db`,
+/// `redis://cache:6379`), or a relative path (`../`, `./api`).
 fn public_location(v: &str) -> bool {
     let v = v.trim_matches(['"', '\'']);
     if v.starts_with("../") || v.starts_with("./") || v == "." || v == ".." {
         return true;
     }
-    let Some(rest) = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"))
-    else {
+    static SCHEME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let scheme =
+        SCHEME.get_or_init(|| regex::Regex::new(r"^[A-Za-z][A-Za-z0-9+.-]*://").expect("valid"));
+    let Some(rest) = scheme.find(v).map(|m| &v[m.end()..]) else {
         return false;
     };
     let lower = rest.to_ascii_lowercase();
@@ -464,6 +466,12 @@ mod tests {
             ("PORT", "3000"),
             ("APP_NAME", "Monica"),
             ("PLEX_PATH", "/media/your/plex/path"),
+            ("MAILER_DSN", "null://null"),
+            (
+                "DATABASE_DSN",
+                "sqlite:///%kernel.project_dir%/data/database.sqlite",
+            ),
+            ("APP_SECRET", "not-a-secret--read-the-doc!"),
         ] {
             assert!(harmless_value(n, v), "{n}={v} should be harmless");
         }
@@ -477,6 +485,15 @@ mod tests {
                 "postgres://app:Hunter2isMyPw@db.internal:5432/app",
             ),
             ("STRIPE_API_KEY", stripe.as_str()),
+            (
+                "MAILER_DSN",
+                "smtp://mailer:Zq8Lr2Pw7Xk4@smtp.acme-corp.io:587",
+            ),
+            (
+                "SENTRY_DSN",
+                "https://b2f1c9e4d7a84f0e@o1.ingest.sentry.io/42",
+            ),
+            ("APP_SECRET", "not-so-secret-k9Qx2Lr7Pz4Wm1"),
             (
                 "OAUTH_CALLBACK_SECRET",
                 "https://auth.acme-corp.io/cb?token=Zq8Lr2Pw7Xk4Vn9Tb3",

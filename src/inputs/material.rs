@@ -153,6 +153,9 @@ const TEST: &[&str] = &[
     "integrationTest/",
     // Rails' test environment: loaded by the test suite only.
     "config/environments/test.rb",
+    // Elixir (Mix) projects' test environment: `import_config "#{config_env()}.exs"` loads it
+    // under `MIX_ENV=test` only.
+    "config/test.exs",
 ];
 
 const EXAMPLE: &[&str] = &[
@@ -281,6 +284,9 @@ const TOOLING: &[&str] = &[
     ".pre-commit-config.yaml",
     // Rails' development environment: loaded on developers' machines only.
     "config/environments/development.rb",
+    // Elixir (Mix) projects' development environment (`MIX_ENV=dev`; a release is built with
+    // `prod`, whose settings are `config/prod.exs` and `config/runtime.exs`).
+    "config/dev.exs",
 ];
 
 /// The default globs of each category.
@@ -672,6 +678,11 @@ mod tests {
         );
         assert_eq!(m.of("okhttp/src/jvmMain/kotlin/okhttp3/A.kt"), None);
         assert_eq!(m.of("config/environments/production.rb"), None);
+        assert_eq!(m.of("config/test.exs"), Some(Material::Test));
+        assert_eq!(m.of("config/dev.exs"), Some(Material::Tooling));
+        assert_eq!(m.of("config/prod.exs"), None);
+        assert_eq!(m.of("config/runtime.exs"), None);
+        assert_eq!(m.of("config/config.exs"), None);
         let m = Materials::new(&[], &["docs/api/".into()]).unwrap();
         assert_eq!(m.of("docs/api/server.js"), None, "shipped anyway");
         assert!(Scope::Shipped.covers(Some(Material::Tooling)));

@@ -401,7 +401,9 @@ impl Requirements {
             let kept = view.tree.map(|t| &t.kept);
             let empty = BTreeMap::new();
             let kept = kept.unwrap_or(&empty);
-            for (name, need) in code_requirements(&view.repo_matches(), kept, r) {
+            let root = &view.repo.root;
+            let source = |path: &str| read_source(&root.join(path));
+            for (name, need) in code_requirements(&view.repo_matches(), kept, r, &source) {
                 needs.entry(name).or_insert(need);
             }
             if r.from_frameworks {
@@ -422,10 +424,14 @@ impl Requirements {
 /// value read (`password: ENV['X']`) requires it only when a deploy manifest hands the name to the
 /// program and no code anywhere tests the name or gives it a default: optional features read
 /// their settings as values too.
+///
+/// A Python read in a block that tests the environment (`if "X" in os.environ:`) is conditional:
+/// `source` gives the file's text (read only for such reads, once per file).
 fn code_requirements(
     code: &[(String, RawMatch)],
     kept: &BTreeMap<String, Vec<u8>>,
     r: &Required,
+    source: &dyn Fn(&str) -> Option<String>,
 ) -> BTreeMap<String, Need> {
     let compose = if r.provided_by_compose {
         crate::inputs::compose::provided(kept)
@@ -450,7 +456,17 @@ fn code_requirements(
         }
     }
     let mut out = BTreeMap::new();
+    let mut texts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for (path, m, name, u) in classified {
+        if matches!(u, Use::Required(_) | Use::Value) && path.ends_with(".py") {
+            let text = texts.entry(path.as_str()).or_insert_with(|| source(path));
+            if text
+                .as_deref()
+                .is_some_and(|t| env_refs::python_under_env_test(t, m.line))
+            {
+                continue;
+            }
+        }
         let why = match u {
             Use::Required(why) => why.to_string(),
             Use::Value if !optional.contains(name) => match declared.get(name) {
@@ -471,6 +487,19 @@ fn code_requirements(
         });
     }
     out
+}
+
+/// A source file's text for the block test of `code_requirements`: up to 4 MiB, else none (the
+/// read then counts as it is).
+fn read_source(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(4 << 20)
+        .read_to_end(&mut buf)
+        .ok()?;
+    String::from_utf8(buf).ok()
 }
 
 /// Names the project's framework requires (env_refs.yaml `frameworks`).
@@ -764,7 +793,10 @@ mod tests {
                     .map(|x| (path.clone(), x))
                     .collect()
             };
-            let needs = |text: &str| code_requirements(&run(text), &BTreeMap::new(), &r);
+            let needs = |text: &str| {
+                let own = |_: &str| Some(text.to_string());
+                code_requirements(&run(text), &BTreeMap::new(), &r, &own)
+            };
             for s in &f.samples.required {
                 assert!(
                     !needs(s).is_empty(),
@@ -837,7 +869,9 @@ mod tests {
             "      env:\n        - name: S3_KEY\n          valueFrom:\n            secretKeyRef: {name: s3, key: k}\n",
         );
         let probe = ("lib/s3.rb", "return unless ENV['S3_KEY'].present?\n");
-        let needs = |files: &[(&str, &str)]| code_requirements(&scan(files), &BTreeMap::new(), &r);
+        let none = |_: &str| None;
+        let needs =
+            |files: &[(&str, &str)]| code_requirements(&scan(files), &BTreeMap::new(), &r, &none);
         assert!(needs(&[read]).is_empty(), "a value read alone");
         let got = needs(&[read, deploy]);
         let need = got.get("S3_KEY").expect("declared by the deploy manifest");

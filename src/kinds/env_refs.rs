@@ -330,6 +330,55 @@ fn var_test(var: &str) -> Regex {
     .expect("valid")
 }
 
+/// Whether line `line` (1-based) of a Python file sits in an `if`/`elif` block whose condition
+/// tests the environment (`if "X" in os.environ:`, `if os.getenv("X"):`): the read is made only
+/// when the deploy configured that feature, so it requires nothing on its own. A condition that
+/// negates (`if "X" not in os.environ:`, `if not os.getenv(..)`) is not such a guard: the block
+/// runs when the variable is missing. Found by indentation, walking up through the enclosing
+/// headers; a header's condition may span lines (`if (\n "A" in os.environ\n or …\n):`).
+pub fn python_under_env_test(text: &str, line: u64) -> bool {
+    static TEST: OnceLock<Regex> = OnceLock::new();
+    let test = re(
+        &TEST,
+        r#"(?:["'][A-Za-z_][A-Za-z0-9_]*["']\s+in\s+os\.environ\b|\bos\.environ\.get\(|\bos\.getenv\()"#,
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = (line as usize).checked_sub(1).filter(|&i| i < lines.len()) else {
+        return false;
+    };
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut level = indent(lines[at]);
+    for k in (0..at).rev() {
+        let l = lines[k];
+        let t = l.trim_start();
+        // Blank lines, comments, deeper lines and the closing line of a bracket (`):`, `}`) do
+        // not open the block the read is in.
+        if t.is_empty() || t.starts_with(['#', ')', ']', '}']) || indent(l) >= level {
+            continue;
+        }
+        level = indent(l);
+        if t.starts_with("if ") || t.starts_with("if(") || t.starts_with("elif ") {
+            // The condition: this line and the continuation lines up to the one ending in `:`.
+            let mut cond = String::from(t);
+            let mut j = k;
+            while !cond.trim_end().ends_with(':') && j + 1 < at && j < k + 10 {
+                j += 1;
+                cond.push(' ');
+                cond.push_str(lines[j].trim());
+            }
+            static NOT: OnceLock<Regex> = OnceLock::new();
+            let negated = re(&NOT, r"\bnot\b").is_match(&cond);
+            if test.is_match(&cond) && !negated {
+                return true;
+            }
+        }
+        if level == 0 {
+            break;
+        }
+    }
+    false
+}
+
 /// Whether a line aborts: throws, raises, panics, exits.
 fn aborts(line: &str) -> bool {
     static ABORT: OnceLock<Regex> = OnceLock::new();

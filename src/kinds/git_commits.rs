@@ -41,6 +41,11 @@ pub struct GitCommits {
 pub struct SubjectPattern {
     pub name: String,
     pub regex: Pattern,
+    /// Not reported for a commit a pull/merge request merge brought in (the default merge
+    /// subjects, or the check's `review` ones): it was reviewed with its branch, and once merged
+    /// there is nothing left to fold it into (`fixup!` commits a pull request kept).
+    #[serde(default)]
+    pub unless_merged: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -85,6 +90,9 @@ fn default_merge_subjects() -> Vec<Pattern> {
         r"^Merge pull request #\d+ ",
         r"(?m)^See merge request \S*!\d+",
         r"^Merged in \S+ \(pull request #\d+\)",
+        // Symfony's pull-request merge tool (symfony/symfony and every symfony/* project):
+        // `feature #1658 Update to Symfony 8.1 (javiereguiluz)`.
+        r"^(?:feature|bug|minor|major|security) #\d+ [^\n]* \([^()\n]+\)[ \t]*(?:\n|$)",
     ]
     .iter()
     .map(|p| Pattern::new(p).expect("valid"))
@@ -136,7 +144,32 @@ impl<'de> Deserialize<'de> for IdentGlobs {
     }
 }
 
+impl Default for Review {
+    fn default() -> Self {
+        Review {
+            trailers: default_trailers(),
+            merge_subjects: default_merge_subjects(),
+            squash_subjects: default_squash_subjects(),
+            forge_committers: default_forge_committers(),
+            committer_applied: true,
+            clean_merges: true,
+        }
+    }
+}
+
 impl GitCommits {
+    /// What tells a pull/merge request merge: the check's `review`, else the defaults when a
+    /// forbidden subject is `unless-merged`; none when the check needs no merges.
+    fn merge_review(&self) -> Option<std::borrow::Cow<'_, Review>> {
+        match &self.review {
+            Some(r) => Some(std::borrow::Cow::Borrowed(r)),
+            None if self.forbid_subjects.iter().any(|s| s.unless_merged) => {
+                Some(std::borrow::Cow::Owned(Review::default()))
+            }
+            None => None,
+        }
+    }
+
     /// Compiles the check's subject patterns (they are compiled on first use).
     pub fn compile(&self) -> Result<(), String> {
         let review = self
@@ -231,6 +264,13 @@ impl Kind for GitCommits {
     const FIELDS: &'static [&'static str] = &["commit", "subject", "author", "range", "pattern"];
 
     fn describe(&self) -> Vec<String> {
+        let merged = |s: &SubjectPattern| {
+            if s.unless_merged {
+                " (not where a pull/merge request merge brought it in)"
+            } else {
+                ""
+            }
+        };
         let mut lines = vec![format!(
             "commits: {} (unless --range or a push says otherwise)",
             self.range
@@ -242,9 +282,10 @@ impl Kind for GitCommits {
         }
         for s in &self.forbid_subjects {
             lines.push(format!(
-                "forbidden subject {}: {}",
+                "forbidden subject {}: {}{}",
                 s.name,
-                s.regex.as_str()
+                s.regex.as_str(),
+                merged(s)
             ));
         }
         if self.require_signature {
@@ -267,14 +308,14 @@ impl Kind for GitCommits {
                     .clone()
                     .unwrap_or_else(|| crate::inputs::history::DEFAULT_RANGE.into()),
                 // A merge commit with a squash subject (`Merge x (#12)`) is a PR merge too.
-                pr_merges: self.review.as_ref().map(|r| {
+                pr_merges: self.merge_review().map(|r| {
                     r.merge_subjects
                         .iter()
                         .chain(&r.squash_subjects)
                         .cloned()
                         .collect()
                 }),
-                forge_merges: self.review.as_ref().map(|r| r.forge_committers.clone()),
+                forge_merges: self.merge_review().map(|r| r.forge_committers.clone()),
             }),
             ..Wants::default()
         }
@@ -453,6 +494,9 @@ fn evaluate(
             }
         }
         for sp in &p.forbid_subjects {
+            if sp.unless_merged && reviewed.contains(&c.id) {
+                continue;
+            }
             if sp.regex.hit(c.subject().as_bytes()) {
                 problems.push((sp.name.clone(), format!("{} commit", sp.name), None));
             }

@@ -327,6 +327,16 @@ fn version_tag(
     };
     let (file, version) = (declared.file.clone(), declared.version.clone());
     if let Some(why) = versions::unreleased(&version) {
+        // A workspace root's placeholder (`0.0.0`, linkwarden's): the member whose version
+        // HEAD's tag names is what is released (`apps/web/package.json` says 2.16.1).
+        let members = versions::all_declared(&tree.kept);
+        if tags.iter().any(|t| {
+            members
+                .iter()
+                .any(|m| m.file != file && versions::tag_names(t, &m.version))
+        }) {
+            return out.done();
+        }
         out.push(
             Some(file.clone()),
             vec![("version", version.clone()), ("path", file.clone())],

@@ -885,9 +885,30 @@ fn same_code(a: &str, b: &str, lang: Option<Lang>) -> bool {
                 out = out.replace(from, to);
             }
         }
+        if lang == Some(Lang::Python) {
+            out = django_labels_blanked(&out);
+        }
         out
     }
     norm(a, lang) == norm(b, lang)
+}
+
+/// Django's `help_text` and `verbose_name(_plural)` are labels of the model state, never part of
+/// the schema (`sqlmigrate` prints nothing for an `AlterField` that changes only them): their
+/// strings (plain or `_('…')`, as a keyword or an `options` key) are blanked before comparing, so
+/// rewording one in a released migration changes nothing a database ran. Works on the
+/// whitespace-free, single-quoted text of `same_code`.
+fn django_labels_blanked(text: &str) -> String {
+    static LABEL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    LABEL
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"((?:\b|')(?:help_text|verbose_name|verbose_name_plural)'?[=:])(?:_\('(?:[^'\\]|\\.)*'\)|'(?:[^'\\]|\\.)*')",
+            )
+            .expect("valid")
+        })
+        .replace_all(text, "${1}''")
+        .into_owned()
 }
 
 /// SQL with its `--` and `/* */` comments removed (not inside `'…'` strings).

@@ -146,12 +146,24 @@ impl Kind for RepoFiles {
     }
 }
 
-/// Whether a dotenv text holds only harmless values (see `allow_harmless_env`).
+/// Whether a dotenv text holds only harmless values (see `allow_harmless_env`). An ERB template
+/// (Kamal's `.env.erb`, `MASTER_KEY=<%= `op read "op://…"` %>`) is read as what it holds: its
+/// `<%= … %>` outputs are computed where it is rendered, placeholders here; its `<% … %>`
+/// control tags are not variables. A literal value beside them counts as in any env file.
 fn harmless_env(text: &[u8], secrets: &[crate::types::PatternDef]) -> bool {
     let Ok(text) = std::str::from_utf8(text) else {
         return false;
     };
-    let Ok(vars) = crate::inputs::dotenv::parse(text, "env") else {
+    static ERB: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let erb = ERB.get_or_init(|| regex::Regex::new(r"(?s)<%(=?)(.*?)%>").expect("valid"));
+    let text = erb.replace_all(text, |c: &regex::Captures<'_>| {
+        if &c[1] == "=" {
+            "${ERB}".to_string()
+        } else {
+            String::new()
+        }
+    });
+    let Ok(vars) = crate::inputs::dotenv::parse(&text, "env") else {
         return false;
     };
     vars.iter().all(|v| {
