@@ -117,6 +117,11 @@ pub fn pre_push(
         )
         .and_then(|_| write_push_summary(&mut out, &report, &lines, remote, url, status)),
     )?;
+    // The process ends here: its repository handle, checklist and report are left to the exit
+    // (as `run` does) rather than freed one by one on every push.
+    std::mem::forget(repo);
+    std::mem::forget(config);
+    std::mem::forget(report);
     Ok(status)
 }
 
