@@ -233,8 +233,8 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             (infos, unconfirmed)
         });
         let mut batch = Vec::with_capacity(BATCH);
-        let found = reachable(repo, &include, &exclude, &mut |_| false, &mut |c| {
-            batch.push(RawCommit::of(c));
+        let found = reachable(repo, &include, &exclude, &mut |_| false, &mut |id, data| {
+            batch.push(RawCommit::of(id, data));
             if batch.len() == BATCH {
                 let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
             }
@@ -247,12 +247,12 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
     confirm(repo, &unconfirmed)?;
     let mut commits = Vec::new();
     for c in found {
-        if shallow.contains(&c.id()) {
+        if shallow.contains(&c) {
             return Err(format!("{label}: {UNSHALLOW_HELP}"));
         }
         let info = infos
-            .remove(&c.id())
-            .ok_or_else(|| format!("commit {}: not read", &c.id().to_string()[..8]))?;
+            .remove(&c)
+            .ok_or_else(|| format!("commit {}: not read", &c.to_string()[..8]))?;
         commits.push(info);
     }
     Ok(Range {
@@ -267,33 +267,38 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
 /// The commits reachable from `include` and not from `exclude`, newest first (by commit time),
 /// up to and including the first one for which `stop` says true.
 ///
-/// libgit2's revwalk parses commits with its own reader, bypassing the parsed-commit cache, so a
-/// range whose ends were resolved (`HEAD~10000`) or walked before (the last tag) was inflated
-/// twice. This walk reads through `find_commit` and its cache: each commit is read once. Like
-/// git's, it stops when only excluded commits are left to visit, after a few more steps for clock
-/// skew.
-fn reachable<'r>(
-    repo: &'r Repository,
+/// libgit2's revwalk parses commits with its own reader, bypassing the object cache, so a range
+/// whose ends were resolved (`HEAD~10000`) or walked before (the last tag) was inflated twice.
+/// This walk reads each commit's bytes from the object database (kept in the repository's cache:
+/// a later walk over the same commits does not inflate them again) and takes from them only what
+/// it needs, the parents and the commit time; `read` is given every commit's id and bytes (the
+/// caller checks the hash and makes what the checks see). Like git's, it stops when only
+/// excluded commits are left to visit, after a few more steps for clock skew.
+fn reachable(
+    repo: &Repository,
     include: &[Oid],
     exclude: &[Oid],
     stop: &mut dyn FnMut(Oid) -> bool,
-    read: &mut dyn FnMut(&git2::Commit<'r>),
-) -> Result<Vec<git2::Commit<'r>>, String> {
+    read: &mut dyn FnMut(Oid, &[u8]),
+) -> Result<Vec<Oid>, String> {
     use std::collections::{BinaryHeap, HashMap};
     const SLOP: usize = 5;
-    struct Walk<'a, 'r> {
-        repo: &'r Repository,
+    struct Walk<'a> {
+        odb: git2::Odb<'a>,
         /// Per commit seen: whether it is reachable from `exclude`.
         excluded: HashMap<Oid, bool>,
-        /// Commits to visit, newest first, with the commit read when it was queued.
+        /// Commits to visit, newest first, with their parents read when they were queued.
         queue: BinaryHeap<(i64, Oid)>,
-        read: HashMap<Oid, git2::Commit<'r>>,
+        read: HashMap<Oid, Vec<Oid>>,
         /// Queued commits that are not excluded.
         wanted: usize,
         /// Given every commit read, to check its hash.
-        on_read: &'a mut dyn FnMut(&git2::Commit<'r>),
+        on_read: &'a mut dyn FnMut(Oid, &[u8]),
+        /// The commits at the edge of a shallow clone: their parents are not here, and they are
+        /// walked as having none (as libgit2 and git read them).
+        shallow: HashSet<Oid>,
     }
-    impl<'r> Walk<'_, 'r> {
+    impl Walk<'_> {
         fn push(&mut self, id: Oid, excluded: bool) -> Result<(), String> {
             match self.excluded.get(&id).copied() {
                 Some(was) => {
@@ -305,12 +310,25 @@ fn reachable<'r>(
                     }
                 }
                 None => {
-                    let c = self.repo.find_commit(id).map_err(msg)?;
-                    (self.on_read)(&c);
-                    self.queue.push((c.time().seconds(), id));
+                    let obj = self.odb.read(id).map_err(|e| {
+                        format!(
+                            "commit {} cannot be read: {}",
+                            &id.to_string()[..8],
+                            e.message()
+                        )
+                    })?;
+                    if obj.kind() != git2::ObjectType::Commit {
+                        return Err(format!("{} is not a commit", &id.to_string()[..8]));
+                    }
+                    let (time, mut parents) = time_and_parents(obj.data());
+                    if self.shallow.contains(&id) {
+                        parents.clear();
+                    }
+                    (self.on_read)(id, obj.data());
+                    self.queue.push((time, id));
                     self.excluded.insert(id, excluded);
                     self.wanted += usize::from(!excluded);
-                    self.read.insert(id, c);
+                    self.read.insert(id, parents);
                 }
             }
             Ok(())
@@ -318,12 +336,13 @@ fn reachable<'r>(
     }
     let own_check = OwnHashCheck::start();
     let mut w = Walk {
-        repo,
+        odb: repo.odb().map_err(msg)?,
         excluded: HashMap::new(),
         queue: BinaryHeap::new(),
         read: HashMap::new(),
         wanted: 0,
         on_read: read,
+        shallow: shallow_commits(repo),
     };
     for x in exclude {
         w.push(*x, true)?;
@@ -334,17 +353,17 @@ fn reachable<'r>(
     let mut out = Vec::new();
     let mut slop = SLOP;
     while let Some((_, id)) = w.queue.pop() {
-        let Some(c) = w.read.remove(&id) else {
+        let Some(parents) = w.read.remove(&id) else {
             continue;
         };
         let excluded = w.excluded[&id];
         w.wanted -= usize::from(!excluded);
-        for p in c.parent_ids() {
+        for p in parents {
             w.push(p, excluded)?;
         }
         if !excluded {
             let done = stop(id);
-            out.push(c);
+            out.push(id);
             if done {
                 break;
             }
@@ -359,45 +378,72 @@ fn reachable<'r>(
         }
     }
     // Commits reached first as wanted and later found excluded (clock skew) are dropped.
-    out.retain(|c| !w.excluded[&c.id()]);
+    out.retain(|c| !w.excluded[c]);
+    drop(w);
     drop(own_check);
     Ok(out)
 }
 
+/// A commit's time (its committer's, as libgit2 reads it; 0 when it cannot be read) and parents,
+/// from its bytes.
+fn time_and_parents(data: &[u8]) -> (i64, Vec<Oid>) {
+    let mut parents = Vec::new();
+    let mut time = 0;
+    for line in data.split(|b| *b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(p) = line.strip_prefix(b"parent ") {
+            if let Some(id) = std::str::from_utf8(p)
+                .ok()
+                .and_then(|p| Oid::from_str(p).ok())
+            {
+                parents.push(id);
+            }
+        } else if let Some(c) = line.strip_prefix(b"committer ") {
+            let after = memchr::memrchr(b'>', c).map_or(&c[..0], |i| &c[i + 1..]);
+            time = std::str::from_utf8(after)
+                .ok()
+                .and_then(|t| t.split_whitespace().next())
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            break;
+        }
+    }
+    (time, parents)
+}
+
 /// `reachable`, each commit read checked against its id on this thread.
-fn reachable_checked<'r>(
-    repo: &'r Repository,
+fn reachable_checked(
+    repo: &Repository,
     include: &[Oid],
     exclude: &[Oid],
     stop: &mut dyn FnMut(Oid) -> bool,
-) -> Result<Vec<git2::Commit<'r>>, String> {
+) -> Result<Vec<Oid>, String> {
     let mut unconfirmed = Vec::new();
-    let out = reachable(repo, include, exclude, stop, &mut |c| {
-        if !hash_matches(c.id(), &RawCommit::of(c).bytes) {
-            unconfirmed.push(c.id());
+    let out = reachable(repo, include, exclude, stop, &mut |id, bytes| {
+        if !hash_matches(id, bytes) {
+            unconfirmed.push(id);
         }
     })?;
     confirm(repo, &unconfirmed)?;
     Ok(out)
 }
 
-/// Commits whose bytes as libgit2 keeps them did not hash to their id: a NUL inside a message
-/// (libgit2 keeps the bytes before it) or a damaged object. libgit2 reads each again and checks
-/// it itself (its check is back on once the walk is over); a mismatch is the error it names.
-fn confirm(repo: &Repository, unconfirmed: &[Oid]) -> Result<(), String> {
-    if unconfirmed.is_empty() {
-        return Ok(());
+/// A commit whose bytes do not hash to its id is damaged (or was rewritten in place): an error
+/// naming it, never a commit read as it claims to be.
+fn confirm(_repo: &Repository, unconfirmed: &[Oid]) -> Result<(), String> {
+    match unconfirmed.first() {
+        None => Ok(()),
+        Some(id) => Err(format!(
+            "commit {}: its contents do not match its id (the object is damaged or was rewritten: `git fsck` names what else is)",
+            &id.to_string()[..8]
+        )),
     }
-    let odb = repo.odb().map_err(msg)?;
-    for id in unconfirmed {
-        odb.read(*id)
-            .map_err(|e| format!("commit {}: {}", &id.to_string()[..8], e.message()))?;
-    }
-    Ok(())
 }
 
-/// A commit's bytes as libgit2 keeps them: its raw header, the blank line, its raw message
-/// (without the blank line when the commit has no message).
+/// A commit's bytes as the object database holds them, and where its header ends (before the
+/// blank line; the whole when there is none).
 struct RawCommit {
     id: Oid,
     bytes: Vec<u8>,
@@ -405,16 +451,12 @@ struct RawCommit {
 }
 
 impl RawCommit {
-    fn of(c: &git2::Commit<'_>) -> Self {
-        let (header, message) = (c.raw_header_bytes(), c.message_raw_bytes());
-        let mut bytes = Vec::with_capacity(header.len() + 1 + message.len());
-        bytes.extend_from_slice(header);
-        bytes.push(b'\n');
-        bytes.extend_from_slice(message);
+    fn of(id: Oid, data: &[u8]) -> Self {
+        let header = memchr::memmem::find(data, b"\n\n").map_or(data.len(), |i| i + 1);
         RawCommit {
-            id: c.id(),
-            bytes,
-            header: header.len(),
+            id,
+            bytes: data.to_vec(),
+            header,
         }
     }
 
@@ -440,7 +482,7 @@ impl RawCommit {
                 committer = committer.or_else(|| signature(c));
             }
         }
-        let message = &self.bytes[self.header + 1..];
+        let message = self.bytes.get(self.header + 1..).unwrap_or_default();
         let skip = message.iter().take_while(|b| **b == b'\n').count();
         let message = &message[skip..];
         // libgit2 keeps text up to a NUL only.
@@ -507,19 +549,13 @@ impl Drop for OwnHashCheck {
     }
 }
 
-/// Whether a commit's bytes (`RawCommit::bytes`) hash to its id; a commit with no message is
-/// also tried without the blank line it does not have.
+/// Whether a commit's bytes hash to its id.
 fn hash_matches(id: Oid, bytes: &[u8]) -> bool {
     use sha1::{Digest, Sha1};
-    let hashed = |bytes: &[u8]| {
-        let mut h = Sha1::new();
-        h.update(format!("commit {}\0", bytes.len()));
-        h.update(bytes);
-        h.finalize()
-    };
-    hashed(bytes).as_slice() == id.as_bytes()
-        || (bytes.last() == Some(&b'\n')
-            && hashed(&bytes[..bytes.len() - 1]).as_slice() == id.as_bytes())
+    let mut h = Sha1::new();
+    h.update(format!("commit {}\0", bytes.len()));
+    h.update(bytes);
+    h.finalize().as_slice() == id.as_bytes()
 }
 
 /// Whether a two-parent merge's tree is exactly what merging its parents gives, with no
@@ -553,10 +589,7 @@ pub fn brought_in(repo: &Repository, merge: &CommitInfo) -> Result<Vec<Oid>, Str
     let Some((first, others)) = merge.parents.split_first() else {
         return Ok(Vec::new());
     };
-    Ok(reachable_checked(repo, others, &[*first], &mut |_| false)?
-        .iter()
-        .map(|c| c.id())
-        .collect())
+    reachable_checked(repo, others, &[*first], &mut |_| false)
 }
 
 fn head_commit(repo: &Repository) -> Result<Oid, String> {
@@ -635,7 +668,7 @@ pub fn previous_release(repo: &Repository, head: Oid) -> Result<Option<(String, 
     let found = reachable_checked(repo, &[head], &[], &mut |id| tagged.contains_key(&id))?;
     Ok(found
         .last()
-        .and_then(|c| tagged.get(&c.id()).map(|n| (n.clone(), c.id()))))
+        .and_then(|c| tagged.get(c).map(|n| (n.clone(), *c))))
 }
 
 /// Commits at the edge of a shallow clone (their parents are missing).
