@@ -150,9 +150,7 @@ impl Pattern {
                     .size_limit(PATTERN_SIZE_LIMIT)
                     .dfa_size_limit(8 << 20)
                     .build()
-                    .map_err(|e| {
-                        format!("invalid regex `{}`: {}", self.src, one_line(&e.to_string()))
-                    })
+                    .map_err(|e| invalid(&self.src, &e))
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -242,7 +240,7 @@ fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
     }
     let mut parsed = ast::parse::Parser::new()
         .parse(src)
-        .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))?;
+        .map_err(|e| invalid(src, &e))?;
     rewrite(&mut parsed);
     Ok(parsed)
 }
@@ -251,21 +249,14 @@ fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
 /// bytes): one parse, where printing the rewritten pattern and parsing it again cost twice (the
 /// literal extraction parses every secret pattern at every run).
 pub fn engine_hir(src: &str) -> Result<regex_syntax::hir::Hir, String> {
-    use regex_syntax::ast::parse::Parser;
     use regex_syntax::hir::translate::TranslatorBuilder;
-    let ast = if src.contains('\\') {
-        engine_ast(src)?
-    } else {
-        Parser::new()
-            .parse(src)
-            .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))?
-    };
+    let ast = engine_ast(src)?;
     TranslatorBuilder::new()
         .multi_line(true)
         .utf8(false)
         .build()
         .translate(src, &ast)
-        .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))
+        .map_err(|e| invalid(src, &e))
 }
 
 fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
@@ -274,7 +265,12 @@ fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
         .utf8(false)
         .build()
         .parse(src)
-        .map_err(|e| format!("invalid regex `{src}`: {}", one_line(&e.to_string())))
+        .map_err(|e| invalid(src, &e))
+}
+
+/// The error of a pattern that does not parse or compile, on one line.
+fn invalid(src: &str, e: &dyn std::fmt::Display) -> String {
+    format!("invalid regex `{src}`: {}", one_line(&e.to_string()))
 }
 
 fn one_line(s: &str) -> String {
@@ -350,7 +346,16 @@ impl GlobList {
     }
 
     fn matcher(&self) -> &Matcher {
-        self.set.get_or_init(|| build_matcher(self.globs.iter()))
+        self.set.get_or_init(|| {
+            let mut b = GlobSetBuilder::new();
+            for g in &self.globs {
+                b.add(g.clone());
+            }
+            match b.build() {
+                Ok(set) => Matcher::Set(set),
+                Err(_) => Matcher::Each(self.globs.iter().map(|g| g.compile_matcher()).collect()),
+            }
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -379,19 +384,6 @@ impl GlobList {
 }
 
 /// Compiles one user glob with shipgate's rules (see `GlobList`).
-/// One set of `globs`, or each on its own when the set is too large for the regex engine.
-fn build_matcher<'g>(globs: impl Iterator<Item = &'g globset::Glob>) -> Matcher {
-    let globs: Vec<&globset::Glob> = globs.collect();
-    let mut b = GlobSetBuilder::new();
-    for g in &globs {
-        b.add((*g).clone());
-    }
-    match b.build() {
-        Ok(set) => Matcher::Set(set),
-        Err(_) => Matcher::Each(globs.iter().map(|g| g.compile_matcher()).collect()),
-    }
-}
-
 pub fn compile_glob(g: &str) -> Result<globset::Glob, String> {
     if g.is_empty() {
         return Err("empty glob".into());

@@ -494,26 +494,25 @@ fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
     let key = ["MEECAQAwEwYHKoZIzj0CAQYIKoZIzj0DAQcEJzAlAgEBBCA7ODT0xhGSNn4ESj6J"];
     let cert = ["MIIBYTCCAQegAwIBAgIBKjAKBggqhkjOPQQDAjApMRQwEgYDVQQLEwtlbmdpbmVl"];
     let (k, c) = (format!("{} KEY", "PRIVATE"), "CERTIFICATE".to_string());
+    // A certificate and its key, each line behind `prefix`.
+    let pair = |prefix: &str| pem(&c, &cert, prefix) + &pem(&k, &key, prefix);
     // KDoc block: ` * ` lines inside `/** … */`.
     let kdoc = format!(
-        "/**\n * Decodes a certificate and key like this:\n * ```\n{}{} * ```\n */\nfun decode(s: String) = s\n",
-        pem(&c, &cert, " * "),
-        pem(&k, &key, " * ")
+        "/**\n * Decodes a certificate and key like this:\n * ```\n{} * ```\n */\nfun decode(s: String) = s\n",
+        pair(" * ")
     );
     // Rust `///` lines: one comment per line, read as one run.
     let rustdoc = format!(
-        "/// ```text\n{}{}/// ```\npub fn decode(s: &str) {{}}\n",
-        pem(&c, &cert, "/// "),
-        pem(&k, &key, "/// ")
+        "/// ```text\n{}/// ```\npub fn decode(s: &str) {{}}\n",
+        pair("/// ")
     );
     let alone = format!(
         "/**\n * The service key:\n{} */\nfun load() = 1\n",
         pem(&k, &key, " * ")
     );
     let in_code = format!(
-        "val PAIR = \"\"\"\n{}{}\"\"\"\n// a cert and key, for the tests\n",
-        pem(&c, &cert, ""),
-        pem(&k, &key, "")
+        "val PAIR = \"\"\"\n{}\"\"\"\n// a cert and key, for the tests\n",
+        pair("")
     );
     // A certificate in another comment further down does not make a key comment an example.
     let apart = format!(
@@ -523,16 +522,8 @@ fn a_key_shown_with_its_certificate_in_a_doc_comment_is_an_example() {
     );
     // Commented-out configuration is no documentation: a `#` or plain `//` comment holding a
     // certificate and its key still holds a key.
-    let yaml = format!(
-        "tls:\n{}{}  enabled: true\n",
-        pem(&c, &cert, "#   "),
-        pem(&k, &key, "#   ")
-    );
-    let plain = format!(
-        "{}{}fun serve() = 1\n",
-        pem(&c, &cert, "// "),
-        pem(&k, &key, "// ")
-    );
+    let yaml = format!("tls:\n{}  enabled: true\n", pair("#   "));
+    let plain = format!("{}fun serve() = 1\n", pair("// "));
     t.write("config/production.yml", yaml)
         .write("tls/src/main/kotlin/Plain.kt", plain);
     t.write("tls/src/main/kotlin/Held.kt", kdoc)

@@ -244,7 +244,7 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
         (found, worker.join().unwrap_or_default())
     });
     let found = found?;
-    confirm(repo, &unconfirmed)?;
+    confirm(&unconfirmed)?;
     let mut commits = Vec::new();
     for c in found {
         if shallow.contains(&c) {
@@ -426,13 +426,13 @@ fn reachable_checked(
             unconfirmed.push(id);
         }
     })?;
-    confirm(repo, &unconfirmed)?;
+    confirm(&unconfirmed)?;
     Ok(out)
 }
 
 /// A commit whose bytes do not hash to its id is damaged (or was rewritten in place): an error
 /// naming it, never a commit read as it claims to be.
-fn confirm(_repo: &Repository, unconfirmed: &[Oid]) -> Result<(), String> {
+fn confirm(unconfirmed: &[Oid]) -> Result<(), String> {
     match unconfirmed.first() {
         None => Ok(()),
         Some(id) => Err(format!(
@@ -466,17 +466,10 @@ impl RawCommit {
     fn info(self) -> (CommitInfo, bool) {
         let matches = hash_matches(self.id, &self.bytes);
         let header = &self.bytes[..self.header];
-        let mut parents = Vec::new();
+        let (_, parents) = time_and_parents(header);
         let (mut author, mut committer) = (None, None);
         for line in header.split(|b| *b == b'\n') {
-            if let Some(p) = line.strip_prefix(b"parent ") {
-                if let Some(id) = std::str::from_utf8(p)
-                    .ok()
-                    .and_then(|p| Oid::from_str(p).ok())
-                {
-                    parents.push(id);
-                }
-            } else if let Some(a) = line.strip_prefix(b"author ") {
+            if let Some(a) = line.strip_prefix(b"author ") {
                 author = author.or_else(|| signature(a));
             } else if let Some(c) = line.strip_prefix(b"committer ") {
                 committer = committer.or_else(|| signature(c));

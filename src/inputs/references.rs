@@ -8,9 +8,10 @@
 //! This is a second, limited read of the work tree, made only when a check has something to say
 //! about a variant-named Dockerfile: the files of the repository pass that can name one (those
 //! the walk saw `dockerfile` or `containerfile` in, and those it did not read) are read in
-//! bounded chunks and searched for the Dockerfile's file name (ASCII case-insensitive). A file that cannot be
-//! read counts as naming it (the check keeps what it found), and so does a name the build
-//! computes (`Dockerfile.${{ matrix.variant }}`, `Dockerfile.$TARGET`): it may be any of them.
+//! bounded chunks and searched for the Dockerfile's file name (ASCII case-insensitive). A file
+//! that cannot be read counts as naming it (the check keeps what it found), and so does a name
+//! the build computes (`Dockerfile.${{ matrix.variant }}`, `Dockerfile.$TARGET`): it may be any
+//! of them.
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -144,11 +145,10 @@ pub fn unbuilt(root: &Path, scan: &RepoScan, candidates: &[&str]) -> BTreeSet<St
 /// What a check says when it leaves such Dockerfiles out.
 pub fn left_out(unbuilt: &BTreeSet<String>) -> String {
     let names: Vec<&str> = unbuilt.iter().map(String::as_str).collect();
+    let it = if names.len() == 1 { "it" } else { "them" };
     format!(
-        "not looked at: {} (no workflow, compose file, script or other file of the repository names {}, so nothing builds {})",
+        "not looked at: {} (no workflow, compose file, script or other file of the repository names {it}, so nothing builds {it})",
         names.join(", "),
-        if names.len() == 1 { "it" } else { "them" },
-        if names.len() == 1 { "it" } else { "them" },
     )
 }
 

@@ -301,6 +301,7 @@ impl Kind for GitCommits {
     }
 
     fn wants(&self) -> Wants {
+        let merges = self.merge_review();
         Wants {
             commits: Some(CommitsWant {
                 default_range: self
@@ -308,14 +309,14 @@ impl Kind for GitCommits {
                     .clone()
                     .unwrap_or_else(|| crate::inputs::history::DEFAULT_RANGE.into()),
                 // A merge commit with a squash subject (`Merge x (#12)`) is a PR merge too.
-                pr_merges: self.merge_review().map(|r| {
+                pr_merges: merges.as_ref().map(|r| {
                     r.merge_subjects
                         .iter()
                         .chain(&r.squash_subjects)
                         .cloned()
                         .collect()
                 }),
-                forge_merges: self.merge_review().map(|r| r.forge_committers.clone()),
+                forge_merges: merges.as_ref().map(|r| r.forge_committers.clone()),
             }),
             ..Wants::default()
         }

@@ -651,9 +651,9 @@ fn read_release(
     let mut created = sql::FileState::default();
     // The sources of the Laravel migrations the range adds, read when an edit needs them.
     let added: std::cell::OnceCell<Vec<String>> = std::cell::OnceCell::new();
-    let added_sources = || -> Result<Vec<String>, String> {
+    let added_sources = || -> Result<&[String], String> {
         if let Some(a) = added.get() {
-            return Ok(a.clone());
+            return Ok(a);
         }
         let mut out = Vec::new();
         for c in &changes.changes {
@@ -666,7 +666,7 @@ fn read_release(
                 }
             }
         }
-        Ok(added.get_or_init(|| out).clone())
+        Ok(added.get_or_init(|| out))
     };
     for c in &changes.changes {
         let Some((layout, role)) = layouts.detect(&c.path, &atlas_dir) else {
@@ -817,13 +817,13 @@ fn tip_has_migrations(git: &Repository, layouts: &Layouts) -> bool {
 /// A released migration (present in tag `name` at commit `at`) that the range changes or
 /// deletes, with the first line that differs. A Laravel create-migration edited only to add
 /// columns that new migrations of the range add to existing databases (`compensated`) is not.
-fn edited(
+fn edited<'s>(
     git: &Repository,
     at: Oid,
     name: &str,
     c: &crate::inputs::changes::Change,
     layout: Layout,
-    added: &dyn Fn() -> Result<Vec<String>, String>,
+    added: &dyn Fn() -> Result<&'s [String], String>,
 ) -> Result<Option<Op>, String> {
     let Some(then) = blob_at(git, at, &c.path)? else {
         return Ok(None);

@@ -234,19 +234,16 @@ fn check(c: &CheckResult, width: usize, st: &Styles, out: &mut dyn Write) -> io:
     }
     writeln!(out, "{} {}", status.style(st.status(c.status)), line)?;
     let indent = " ".repeat(9);
-    if c.status == Status::Pass {
-        // What a pass left out on purpose, said once.
-        if let Some(note) = &c.reason {
-            for line in wrap(&sanitize(note), st.width, 9, 9) {
-                writeln!(out, "{indent}{}", line.style(st.dim))?;
-            }
-        }
-        return Ok(());
-    }
+    // The reason; on a pass, what it left out on purpose (dimmed), said once.
+    let pass = c.status == Status::Pass;
     if let Some(reason) = &c.reason {
+        let style = if pass { st.dim } else { st.status(c.status) };
         for line in wrap(&sanitize(reason), st.width, 9, 9) {
-            writeln!(out, "{indent}{}", line.style(st.status(c.status)))?;
+            writeln!(out, "{indent}{}", line.style(style))?;
         }
+    }
+    if pass {
+        return Ok(());
     }
     if let Some(o) = &c.override_ {
         writeln!(

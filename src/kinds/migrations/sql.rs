@@ -185,87 +185,80 @@ pub fn creations(sql: &str, dialect: Dialect) -> Vec<(String, bool)> {
 /// The name a `CREATE [OR REPLACE] [TEMPORARY] TABLE|[MATERIALIZED] VIEW [IF NOT EXISTS] name`
 /// creates (last part, lower case).
 fn created_name(chunk: &[TokenWithSpan]) -> Option<String> {
-    let t: Vec<&Token> = chunk
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let is = |i: usize, k: Keyword| matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
-    if !is(0, Keyword::CREATE) {
+    let t = significant(chunk);
+    let mut i = 0;
+    if !eat(&t, &mut i, Keyword::CREATE) {
         return None;
     }
-    let mut i = 1;
-    while is(i, Keyword::OR) || is(i, Keyword::REPLACE) || is(i, Keyword::TEMPORARY) {
-        i += 1;
-    }
-    if is(i, Keyword::MATERIALIZED) {
-        i += 1;
-    }
-    if !is(i, Keyword::TABLE) && !is(i, Keyword::VIEW) {
+    while eat(&t, &mut i, Keyword::OR)
+        || eat(&t, &mut i, Keyword::REPLACE)
+        || eat(&t, &mut i, Keyword::TEMPORARY)
+    {}
+    eat(&t, &mut i, Keyword::MATERIALIZED);
+    if !eat(&t, &mut i, Keyword::TABLE) && !eat(&t, &mut i, Keyword::VIEW) {
         return None;
     }
-    i += 1;
-    if is(i, Keyword::IF) {
-        i += 3;
+    if eat(&t, &mut i, Keyword::IF) {
+        i += 2;
     }
-    let mut name = None;
-    while let Some(Token::Word(w)) = t.get(i) {
-        name = Some(w.value.to_lowercase());
-        i += 1;
-        if t.get(i) != Some(&&Token::Period) {
-            break;
-        }
-        i += 1;
-    }
-    name
+    dotted_name(&t, &mut i)
 }
 
 /// The name of the materialized view a `CREATE MATERIALIZED VIEW name [ON CLUSTER c] TO target`
 /// statement creates (the last part of a dotted name, lower case); `None` for anything else,
 /// including a materialized view without `TO`.
 fn view_to(chunk: &[TokenWithSpan]) -> Option<String> {
-    let t: Vec<&Token> = chunk
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
+    let t = significant(chunk);
     let mut i = 0;
-    let mut kw = |k: Keyword| {
-        let yes = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
-        i += usize::from(yes);
-        yes
-    };
-    if !kw(Keyword::CREATE) || (kw(Keyword::OR) && !kw(Keyword::REPLACE)) {
+    let kw = |i: &mut usize, k: Keyword| eat(&t, i, k);
+    if !kw(&mut i, Keyword::CREATE) || (kw(&mut i, Keyword::OR) && !kw(&mut i, Keyword::REPLACE)) {
         return None;
     }
-    if !kw(Keyword::MATERIALIZED) || !kw(Keyword::VIEW) {
+    if !kw(&mut i, Keyword::MATERIALIZED) || !kw(&mut i, Keyword::VIEW) {
         return None;
     }
-    if kw(Keyword::IF) && !(kw(Keyword::NOT) && kw(Keyword::EXISTS)) {
+    if kw(&mut i, Keyword::IF) && !(kw(&mut i, Keyword::NOT) && kw(&mut i, Keyword::EXISTS)) {
         return None;
     }
-    let mut name = None;
-    while let Some(Token::Word(w)) = t.get(i) {
-        name = Some(w.value.to_lowercase());
-        i += 1;
-        if t.get(i) != Some(&&Token::Period) {
-            break;
-        }
-        i += 1;
-    }
-    let mut kw = |k: Keyword| {
-        let yes = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == k);
-        i += usize::from(yes);
-        yes
-    };
-    if kw(Keyword::ON) {
-        if !kw(Keyword::CLUSTER) {
+    let name = dotted_name(&t, &mut i);
+    if kw(&mut i, Keyword::ON) {
+        if !kw(&mut i, Keyword::CLUSTER) {
             return None;
         }
         i += 1;
     }
     let to = matches!(t.get(i), Some(Token::Word(w)) if w.keyword == Keyword::TO);
     name.filter(|_| to)
+}
+
+/// A statement's tokens without the white space.
+fn significant(chunk: &[TokenWithSpan]) -> Vec<&Token> {
+    chunk
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect()
+}
+
+/// Whether token `i` is the keyword `k`; if so, steps past it.
+fn eat(t: &[&Token], i: &mut usize, k: Keyword) -> bool {
+    let yes = matches!(t.get(*i), Some(Token::Word(w)) if w.keyword == k);
+    *i += usize::from(yes);
+    yes
+}
+
+/// The dotted name at token `i` (`db.schema.table`): its last part, lower case; steps past it.
+fn dotted_name(t: &[&Token], i: &mut usize) -> Option<String> {
+    let mut name = None;
+    while let Some(Token::Word(w)) = t.get(*i) {
+        name = Some(w.value.to_lowercase());
+        *i += 1;
+        if t.get(*i) != Some(&&Token::Period) {
+            break;
+        }
+        *i += 1;
+    }
+    name
 }
 
 /// The statement's start as evidence: comments dropped, whitespace collapsed.
@@ -745,16 +738,16 @@ fn keywords(chunk: &[TokenWithSpan], line: u64, out: &mut Vec<Op>) {
 mod tests {
     use super::*;
 
-    fn ops(sql: &str) -> Vec<(&'static str, u64, String)> {
+    /// The operations of `sql`, one file read in `dialect`.
+    fn analyzed(sql: &str, dialect: Dialect) -> Vec<Op> {
         let mut out = Vec::new();
-        analyze(
-            sql,
-            1,
-            Dialect::Postgres,
-            &mut FileState::default(),
-            &mut out,
-        );
-        out.iter()
+        analyze(sql, 1, dialect, &mut FileState::default(), &mut out);
+        out
+    }
+
+    fn ops(sql: &str) -> Vec<(&'static str, u64, String)> {
+        analyzed(sql, Dialect::Postgres)
+            .iter()
             .map(|o| (o.rule.id(), o.line, o.target()))
             .collect()
     }
@@ -856,17 +849,10 @@ mod tests {
         // The drops that stay destructive whatever the earlier migrations say (the marked ones
         // are confirmed by the caller, `recreated_views`).
         let read = |sql: &str| {
-            let mut out = Vec::new();
-            analyze(
-                sql,
-                1,
-                Dialect::Clickhouse,
-                &mut FileState::default(),
-                &mut out,
-            );
             // (sqlparser reads neither ON CLUSTER nor ENGINE in a view: those statements are
             // also reported unparsed, which is not what this is about.)
-            out.iter()
+            analyzed(sql, Dialect::Clickhouse)
+                .iter()
                 .filter(|o| o.rule != Rule::Unparsed && !o.recreated_view)
                 .map(|o| (o.rule.id(), o.line, o.target()))
                 .collect::<Vec<_>>()
