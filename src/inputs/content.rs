@@ -283,6 +283,12 @@ impl ContentMatcher {
             .collect()
     }
 
+    /// Whether the selection of `owner` looks at files of `material`.
+    pub fn covers(&self, owner: usize, material: Option<Material>) -> bool {
+        self.selection(owner)
+            .is_none_or(|s| s.scope.covers(material))
+    }
+
     fn selection(&self, owner: usize) -> Option<&Selection> {
         self.selections
             .iter()
