@@ -273,6 +273,22 @@ impl ContentMatcher {
         self.rules.is_empty()
     }
 
+    /// Makes, ahead of the first file, what scanning one needs: the literal pass over every
+    /// pattern and the selections' glob sets (each is otherwise made by the first file that
+    /// needs it, while the other threads wait).
+    pub fn prepare(&self) {
+        let _ = self.plan();
+        let path = crate::types::PathQuery::new("");
+        for (_, s) in &self.selections {
+            s.selects_query(&path);
+        }
+        for r in &self.rules {
+            if let Some(p) = &r.def.paths {
+                p.is_match_query(&path);
+            }
+        }
+    }
+
     /// The owners whose selection includes `path`.
     pub fn owners_for(&self, path: &str) -> Vec<usize> {
         let path = crate::types::PathQuery::new(path);

@@ -34,8 +34,20 @@ pub fn run(
     let matcher = if rules.is_empty() {
         None
     } else {
-        Some(ContentMatcher::new(rules).map_err(Error::Other)?)
+        Some(std::sync::Arc::new(
+            ContentMatcher::new(rules).map_err(Error::Other)?,
+        ))
     };
+    // What the walk's first file would otherwise make while the other threads wait (the literal
+    // pass over every pattern, the selections' glob sets) is made on a thread of its own while
+    // git's index is read and the walk lists the first folders. Not waited for: a walk that
+    // scans nothing ends without it.
+    if let Some(m) = &matcher {
+        let m = std::sync::Arc::clone(m);
+        let _ = std::thread::Builder::new()
+            .name("content-plan".into())
+            .spawn(move || m.prepare());
+    }
     let tracked = repo.tracked()?;
     let ids = |i: usize| config.checks[i].id.clone();
     let opts = request.opts;
@@ -45,7 +57,7 @@ pub fn run(
         exclude: &config.settings.exclude,
         materials: &config.settings.materials,
         keep: &keep,
-        matcher: matcher.as_ref(),
+        matcher: matcher.as_deref(),
         max_file_size: config.settings.max_file_size,
         ids: &ids,
         threads: opts.threads,
