@@ -40,8 +40,9 @@ pub struct Teddy {
     /// first stage lets through are turned down here, in the first-level cache.
     filter: Box<[u64; 1 << (FILTER_BITS - 6)]>,
     long_ids: Vec<u32>,
-    /// Literals shorter than K bytes, by their first byte (lowercase).
+    /// Literals shorter than K bytes, by their first byte (lowercase), and those first bytes.
     short: Vec<Vec<u32>>,
+    short_first: [u64; 4],
     /// The buckets holding long and short literals.
     long_bits: u16,
     short_bits: u16,
@@ -190,6 +191,7 @@ impl Teddy {
             filter: Box::new([0; 1 << (FILTER_BITS - 6)]),
             long_ids: Vec::new(),
             short: vec![Vec::new(); 256],
+            short_first: [0; 4],
             long_bits: 0,
             short_bits: 0,
         };
@@ -218,6 +220,7 @@ impl Teddy {
             } else {
                 t.short_bits |= bit;
                 t.short[usize::from(p[0])].extend(ids);
+                t.short_first[usize::from(p[0]) / 64] |= 1 << (p[0] % 64);
             }
         }
         for s in &mut t.short {
@@ -322,46 +325,58 @@ impl Teddy {
         }
     }
 
-    /// The literals that start at `at`, of the buckets in `bits`.
+    /// The literals that start at `at`, of the buckets in `bits`: two bit tests turn down most
+    /// places (kept small, in the loop); the rest are checked out of line.
     #[inline(always)]
     fn verify(&self, data: &[u8], at: usize, bits: u16, f: &mut impl FnMut(usize, usize)) {
         let rest = &data[at..];
-        if bits & self.long_bits != 0 {
-            if let Some(head) = rest.first_chunk::<K>() {
-                let key = fold_key(*head);
-                let h = slot_of(key, FILTER_BITS);
-                if self.filter[h / 64] & (1 << (h % 64)) == 0 {
-                    return self.verify_short(rest, at, bits, f);
-                }
-                let mask = self.slots.len() - 1;
-                let mut s = slot_of(key, self.slot_bits);
-                loop {
-                    let slot = self.slots[s];
-                    if slot.count == 0 {
-                        break;
-                    }
-                    if slot.key == key {
-                        let first = slot.first as usize;
-                        for &id in &self.long_ids[first..first + slot.count as usize] {
-                            let l = &self.lits[id as usize];
-                            if rest.len() >= l.len()
-                                && rest[K..l.len()].eq_ignore_ascii_case(&l[K..])
-                            {
-                                f(id as usize, at);
-                            }
-                        }
-                        break;
-                    }
-                    s = (s + 1) & mask;
-                }
-            }
+        let key = rest.first_chunk::<K>().map(|h| fold_key(*h));
+        let long = bits & self.long_bits != 0
+            && key.is_some_and(|k| {
+                let h = slot_of(k, FILTER_BITS);
+                self.filter[h / 64] & (1 << (h % 64)) != 0
+            });
+        let first = usize::from(rest[0].to_ascii_lowercase());
+        let short =
+            bits & self.short_bits != 0 && self.short_first[first / 64] & (1 << (first % 64)) != 0;
+        if long || short {
+            self.confirm(rest, at, key.filter(|_| long), short, f);
         }
-        self.verify_short(rest, at, bits, f)
     }
 
-    #[inline(always)]
-    fn verify_short(&self, rest: &[u8], at: usize, bits: u16, f: &mut impl FnMut(usize, usize)) {
-        if bits & self.short_bits != 0 {
+    /// The exact check of one place: the long literals with the folded first K bytes `key` (if
+    /// the filter let it through), the short ones that start with its first byte (if `short`).
+    #[inline(never)]
+    fn confirm(
+        &self,
+        rest: &[u8],
+        at: usize,
+        key: Option<u32>,
+        short: bool,
+        f: &mut impl FnMut(usize, usize),
+    ) {
+        if let Some(key) = key {
+            let mask = self.slots.len() - 1;
+            let mut s = slot_of(key, self.slot_bits);
+            loop {
+                let slot = self.slots[s];
+                if slot.count == 0 {
+                    break;
+                }
+                if slot.key == key {
+                    let first = slot.first as usize;
+                    for &id in &self.long_ids[first..first + slot.count as usize] {
+                        let l = &self.lits[id as usize];
+                        if rest.len() >= l.len() && rest[K..l.len()].eq_ignore_ascii_case(&l[K..]) {
+                            f(id as usize, at);
+                        }
+                    }
+                    break;
+                }
+                s = (s + 1) & mask;
+            }
+        }
+        if short {
             for &id in &self.short[usize::from(rest[0].to_ascii_lowercase())] {
                 let l = &self.lits[id as usize];
                 if rest.len() >= l.len() && rest[..l.len()].eq_ignore_ascii_case(l) {
