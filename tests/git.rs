@@ -1579,3 +1579,51 @@ fn version_tag_skips_a_manifest_that_never_carried_the_release_version() {
     let (st, msg) = release("1.0.0", &[], "v0.1.0");
     assert_eq!(st, "fail", "{msg}");
 }
+
+/// A branch named `release` is the release line itself (BookStack merges `development` into it
+/// and tags there); a tag on a feature branch is still refused.
+#[test]
+fn release_branch_accepts_a_branch_named_release() {
+    let t = TestRepo::new();
+    t.write("app.py", "x = 1\n");
+    let base = t.commit("first");
+    let run = |tag: &str| {
+        let out = t
+            .cmd()
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "release",
+                "--only",
+                "release-branch",
+            ])
+            .env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", tag)
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        check(&r, "release-branch").clone()
+    };
+    // Only on `release` (not on main): the release commit.
+    let c = t.repo.find_commit(base).unwrap();
+    t.repo.branch("release", &c, false).unwrap();
+    t.repo.set_head("refs/heads/release").unwrap();
+    let rel = t.commit_as("app.py", "release v24.10", DEV, DEV);
+    t.tag("v24.10");
+    t.repo.set_head_detached(rel).unwrap();
+    assert_eq!(run("v24.10")["status"], "pass");
+    // The true case: a tag on a feature branch only.
+    t.repo.branch("feature/x", &c, false).unwrap();
+    t.repo.set_head("refs/heads/feature/x").unwrap();
+    let f = t.commit_as("f.py", "feature", DEV, DEV);
+    t.tag("v24.11");
+    t.repo.set_head_detached(f).unwrap();
+    let c = run("v24.11");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("the tag `v24.11` being released is on no allowed branch"));
+}
