@@ -625,3 +625,40 @@ fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
         "{r:#}"
     );
 }
+
+/// The test environment's dotenv file (`.env.test`, `.env.testing`) is test material: outline
+/// commits its test `SECRET_KEY` there. The true cases beside it: the same value in
+/// `.env.production` is a committed env file, and a live-looking credential in `.env.test` is
+/// still a secret.
+#[test]
+fn the_test_environments_env_file_is_test_material() {
+    let value = format!("{}{}", "F0E5AD933D7F6FD8F4DBB3E038C501C0", "52E6F9E3A7A1B3C4");
+    let t = TestRepo::new();
+    t.write(".env.test", format!("NODE_ENV=test\nSECRET_KEY={value}\n"))
+        .write(".env.testing", format!("APP_KEY={value}\n"));
+    t.commit("init");
+    let (code, r) = t
+        .only(&["committed-env-files", "generic-secrets", "repo-secrets"])
+        .json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "committed-env-files"), "pass");
+    assert!(check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    t.write(".env.production", format!("SECRET_KEY={value}\n"));
+    t.commit("production values");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "committed-env-files")["findings"][0]["location"]["path"],
+        ".env.production"
+    );
+    t.write(
+        ".env.test",
+        format!("AWS_ACCESS_KEY_ID={}\n", fake_aws_key()),
+    );
+    t.commit("a live key in the test env");
+    let (_, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(status(&r, "repo-secrets"), "fail", "{r:#}");
+}
