@@ -662,3 +662,27 @@ fn the_test_environments_env_file_is_test_material() {
     let (_, r) = t.only(&["repo-secrets"]).json();
     assert_eq!(status(&r, "repo-secrets"), "fail", "{r:#}");
 }
+
+/// A pyproject.toml with trove classifiers is published to PyPI (black, with a Dockerfile that
+/// installs the same package): its users resolve its dependencies, so no lockfile is needed. The
+/// true case beside it: the same layout without classifiers is an application built into an
+/// image, and still needs its lockfile.
+#[test]
+fn a_published_python_package_needs_no_lockfile_whatever_is_beside_it() {
+    let pyproject = |classifiers: &str| {
+        format!("[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"fmt\"\nversion = \"1.0\"\n{classifiers}dependencies = [\"click>=8.0.0\"]\n")
+    };
+    let t = TestRepo::new();
+    t.write(
+        "pyproject.toml",
+        pyproject("classifiers = [\n    \"Programming Language :: Python :: 3\",\n]\n"),
+    )
+    .write("Dockerfile", "FROM python:3.12-slim\nCOPY . /src\nRUN pip install /src\n");
+    t.commit("init");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "pass", "{r:#}");
+    t.write("pyproject.toml", pyproject(""));
+    t.commit("an application");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
+}
