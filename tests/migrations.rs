@@ -999,3 +999,38 @@ fn what_the_release_itself_creates_or_reformats_is_not_reported() {
     );
     assert!(found(&r, "edited-migrations").is_empty(), "{r:#}");
 }
+
+/// A column or table the release's own migrations add existed in no released version: dropping,
+/// renaming or retyping it again within the release breaks nothing that runs (maybe's
+/// `families.trial_started_at`, added and dropped between v0.5.0 and v0.6.0; its `api_keys`
+/// table created, then its `key` column removed). The true cases beside them: a column of the
+/// released schema dropped, and a column new in this release made NOT NULL on a table the old
+/// version writes.
+#[test]
+fn what_the_release_itself_added_can_change_again_within_it() {
+    let t = released();
+    t.write(
+        "db/migrate/20250501000000_add_trial.rb",
+        "class AddTrial < ActiveRecord::Migration[7.2]\n  def change\n    add_column :families, :trial_started_at, :datetime\n    add_column :merchants, :kind, :string\n    create_table :api_keys do |t|\n      t.string :key\n      t.string :resource_owner_id\n    end\n  end\nend\n",
+    )
+    .write(
+        "db/migrate/20250601000000_rework.rb",
+        "class Rework < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :families, :trial_started_at, :datetime\n    remove_column :families, :stripe_plan_id, :string\n    remove_column :api_keys, :key, :string\n    rename_column :merchants, :kind, :category\n    change_column_null :merchants, :category, false\n  end\nend\n",
+    )
+    .write(
+        "db/migrate/20250602000000_fix_owner.rb",
+        "class FixOwner < ActiveRecord::Migration[7.2]\n  def up\n    change_column :api_keys, :resource_owner_id, :uuid\n  end\n\n  def down\n    change_column :api_keys, :resource_owner_id, :string\n  end\nend\n",
+    );
+    t.commit("Rework billing");
+    let (code, r) = run(&t, &["destructive-migrations", "incompatible-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    let drops = found(&r, "destructive-migrations");
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert!(drops[0].2.contains("families.stripe_plan_id"), "{drops:?}");
+    let changes = found(&r, "incompatible-migrations");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(
+        changes[0].2.contains("merchants.category") && changes[0].0.ends_with("_rework.rb"),
+        "{changes:?}"
+    );
+}
