@@ -1034,3 +1034,28 @@ fn what_the_release_itself_added_can_change_again_within_it() {
         "{changes:?}"
     );
 }
+
+/// A comment that names a dropped column does not use it, nor does a file that defines the name
+/// as its own method or attribute (maybe's importers: `attr_reader :start_date` beside the
+/// dropped `syncs.start_date`, a log line that says "sync"). The true case beside them: the
+/// model that still reads the column in code is reported.
+#[test]
+fn comments_and_a_files_own_definitions_are_not_uses_of_a_dropped_column() {
+    let t = released();
+    t.write(
+        "app/models/sync.rb",
+        "class Sync < ApplicationRecord\n  # start_date was replaced by window_start\n  def window\n    start_date..window_end\n  end\nend\n",
+    )
+    .write(
+        "app/models/importer.rb",
+        "class Importer\n  def initialize(start_date:)\n    @start_date = start_date\n  end\n\n  def run\n    log(\"no new rates to sync since #{start_date}\")\n  end\n\n  private\n    attr_reader :start_date\nend\n",
+    )
+    .write(
+        "db/migrate/20260101000000_drop_start.rb",
+        "class DropStart < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :syncs, :start_date, :date\n  end\nend\n",
+    );
+    t.commit("Drop syncs.start_date");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(places(&r, "dropped-column-still-used"), ["app/models/sync.rb:4"]);
+}

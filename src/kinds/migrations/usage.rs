@@ -237,8 +237,15 @@ pub fn search(
             continue;
         }
         let prisma = path.ends_with(".prisma").then(|| prisma_tables(&data));
+        // A file that defines the word itself (Ruby/Python `def start_date`, `attr_reader
+        // :start_date`) means its own method or attribute where it names it, not the column.
+        let own: Vec<&str> = needles
+            .iter()
+            .map(|n| n.word.as_str())
+            .filter(|w| defines(&data, w))
+            .collect();
         for (i, line) in data.split(|b| *b == b'\n').enumerate() {
-            if memchr::memmem::find(line, b"ignored_columns").is_some() {
+            if memchr::memmem::find(line, b"ignored_columns").is_some() || is_comment(line) {
                 continue;
             }
             let mut seen = Vec::new();
@@ -248,6 +255,9 @@ pub fn search(
                     continue;
                 }
                 seen.push(w.clone());
+                if own.contains(&w.as_str()) {
+                    continue;
+                }
                 let needle = needles.iter().find(|n| n.word == w);
                 let named =
                     needle.is_some_and(|n| in_context(&n.table, &path, line, prisma.as_deref(), i));
@@ -268,6 +278,30 @@ pub fn search(
         }
     }
     Ok(uses)
+}
+
+/// A line that is only a comment (`# …`, `// …`, `/* …`, ` * …`, `-- …`, `<%# … %>`): it names the
+/// column, it does not use it (maybe's `# … the generic scheduled_for_deletion flag`).
+fn is_comment(line: &[u8]) -> bool {
+    let t = String::from_utf8_lossy(line);
+    let t = t.trim_start();
+    (t.starts_with('#') && !t.starts_with("#{"))
+        || t.starts_with("//")
+        || t.starts_with("/*")
+        || t.starts_with("* ")
+        || t == "*"
+        || t.starts_with("-- ")
+        || t.starts_with("<%#")
+}
+
+/// Whether the file defines `word` as its own method or attribute: `def word`, `def self.word`
+/// (Ruby, Python), `attr_reader/attr_writer/attr_accessor … :word` (Ruby).
+fn defines(data: &[u8], word: &str) -> bool {
+    let w = regex::escape(word);
+    regex::bytes::Regex::new(&format!(
+        r"(?m)^[ \t]*(?:(?:async[ \t]+)?def[ \t]+(?:self\.)?{w}(?-u:\b)|attr_(?:reader|writer|accessor)(?-u:\b)[^\n]*:{w}(?-u:\b))"
+    ))
+    .is_ok_and(|re| re.is_match(data))
 }
 
 /// File extensions of code that can name a column or table.
