@@ -686,3 +686,34 @@ fn a_published_python_package_needs_no_lockfile_whatever_is_beside_it() {
     let (_, r) = t.only(&["lockfile-present"]).json();
     assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
 }
+
+/// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
+/// stack `FROM` an image its own compose file builds. The true case beside it: the same
+/// Dockerfile line in the application's Dockerfile is still reported.
+#[test]
+fn a_playwright_suite_is_test_material() {
+    let t = TestRepo::new();
+    t.write(
+        "playwright/compose/warden/Dockerfile",
+        "FROM playwright_oidc_vaultwarden_prebuilt AS prebuilt\nFROM debian:12-slim\nCOPY --from=prebuilt /app /app\n",
+    )
+    .write(
+        "playwright/docker-compose.yml",
+        "services:\n  warden:\n    build:\n      context: compose/warden\n",
+    )
+    .write("Dockerfile", "FROM rust:1.85 AS build\nFROM debian:12-slim\n");
+    t.commit("init");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(status(&r, "unpinned-base-images"), "pass", "{r:#}");
+    t.write(
+        "Dockerfile",
+        "FROM playwright_oidc_vaultwarden_prebuilt AS prebuilt\nFROM debian:12-slim\n",
+    );
+    t.commit("the app's own Dockerfile");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(status(&r, "unpinned-base-images"), "warn", "{r:#}");
+    assert_eq!(
+        check(&r, "unpinned-base-images")["findings"][0]["location"]["path"],
+        "Dockerfile"
+    );
+}
