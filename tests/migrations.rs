@@ -1059,3 +1059,42 @@ fn comments_and_a_files_own_definitions_are_not_uses_of_a_dropped_column() {
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(places(&r, "dropped-column-still-used"), ["app/models/sync.rb:4"]);
 }
+
+/// A Rails model whose concern defines the dropped column's name as a method (maybe's
+/// `include Syncable`, whose `def last_synced_at` replaces `plaid_items.last_synced_at`): the
+/// views' `plaid_item.last_synced_at` calls the method. The true case beside it: with no such
+/// method, the view still reads the dropped column.
+#[test]
+fn a_method_a_models_concern_defines_replaces_the_dropped_column() {
+    let t = released();
+    t.write(
+        "app/models/plaid_item.rb",
+        "class PlaidItem < ApplicationRecord\n  include Syncable, Provided\nend\n",
+    )
+    .write(
+        "app/models/concerns/syncable.rb",
+        "module Syncable\n  extend ActiveSupport::Concern\n\n  def last_synced_at\n    latest_sync&.completed_at\n  end\nend\n",
+    )
+    .write(
+        "app/views/plaid_items/_plaid_item.html.erb",
+        "<p><%= plaid_item.last_synced_at %></p>\n",
+    )
+    .write(
+        "db/migrate/20260101000000_dynamic_last_synced.rb",
+        "class DynamicLastSynced < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :plaid_items, :last_synced_at, :datetime\n  end\nend\n",
+    );
+    t.commit("Compute last_synced_at from syncs");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 0, "{r:#}");
+    t.write(
+        "app/models/concerns/syncable.rb",
+        "module Syncable\n  extend ActiveSupport::Concern\nend\n",
+    );
+    t.commit("no method");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "dropped-column-still-used"),
+        ["app/views/plaid_items/_plaid_item.html.erb:1"]
+    );
+}
