@@ -632,7 +632,10 @@ fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
 /// still a secret.
 #[test]
 fn the_test_environments_env_file_is_test_material() {
-    let value = format!("{}{}", "F0E5AD933D7F6FD8F4DBB3E038C501C0", "52E6F9E3A7A1B3C4");
+    let value = format!(
+        "{}{}",
+        "F0E5AD933D7F6FD8F4DBB3E038C501C0", "52E6F9E3A7A1B3C4"
+    );
     let t = TestRepo::new();
     t.write(".env.test", format!("NODE_ENV=test\nSECRET_KEY={value}\n"))
         .write(".env.testing", format!("APP_KEY={value}\n"));
@@ -677,7 +680,10 @@ fn a_published_python_package_needs_no_lockfile_whatever_is_beside_it() {
         "pyproject.toml",
         pyproject("classifiers = [\n    \"Programming Language :: Python :: 3\",\n]\n"),
     )
-    .write("Dockerfile", "FROM python:3.12-slim\nCOPY . /src\nRUN pip install /src\n");
+    .write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nCOPY . /src\nRUN pip install /src\n",
+    );
     t.commit("init");
     let (_, r) = t.only(&["lockfile-present"]).json();
     assert_eq!(status(&r, "lockfile-present"), "pass", "{r:#}");

@@ -1565,7 +1565,11 @@ fn version_tag_skips_a_manifest_that_never_carried_the_release_version() {
     );
     assert_eq!(st, "skip", "{why}");
     // The true case: the last release's tag matched its manifest, this one was not bumped.
-    let (st, msg) = release("7.2.0", &[("7.1.0", "v7.1.0"), ("7.2.0", "v7.2.0")], "v7.3.0");
+    let (st, msg) = release(
+        "7.2.0",
+        &[("7.1.0", "v7.1.0"), ("7.2.0", "v7.2.0")],
+        "v7.3.0",
+    );
     assert_eq!(st, "fail", "{msg}");
     assert!(
         msg.contains("package.json says 7.2.0, but HEAD is tagged v7.3.0"),

@@ -1057,7 +1057,10 @@ fn comments_and_a_files_own_definitions_are_not_uses_of_a_dropped_column() {
     t.commit("Drop syncs.start_date");
     let (code, r) = run(&t, &["dropped-column-still-used"]);
     assert_eq!(code, 1, "{r:#}");
-    assert_eq!(places(&r, "dropped-column-still-used"), ["app/models/sync.rb:4"]);
+    assert_eq!(
+        places(&r, "dropped-column-still-used"),
+        ["app/models/sync.rb:4"]
+    );
 }
 
 /// A Rails model whose concern defines the dropped column's name as a method (maybe's

@@ -398,7 +398,10 @@ fn yarn_resolutions_are_what_the_lock_records() {
     assert_eq!(code, 0, "warnings only: {r:#}");
     let m = messages(&r, "lockfile-in-sync-partial");
     assert_eq!(m.len(), 2, "{m:?}");
-    assert!(m.iter().any(|m| m.contains("@types/react ^17.0.0")), "{m:?}");
+    assert!(
+        m.iter().any(|m| m.contains("@types/react ^17.0.0")),
+        "{m:?}"
+    );
     assert!(m.iter().any(|m| m.contains("typescript ^5.4.0")), "{m:?}");
     assert!(!m.iter().any(|m| m.contains("@types/koa")), "{m:?}");
 }

@@ -270,7 +270,12 @@ fn guard(before: &str, after: &str, m: &RawMatch, form: &RefForm) -> Option<bool
     // the variable holds that value, and an unset variable never does. A condition, not a need.
     // (`X !== "ready"` is true when unset: an abort there is still a requirement.)
     static EQUALS: OnceLock<Regex> = OnceLock::new();
-    if re(&EQUALS, r#"^\s*\)?\s*(?:===?|\beq\b)\s*(?:"[^"]+"|'[^']+'|`[^`]+`|:[A-Za-z_]\w*)"#).is_match(after) {
+    if re(
+        &EQUALS,
+        r#"^\s*\)?\s*(?:===?|\beq\b)\s*(?:"[^"]+"|'[^']+'|`[^`]+`|:[A-Za-z_]\w*)"#,
+    )
+    .is_match(after)
+    {
         return Some(false);
     }
     let direct =

@@ -351,7 +351,8 @@ pub fn yarn(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
                 let plain = format!("{name}@{spec}");
                 let berry = format!("{name}@npm:{spec}");
                 let by_resolution = resolved(&name, &spec).is_some_and(|r| {
-                    keys.contains(&format!("{name}@{r}")) || keys.contains(&format!("{name}@npm:{r}"))
+                    keys.contains(&format!("{name}@{r}"))
+                        || keys.contains(&format!("{name}@npm:{r}"))
                 });
                 if !keys.contains(&plain) && !keys.contains(&berry) && !by_resolution {
                     out.push(Drift {

@@ -87,16 +87,19 @@ impl<'s, 'a> Cx<'s, 'a> {
     /// release (created or added by an earlier migration of the range, or this one).
     fn new_in_release(&self, table: &str, column: &str) -> bool {
         self.created(table)
-            || self
-                .state
-                .added_columns
-                .contains(&format!("{}.{}", table.to_lowercase(), column.to_lowercase()))
+            || self.state.added_columns.contains(&format!(
+                "{}.{}",
+                table.to_lowercase(),
+                column.to_lowercase()
+            ))
     }
 
     fn added(&mut self, table: &str, column: &str) {
-        self.state
-            .added_columns
-            .insert(format!("{}.{}", table.to_lowercase(), column.to_lowercase()));
+        self.state.added_columns.insert(format!(
+            "{}.{}",
+            table.to_lowercase(),
+            column.to_lowercase()
+        ));
     }
 
     fn push(&mut self, op: Op) {

@@ -333,8 +333,10 @@ fn ruby_modules(data: &[u8]) -> Vec<String> {
 fn ruby_includes(data: &[u8]) -> Vec<String> {
     static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        regex::bytes::Regex::new(r"(?m)^[ \t]*include[ \t]+([A-Z][\w:]*(?:[ \t]*,[ \t]*[A-Z][\w:]*)*)")
-            .unwrap()
+        regex::bytes::Regex::new(
+            r"(?m)^[ \t]*include[ \t]+([A-Z][\w:]*(?:[ \t]*,[ \t]*[A-Z][\w:]*)*)",
+        )
+        .unwrap()
     });
     re.captures_iter(data)
         .flat_map(|c| {
