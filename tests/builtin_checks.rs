@@ -723,3 +723,59 @@ fn a_playwright_suite_is_test_material() {
         "Dockerfile"
     );
 }
+
+/// A CI workflow's literal key for the application under test (realworld-axum-sqlx's `HMAC_KEY`,
+/// outline's `SECRET_KEY`) is what the test run signs with. The true cases beside it: a token for
+/// another service in the same workflow, and the same key in the application's production
+/// settings, are still reported.
+#[test]
+fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
+    let key = format!(
+        "{}{}",
+        "2b6c3e9caa0215a0c05c9b220479a4d3", "0c7099233f66f862382945c17b6b607f"
+    );
+    let token = format!("{}{}", "Zq8Xv2Lm4Np6Rt1Wy3Ab5Cd7Ef9Gh", "0JkLmNoPq");
+    let t = TestRepo::new();
+    t.write(
+        ".github/workflows/test.yml",
+        format!("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      HMAC_KEY: {key}\n      SECRET_KEY: {key}\n      - DJANGO_SECRET_KEY={key}\n    steps:\n      - run: cargo test\n"),
+    );
+    t.commit("init");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert!(
+        check(&r, "generic-secrets")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r:#}"
+    );
+    t.write(
+        ".github/workflows/deploy.yml",
+        format!("on: push\njobs:\n  deploy:\n    env:\n      API_TOKEN: {token}\n      STRIPE_SECRET_KEY: {token}\n"),
+    )
+    .write("settings/production.py", format!("SECRET_KEY = \"{key}\"\n"));
+    t.commit("a deploy token and the production key");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ".github/workflows/deploy.yml:5",
+            ".github/workflows/deploy.yml:6",
+            "settings/production.py:1"
+        ],
+        "{r:#}"
+    );
+}

@@ -49,6 +49,21 @@ pub struct ContentParams {
     /// finding).
     #[serde(default)]
     pub placeholders: Option<crate::secrets::Placeholders>,
+    /// Keys a CI run gives the application under test: in `files` (CI workflows), a match on a
+    /// line that sets one of `names` (`SECRET_KEY: …`, `HMAC_KEY: …`) is the key the test run
+    /// signs with, not a credential anything deployed uses.
+    #[serde(default)]
+    pub test_run_keys: Option<TestRunKeys>,
+}
+
+/// See [`ContentParams::test_run_keys`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestRunKeys {
+    /// The CI files (globs).
+    pub files: GlobList,
+    /// A regex the whole line must match: the application's own key names.
+    pub names: Pattern,
 }
 
 impl ContentParams {
@@ -81,6 +96,13 @@ impl ContentParams {
         lines.push(format!("looks at: {}", self.scope.describe()));
         if self.ignore_comments {
             lines.push("comments, doc comments and docstrings do not count".into());
+        }
+        if let Some(k) = &self.test_run_keys {
+            lines.push(format!(
+                "in {}, a line setting the application's own key ({}) is the test run's, not a finding",
+                k.files.sources.join(", "),
+                k.names.as_str()
+            ));
         }
         if self.built_dockerfiles_only {
             lines.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not looked at".into());
@@ -127,6 +149,16 @@ impl ContentParams {
             into: &mut self.patterns,
             required: true,
         }
+    }
+
+    /// Drops the matches on a CI file's line that sets the application's own key for its test run.
+    pub fn drop_test_run_keys(&self, matches: &mut Vec<(String, RawMatch)>) {
+        let Some(k) = &self.test_run_keys else {
+            return;
+        };
+        matches.retain(|(path, m)| {
+            !(k.files.is_match(path) && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
+        });
     }
 
     /// How many findings these patterns make on a sample file.
