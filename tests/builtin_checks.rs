@@ -779,3 +779,40 @@ fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
         "{r:#}"
     );
 }
+
+/// A commented-out line of an env example file shows an alternative value (vaultwarden's
+/// `.env.template`: `# ADMIN_TOKEN=…`). The true cases beside it: the same value uncommented in
+/// the example, and commented out in the application's configuration, are still reported.
+#[test]
+fn a_commented_out_line_of_an_env_example_is_documentation() {
+    let token = format!(
+        "{}{}",
+        "Vy2VyYTTsKPv8W5aEOWUbB/Bt3DEKePbHmI4m9Vc", "emUMS2rEviDowNAFqYi1xjmp"
+    );
+    let t = TestRepo::new();
+    t.write(
+        ".env.template",
+        format!("## Old plain text string\n# ADMIN_TOKEN={token}\n"),
+    );
+    t.commit("init");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert!(
+        check(&r, "generic-secrets")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r:#}"
+    );
+    t.write(".env.template", format!("ADMIN_TOKEN={token}\n"))
+        .write("config/app.env", format!("# ADMIN_TOKEN={token}\n"));
+    t.commit("uncommented, and commented out elsewhere");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, [".env.template", "config/app.env"], "{r:#}");
+}

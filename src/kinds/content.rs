@@ -54,6 +54,11 @@ pub struct ContentParams {
     /// signs with, not a credential anything deployed uses.
     #[serde(default)]
     pub test_run_keys: Option<TestRunKeys>,
+    /// Example files (globs: `.env.example`, `.env.template` …) whose commented-out lines show
+    /// alternatives: a match on such a line is documentation. An uncommented value there, and a
+    /// commented-out one anywhere else, still count.
+    #[serde(default)]
+    pub commented_examples: Option<GlobList>,
 }
 
 /// See [`ContentParams::test_run_keys`].
@@ -104,6 +109,12 @@ impl ContentParams {
                 k.names.as_str()
             ));
         }
+        if let Some(g) = &self.commented_examples {
+            lines.push(format!(
+                "a commented-out line of an example file ({}) is documentation, not a finding",
+                g.sources.join(", ")
+            ));
+        }
         if self.built_dockerfiles_only {
             lines.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not looked at".into());
         }
@@ -151,14 +162,20 @@ impl ContentParams {
         }
     }
 
-    /// Drops the matches on a CI file's line that sets the application's own key for its test run.
-    pub fn drop_test_run_keys(&self, matches: &mut Vec<(String, RawMatch)>) {
-        let Some(k) = &self.test_run_keys else {
-            return;
-        };
-        matches.retain(|(path, m)| {
-            !(k.files.is_match(path) && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
-        });
+    /// Drops the matches on a CI file's line that sets the application's own key for its test
+    /// run, and on a commented-out line of an example file.
+    pub fn drop_documented(&self, matches: &mut Vec<(String, RawMatch)>) {
+        if let Some(k) = &self.test_run_keys {
+            matches.retain(|(path, m)| {
+                !(k.files.is_match(path)
+                    && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
+            });
+        }
+        if let Some(g) = &self.commented_examples {
+            matches.retain(|(path, m)| {
+                !(g.is_match(path) && m.line_text.trim_start().starts_with('#'))
+            });
+        }
     }
 
     /// How many findings these patterns make on a sample file.

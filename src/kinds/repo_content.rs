@@ -54,7 +54,7 @@ impl Kind for RepoContent {
                     ));
                 }
             }
-            self.0.drop_test_run_keys(&mut mine);
+            self.0.drop_documented(&mut mine);
             let mut unbuilt = std::collections::BTreeSet::new();
             if self.0.built_dockerfiles_only {
                 let mut paths: Vec<&str> = mine.iter().map(|(p, _)| p.as_str()).collect();
