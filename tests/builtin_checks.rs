@@ -724,10 +724,11 @@ fn a_playwright_suite_is_test_material() {
     );
 }
 
-/// A CI workflow's literal key for the application under test (realworld-axum-sqlx's `HMAC_KEY`,
-/// outline's `SECRET_KEY`) is what the test run signs with. The true cases beside it: a token for
-/// another service in the same workflow, and the same key in the application's production
-/// settings, are still reported.
+/// The application's own key in a CI workflow (realworld-axum-sqlx's `HMAC_KEY`, outline's
+/// `SECRET_KEY`) or in its development configuration (`mix phx.new`'s `config/dev.exs`) is what a
+/// test run or a developer's server signs with. The true cases beside it: a token for another
+/// service in the same workflow, and the same key in the application's production settings, are
+/// still reported.
 #[test]
 fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
     let key = format!(
@@ -739,6 +740,10 @@ fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
     t.write(
         ".github/workflows/test.yml",
         format!("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      HMAC_KEY: {key}\n      SECRET_KEY: {key}\n      - DJANGO_SECRET_KEY={key}\n    steps:\n      - run: cargo test\n"),
+    )
+    .write(
+        "config/dev.exs",
+        format!("config :app, AppWeb.Endpoint,\n  secret_key_base: \"{key}\",\n  debug_errors: true\n"),
     );
     t.commit("init");
     let (_, r) = t.only(&["generic-secrets"]).json();
@@ -753,7 +758,11 @@ fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
         ".github/workflows/deploy.yml",
         format!("on: push\njobs:\n  deploy:\n    env:\n      API_TOKEN: {token}\n      STRIPE_SECRET_KEY: {token}\n"),
     )
-    .write("settings/production.py", format!("SECRET_KEY = \"{key}\"\n"));
+    .write("settings/production.py", format!("SECRET_KEY = \"{key}\"\n"))
+    .write(
+        "config/prod.exs",
+        format!("config :app, AppWeb.Endpoint,\n  secret_key_base: \"{key}\"\n"),
+    );
     t.commit("a deploy token and the production key");
     let (_, r) = t.only(&["generic-secrets"]).json();
     let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
@@ -774,6 +783,7 @@ fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
         [
             ".github/workflows/deploy.yml:5",
             ".github/workflows/deploy.yml:6",
+            "config/prod.exs:2",
             "settings/production.py:1"
         ],
         "{r:#}"

@@ -49,11 +49,12 @@ pub struct ContentParams {
     /// finding).
     #[serde(default)]
     pub placeholders: Option<crate::secrets::Placeholders>,
-    /// Keys a CI run gives the application under test: in `files` (CI workflows), a match on a
-    /// line that sets one of `names` (`SECRET_KEY: …`, `HMAC_KEY: …`) is the key the test run
-    /// signs with, not a credential anything deployed uses.
+    /// The application's own keys where it runs locally: in `files` (CI workflows, development
+    /// configuration), a match on a line that sets one of `names` (`SECRET_KEY: …`,
+    /// `secret_key_base: …`) is the key a test run or a developer's server signs with, not a
+    /// credential anything deployed uses.
     #[serde(default)]
-    pub test_run_keys: Option<TestRunKeys>,
+    pub local_run_keys: Option<LocalRunKeys>,
     /// Example files (globs: `.env.example`, `.env.template` …) whose commented-out lines show
     /// alternatives: a match on such a line is documentation. An uncommented value there, and a
     /// commented-out one anywhere else, still count.
@@ -61,10 +62,10 @@ pub struct ContentParams {
     pub commented_examples: Option<GlobList>,
 }
 
-/// See [`ContentParams::test_run_keys`].
+/// See [`ContentParams::local_run_keys`].
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct TestRunKeys {
+pub struct LocalRunKeys {
     /// The CI files (globs).
     pub files: GlobList,
     /// A regex the whole line must match: the application's own key names.
@@ -102,9 +103,9 @@ impl ContentParams {
         if self.ignore_comments {
             lines.push("comments, doc comments and docstrings do not count".into());
         }
-        if let Some(k) = &self.test_run_keys {
+        if let Some(k) = &self.local_run_keys {
             lines.push(format!(
-                "in {}, a line setting the application's own key ({}) is the test run's, not a finding",
+                "in {}, a line setting the application's own key ({}) is a local run's, not a finding",
                 k.files.sources.join(", "),
                 k.names.as_str()
             ));
@@ -162,10 +163,10 @@ impl ContentParams {
         }
     }
 
-    /// Drops the matches on a CI file's line that sets the application's own key for its test
-    /// run, and on a commented-out line of an example file.
+    /// Drops the matches on a CI or development file's line that sets the application's own key,
+    /// and on a commented-out line of an example file.
     pub fn drop_documented(&self, matches: &mut Vec<(String, RawMatch)>) {
-        if let Some(k) = &self.test_run_keys {
+        if let Some(k) = &self.local_run_keys {
             matches.retain(|(path, m)| {
                 !(k.files.is_match(path)
                     && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))

@@ -77,7 +77,7 @@ impl Kind for RepoContent {
 
     fn patterns(&self) -> Vec<&Pattern> {
         content::regexes(&self.0.patterns)
-            .chain(self.0.test_run_keys.as_ref().map(|k| &k.names))
+            .chain(self.0.local_run_keys.as_ref().map(|k| &k.names))
             .collect()
     }
 
