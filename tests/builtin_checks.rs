@@ -826,3 +826,47 @@ fn a_commented_out_line_of_an_env_example_is_documentation() {
     paths.sort();
     assert_eq!(paths, [".env.template", "config/app.env"], "{r:#}");
 }
+
+/// A key file named for localhost beside its certificate (ghostfolio's `apps/client/localhost.pem`
+/// for `ng serve --ssl`, mkcert's `localhost-key.pem`) is a local development server's key. The
+/// true cases beside it: the same key in `server.pem`, and another secret in `localhost.pem`, are
+/// still reported.
+#[test]
+fn a_key_file_named_for_localhost_is_a_local_servers_key() {
+    let body = format!(
+        "{}{}",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQYL9FNr5vy2imkb",
+        "\nr6t33vgOCkvaZU9t3irsPzKnBBpLzyMGN6oGuhuYkMpeSfyVewv2nAx30\n"
+    );
+    let pem = |k: &str| format!("-----BEGIN {k}-----\n{body}-----END {k}-----\n");
+    let t = TestRepo::new();
+    t.write("apps/client/localhost.pem", pem("PRIVATE KEY"))
+        .write("apps/client/localhost.cert", pem("CERTIFICATE"))
+        .write("certs/localhost-key.pem", pem("PRIVATE KEY"));
+    t.commit("init");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    t.write("deploy/server.pem", pem("PRIVATE KEY")).write(
+        "apps/client/localhost.pem",
+        format!(
+            "{}aws_access_key_id = {}\n",
+            pem("PRIVATE KEY"),
+            fake_aws_key()
+        ),
+    );
+    t.commit("a server key, and an AWS key in the localhost file");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let mut paths: Vec<String> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["apps/client/localhost.pem", "deploy/server.pem"],
+        "{r:#}"
+    );
+}

@@ -60,6 +60,21 @@ pub struct ContentParams {
     /// commented-out one anywhere else, still count.
     #[serde(default)]
     pub commented_examples: Option<GlobList>,
+    /// Key files named for localhost (mkcert's `localhost-key.pem`, a development server's
+    /// `localhost.pem` beside its `localhost.cert`): a certificate for localhost names no host
+    /// anyone else reaches, so a match of `patterns` in `files` is a local server's key.
+    #[serde(default)]
+    pub local_tls_keys: Option<LocalTlsKeys>,
+}
+
+/// See [`ContentParams::local_tls_keys`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LocalTlsKeys {
+    /// The key files (globs).
+    pub files: GlobList,
+    /// The names of the patterns they are left out of (`private-key`).
+    pub patterns: Vec<String>,
 }
 
 /// See [`ContentParams::local_run_keys`].
@@ -108,6 +123,13 @@ impl ContentParams {
                 "in {}, a line setting the application's own key ({}) is a local run's, not a finding",
                 k.files.sources.join(", "),
                 k.names.as_str()
+            ));
+        }
+        if let Some(k) = &self.local_tls_keys {
+            lines.push(format!(
+                "{} in a key file named for localhost ({}) is a local development server's key, not a finding",
+                k.patterns.join(", "),
+                k.files.sources.join(", ")
             ));
         }
         if let Some(g) = &self.commented_examples {
@@ -164,13 +186,17 @@ impl ContentParams {
     }
 
     /// Drops the matches on a CI or development file's line that sets the application's own key,
-    /// and on a commented-out line of an example file.
+    /// on a commented-out line of an example file, and a localhost key file's key.
     pub fn drop_documented(&self, matches: &mut Vec<(String, RawMatch)>) {
         if let Some(k) = &self.local_run_keys {
             matches.retain(|(path, m)| {
                 !(k.files.is_match(path)
                     && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
             });
+        }
+        if let Some(k) = &self.local_tls_keys {
+            matches
+                .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
         }
         if let Some(g) = &self.commented_examples {
             matches.retain(|(path, m)| {
