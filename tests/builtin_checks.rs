@@ -870,3 +870,42 @@ fn a_key_file_named_for_localhost_is_a_local_servers_key() {
         "{r:#}"
     );
 }
+
+#[test]
+fn a_check_with_no_file_of_its_material_says_so_and_one_with_a_file_evaluates() {
+    let t = TestRepo::new();
+    // Production configuration only inside the tests: the check looks at what ships.
+    t.write("src/main.rs", "fn main() {}\n")
+        .write("tests/fixtures/settings/production.py", "DEBUG = True\n");
+    t.commit("init");
+    let (code, r) = t.only(&["debug-settings"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "debug-settings"), "skip", "{r:#}");
+    assert!(
+        check(&r, "debug-settings")["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("no file to look at"),
+        "{r:#}"
+    );
+
+    // A symbolic link is a listed file too: the check has something to look at (and a link is
+    // never read, so nothing is found in it).
+    #[cfg(unix)]
+    {
+        std::fs::create_dir_all(t.path("settings")).unwrap();
+        std::os::unix::fs::symlink("../src/main.rs", t.path("settings/production.py")).unwrap();
+        t.commit("link");
+        let (code, r) = t.only(&["debug-settings"]).json();
+        assert_eq!(code, 0, "{r:#}");
+        assert_eq!(status(&r, "debug-settings"), "pass", "{r:#}");
+        t.remove("settings/production.py");
+    }
+
+    // Shipped production configuration is looked at, and its debug switch found.
+    t.write("settings/production.py", "DEBUG = True\n");
+    t.commit("prod");
+    let (code, r) = t.only(&["debug-settings"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(status(&r, "debug-settings"), "fail", "{r:#}");
+}

@@ -16,3 +16,4 @@ pub mod image;
 pub mod material;
 pub mod references;
 pub mod repo;
+pub mod teddy;

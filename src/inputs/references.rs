@@ -51,6 +51,16 @@ pub fn unbuilt_dockerfiles(
     if wanted.is_empty() {
         return unnamed;
     }
+    // Every name looked for, then the computed forms: one automaton for the whole search (one
+    // substring search per name and file was most of a moby/moby run's time after the walk).
+    let mut needles: Vec<&[u8]> = wanted.iter().map(|(_, n)| n.as_slice()).collect();
+    needles.extend(COMPUTED);
+    let Ok(names) = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&needles)
+    else {
+        return unnamed;
+    };
     for f in files {
         if unnamed.is_empty() {
             break;
@@ -64,22 +74,23 @@ pub fn unbuilt_dockerfiles(
         {
             continue;
         }
-        let looking: Vec<&(&str, Vec<u8>)> = wanted
+        let looking = |i: usize| wanted.get(i).filter(|(p, _)| *p != f.path);
+        if !wanted
             .iter()
-            .filter(|(p, _)| unnamed.contains(*p) && *p != f.path)
-            .collect();
-        if looking.is_empty() {
+            .any(|(p, _)| unnamed.contains(*p) && *p != f.path)
+        {
             continue;
         }
-        let mut needles: Vec<&[u8]> = looking.iter().map(|(_, n)| n.as_slice()).collect();
-        needles.extend(COMPUTED);
-        for i in names_in(&root.join(&f.path), &needles) {
-            match looking.get(i) {
+        for i in names_in(&root.join(&f.path), &names) {
+            match looking(i) {
                 Some((p, _)) => {
                     unnamed.remove(*p);
                 }
-                // A name computed at build time may be any of them: none is left out.
-                None => return BTreeSet::new(),
+                None if i >= wanted.len() => {
+                    // A name computed at build time may be any of them: none is left out.
+                    return BTreeSet::new();
+                }
+                None => {}
             }
         }
     }
@@ -152,15 +163,15 @@ pub fn left_out(unbuilt: &BTreeSet<String>) -> String {
     )
 }
 
-/// Which of `needles` (lower case) the file contains, ASCII case-insensitively; all of them
-/// when it cannot be read. Read in chunks: memory is bounded whatever the file's size.
-fn names_in(path: &Path, needles: &[&[u8]]) -> Vec<usize> {
-    let all = || (0..needles.len()).collect();
+/// Which of the automaton's names (lower case) the file contains, ASCII case-insensitively; all
+/// of them when it cannot be read. Read in chunks: memory is bounded whatever the file's size.
+fn names_in(path: &Path, names: &aho_corasick::AhoCorasick) -> Vec<usize> {
+    let all = || (0..names.patterns_len()).collect();
     let Ok(mut file) = std::fs::File::open(path) else {
         return all();
     };
-    let keep = needles.iter().map(|n| n.len()).max().unwrap_or(1) - 1;
-    let mut found = vec![false; needles.len()];
+    let keep = names.max_pattern_len().saturating_sub(1);
+    let mut found = vec![false; names.patterns_len()];
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024 + keep);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -170,11 +181,9 @@ fn names_in(path: &Path, needles: &[&[u8]]) -> Vec<usize> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return all(),
         };
-        buf.extend(chunk[..n].iter().map(u8::to_ascii_lowercase));
-        for (i, needle) in needles.iter().enumerate() {
-            if !found[i] && memchr::memmem::find(&buf, needle).is_some() {
-                found[i] = true;
-            }
+        buf.extend_from_slice(&chunk[..n]);
+        for m in names.find_overlapping_iter(&buf) {
+            found[m.pattern().as_usize()] = true;
         }
         if found.iter().all(|f| *f) {
             break;
@@ -182,7 +191,7 @@ fn names_in(path: &Path, needles: &[&[u8]]) -> Vec<usize> {
         let cut = buf.len().saturating_sub(keep);
         buf.drain(..cut);
     }
-    (0..needles.len()).filter(|i| found[*i]).collect()
+    (0..found.len()).filter(|i| found[*i]).collect()
 }
 
 #[cfg(test)]

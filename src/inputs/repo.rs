@@ -56,6 +56,10 @@ pub struct RepoScan {
     pub unbuilt_dockerfiles: std::sync::OnceLock<std::collections::BTreeSet<String>>,
     /// Owner of each finding silenced by `shipgate:allow`.
     pub suppressed: Vec<usize>,
+    /// The content checks (by owner) whose selection takes in a listed file of the material
+    /// they look at: a check absent here had nothing to look at (found during the walk, so that
+    /// no check asks every path of the tree again afterwards).
+    pub selected: HashSet<usize>,
     pub stats: ScanStats,
 }
 
@@ -66,6 +70,7 @@ impl RepoScan {
         self.kept.extend(other.kept);
         self.errors.extend(other.errors);
         self.suppressed.extend(other.suppressed);
+        self.selected.extend(other.selected);
         self.stats.files += other.stats.files;
         self.stats.scanned += other.stats.scanned;
         self.stats.skipped_binary += other.stats.skipped_binary;
@@ -133,12 +138,7 @@ pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
             let full = opts.root.join(p);
             match std::fs::symlink_metadata(&full) {
                 Ok(m) if m.file_type().is_file() => v.file(p.clone(), &full),
-                Ok(m) if m.file_type().is_symlink() => v.local.files.push(RepoFile {
-                    material: opts.materials.of(p),
-                    path: p.clone(),
-                    tracked: true,
-                    names_dockerfile: None,
-                }),
+                Ok(m) if m.file_type().is_symlink() => v.symlink(p.clone(), true),
                 _ => {} // deleted in the work tree, or not a regular file
             }
         }
@@ -223,15 +223,8 @@ impl ParallelVisitor for Visitor<'_, '_> {
         if ft.is_file() {
             self.file(rel, entry.path());
         } else if ft.is_symlink() {
-            // Listed (a committed symlink is a file to git), never followed or read.
             let tracked = self.is_tracked(&rel);
-            let material = self.opts.materials.of(&rel);
-            self.local.files.push(RepoFile {
-                path: rel,
-                tracked,
-                material,
-                names_dockerfile: None,
-            });
+            self.symlink(rel, tracked);
         }
         // FIFOs, sockets and devices are neither listed nor opened: opening a FIFO would hang.
         WalkState::Continue
@@ -241,6 +234,31 @@ impl ParallelVisitor for Visitor<'_, '_> {
 impl Visitor<'_, '_> {
     fn is_tracked(&self, rel: &str) -> bool {
         self.opts.tracked.is_some_and(|t| t.contains(rel))
+    }
+
+    /// A symbolic link: listed (a committed symlink is a file to git), never followed or read.
+    fn symlink(&mut self, rel: String, tracked: bool) {
+        let material = self.opts.materials.of(&rel);
+        if let Some(m) = self.opts.matcher {
+            let owners = m.owners_for(&rel);
+            self.note_selected(&owners, material);
+        }
+        self.local.files.push(RepoFile {
+            path: rel,
+            tracked,
+            material,
+            names_dockerfile: None,
+        });
+    }
+
+    /// Records the content checks among `owners` (whose selection takes in the file) that look
+    /// at its material.
+    fn note_selected(&mut self, owners: &[usize], material: Option<Material>) {
+        if let Some(m) = self.opts.matcher {
+            self.local
+                .selected
+                .extend(owners.iter().filter(|o| m.covers(**o, material)).copied());
+        }
     }
 
     fn file(&mut self, rel: String, full: &Path) {
@@ -254,6 +272,7 @@ impl Visitor<'_, '_> {
             .matcher
             .map(|m| m.owners_for(&rel))
             .unwrap_or_default();
+        self.note_selected(&owners, material);
         let keepers: Vec<usize> = self
             .opts
             .keep

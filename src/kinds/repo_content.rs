@@ -37,12 +37,8 @@ impl Kind for RepoContent {
             // A check that looks at certain files only, and finds none, says so: a pass would
             // claim something was checked.
             if let Some(include) = &self.0.include {
-                let sel = self.0.selection();
-                let any = scan
-                    .files
-                    .iter()
-                    .any(|f| sel.selects(&f.path) && sel.scope.covers(f.material));
-                if !any {
+                // Found during the walk (`RepoScan::selected`).
+                if !scan.selected.contains(&view.owner) {
                     let mut shown: Vec<&str> =
                         include.sources.iter().take(8).map(String::as_str).collect();
                     if include.sources.len() > 8 {
