@@ -742,6 +742,10 @@ fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
         format!("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      HMAC_KEY: {key}\n      SECRET_KEY: {key}\n      - DJANGO_SECRET_KEY={key}\n    steps:\n      - run: cargo test\n"),
     )
     .write(
+        "config/environments/development.rb",
+        format!("Rails.application.configure do\n  config.secret_key_base = \"{key}\"\nend\n"),
+    )
+    .write(
         "config/dev.exs",
         format!("config :app, AppWeb.Endpoint,\n  secret_key_base: \"{key}\",\n  debug_errors: true\n"),
     );
