@@ -86,6 +86,31 @@ impl Placeholders {
         {
             return Some(format!("it says `{w}`"));
         }
+        // A base64 value that decodes to readable text saying one of those words is that text
+        // encoded (JHipster's `bXktc2VjcmV0…`: `my-secret-key-which-should-be-changed-in-
+        // production…`). A generated key decodes to random bytes, never to words, so a real one
+        // is still reported; so is a real password in base64 (no placeholder word in it).
+        // (The match may carry its key, `jwtSecretKey": "bXkt…`: each base64 run is tried.)
+        let runs = token
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
+            .filter(|r| r.len() >= 16);
+        for run in runs {
+            let Some(text) = crate::inputs::deploy_env::decode_base64(run).filter(|t| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r')
+            }) else {
+                continue;
+            };
+            let text = text.to_ascii_lowercase();
+            if let Some(w) = self
+                .words
+                .iter()
+                .find(|w| text.contains(&w.to_ascii_lowercase()))
+            {
+                return Some(format!("it decodes (base64) to text that says `{w}`"));
+            }
+        }
         self.patterns
             .iter()
             .find(|p| p.compiled().is_ok_and(|re| re.is_match(token.as_bytes())))

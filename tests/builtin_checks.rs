@@ -626,6 +626,255 @@ fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
     );
 }
 
+/// The test environment's dotenv file (`.env.test`, `.env.testing`) is test material: outline
+/// commits its test `SECRET_KEY` there. The true cases beside it: the same value in
+/// `.env.production` is a committed env file, and a live-looking credential in `.env.test` is
+/// still a secret.
+#[test]
+fn the_test_environments_env_file_is_test_material() {
+    let value = format!(
+        "{}{}",
+        "F0E5AD933D7F6FD8F4DBB3E038C501C0", "52E6F9E3A7A1B3C4"
+    );
+    let t = TestRepo::new();
+    t.write(".env.test", format!("NODE_ENV=test\nSECRET_KEY={value}\n"))
+        .write(".env.testing", format!("APP_KEY={value}\n"));
+    t.commit("init");
+    let (code, r) = t
+        .only(&["committed-env-files", "generic-secrets", "repo-secrets"])
+        .json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "committed-env-files"), "pass");
+    assert!(check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    t.write(".env.production", format!("SECRET_KEY={value}\n"));
+    t.commit("production values");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "committed-env-files")["findings"][0]["location"]["path"],
+        ".env.production"
+    );
+    t.write(
+        ".env.test",
+        format!("AWS_ACCESS_KEY_ID={}\n", fake_aws_key()),
+    );
+    t.commit("a live key in the test env");
+    let (_, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(status(&r, "repo-secrets"), "fail", "{r:#}");
+}
+
+/// A pyproject.toml with trove classifiers is published to PyPI (black, with a Dockerfile that
+/// installs the same package): its users resolve its dependencies, so no lockfile is needed. The
+/// true case beside it: the same layout without classifiers is an application built into an
+/// image, and still needs its lockfile.
+#[test]
+fn a_published_python_package_needs_no_lockfile_whatever_is_beside_it() {
+    let pyproject = |classifiers: &str| {
+        format!("[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"fmt\"\nversion = \"1.0\"\n{classifiers}dependencies = [\"click>=8.0.0\"]\n")
+    };
+    let t = TestRepo::new();
+    t.write(
+        "pyproject.toml",
+        pyproject("classifiers = [\n    \"Programming Language :: Python :: 3\",\n]\n"),
+    )
+    .write(
+        "Dockerfile",
+        "FROM python:3.12-slim\nCOPY . /src\nRUN pip install /src\n",
+    );
+    t.commit("init");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "pass", "{r:#}");
+    t.write("pyproject.toml", pyproject(""));
+    t.commit("an application");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
+}
+
+/// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
+/// stack `FROM` an image its own compose file builds. The true case beside it: the same
+/// Dockerfile line in the application's Dockerfile is still reported.
+#[test]
+fn a_playwright_suite_is_test_material() {
+    let t = TestRepo::new();
+    t.write(
+        "playwright/compose/warden/Dockerfile",
+        "FROM playwright_oidc_vaultwarden_prebuilt AS prebuilt\nFROM debian:12-slim\nCOPY --from=prebuilt /app /app\n",
+    )
+    .write(
+        "playwright/docker-compose.yml",
+        "services:\n  warden:\n    build:\n      context: compose/warden\n",
+    )
+    .write("Dockerfile", "FROM rust:1.85 AS build\nFROM debian:12-slim\n");
+    t.commit("init");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(status(&r, "unpinned-base-images"), "pass", "{r:#}");
+    t.write(
+        "Dockerfile",
+        "FROM playwright_oidc_vaultwarden_prebuilt AS prebuilt\nFROM debian:12-slim\n",
+    );
+    t.commit("the app's own Dockerfile");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(status(&r, "unpinned-base-images"), "warn", "{r:#}");
+    assert_eq!(
+        check(&r, "unpinned-base-images")["findings"][0]["location"]["path"],
+        "Dockerfile"
+    );
+}
+
+/// The application's own key in a CI workflow (realworld-axum-sqlx's `HMAC_KEY`, outline's
+/// `SECRET_KEY`) or in its development configuration (`mix phx.new`'s `config/dev.exs`) is what a
+/// test run or a developer's server signs with. The true cases beside it: a token for another
+/// service in the same workflow, and the same key in the application's production settings, are
+/// still reported.
+#[test]
+fn a_ci_workflows_key_for_the_app_under_test_is_not_a_leak() {
+    let key = format!(
+        "{}{}",
+        "2b6c3e9caa0215a0c05c9b220479a4d3", "0c7099233f66f862382945c17b6b607f"
+    );
+    let token = format!("{}{}", "Zq8Xv2Lm4Np6Rt1Wy3Ab5Cd7Ef9Gh", "0JkLmNoPq");
+    let t = TestRepo::new();
+    t.write(
+        ".github/workflows/test.yml",
+        format!("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      HMAC_KEY: {key}\n      SECRET_KEY: {key}\n      - DJANGO_SECRET_KEY={key}\n    steps:\n      - run: cargo test\n"),
+    )
+    .write(
+        "config/environments/development.rb",
+        format!("Rails.application.configure do\n  config.secret_key_base = \"{key}\"\nend\n"),
+    )
+    .write(
+        "config/dev.exs",
+        format!("config :app, AppWeb.Endpoint,\n  secret_key_base: \"{key}\",\n  debug_errors: true\n"),
+    );
+    t.commit("init");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert!(
+        check(&r, "generic-secrets")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r:#}"
+    );
+    t.write(
+        ".github/workflows/deploy.yml",
+        format!("on: push\njobs:\n  deploy:\n    env:\n      API_TOKEN: {token}\n      STRIPE_SECRET_KEY: {token}\n"),
+    )
+    .write("settings/production.py", format!("SECRET_KEY = \"{key}\"\n"))
+    .write(
+        "config/prod.exs",
+        format!("config :app, AppWeb.Endpoint,\n  secret_key_base: \"{key}\"\n"),
+    );
+    t.commit("a deploy token and the production key");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ".github/workflows/deploy.yml:5",
+            ".github/workflows/deploy.yml:6",
+            "config/prod.exs:2",
+            "settings/production.py:1"
+        ],
+        "{r:#}"
+    );
+}
+
+/// A commented-out line of an env example file shows an alternative value (vaultwarden's
+/// `.env.template`: `# ADMIN_TOKEN=…`). The true cases beside it: the same value uncommented in
+/// the example, and commented out in the application's configuration, are still reported.
+#[test]
+fn a_commented_out_line_of_an_env_example_is_documentation() {
+    let token = format!(
+        "{}{}",
+        "Vy2VyYTTsKPv8W5aEOWUbB/Bt3DEKePbHmI4m9Vc", "emUMS2rEviDowNAFqYi1xjmp"
+    );
+    let t = TestRepo::new();
+    t.write(
+        ".env.template",
+        format!("## Old plain text string\n# ADMIN_TOKEN={token}\n"),
+    );
+    t.commit("init");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert!(
+        check(&r, "generic-secrets")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r:#}"
+    );
+    t.write(".env.template", format!("ADMIN_TOKEN={token}\n"))
+        .write("config/app.env", format!("# ADMIN_TOKEN={token}\n"));
+    t.commit("uncommented, and commented out elsewhere");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, [".env.template", "config/app.env"], "{r:#}");
+}
+
+/// A key file named for localhost beside its certificate (ghostfolio's `apps/client/localhost.pem`
+/// for `ng serve --ssl`, mkcert's `localhost-key.pem`) is a local development server's key. The
+/// true cases beside it: the same key in `server.pem`, and another secret in `localhost.pem`, are
+/// still reported.
+#[test]
+fn a_key_file_named_for_localhost_is_a_local_servers_key() {
+    let body = format!(
+        "{}{}",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQYL9FNr5vy2imkb",
+        "\nr6t33vgOCkvaZU9t3irsPzKnBBpLzyMGN6oGuhuYkMpeSfyVewv2nAx30\n"
+    );
+    let pem = |k: &str| format!("-----BEGIN {k}-----\n{body}-----END {k}-----\n");
+    let t = TestRepo::new();
+    t.write("apps/client/localhost.pem", pem("PRIVATE KEY"))
+        .write("apps/client/localhost.cert", pem("CERTIFICATE"))
+        .write("certs/localhost-key.pem", pem("PRIVATE KEY"));
+    t.commit("init");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    t.write("deploy/server.pem", pem("PRIVATE KEY")).write(
+        "apps/client/localhost.pem",
+        format!(
+            "{}aws_access_key_id = {}\n",
+            pem("PRIVATE KEY"),
+            fake_aws_key()
+        ),
+    );
+    t.commit("a server key, and an AWS key in the localhost file");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let mut paths: Vec<String> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["apps/client/localhost.pem", "deploy/server.pem"],
+        "{r:#}"
+    );
+}
+
 #[test]
 fn a_check_with_no_file_of_its_material_says_so_and_one_with_a_file_evaluates() {
     let t = TestRepo::new();

@@ -435,3 +435,32 @@ fn env_files_read_as_the_apps_that_load_them() {
     assert_eq!(code, 0, "{r:#}");
     assert_eq!(status(&r, "dev-values-in-env"), "pass");
 }
+
+/// The Actions runner sets every one of GitHub's default variables for an action's step
+/// (`GITHUB_ACTION_PATH`: black's `action/main.py`), so the deploy never provides them; a token
+/// an action must be given (`GITHUB_TOKEN` is not a default variable) is still required. And an
+/// abort under an equality test (`X === "hosted"`) happens only when the variable is set: a
+/// condition; under an inequality (`X !== "ready"`) it happens when it is unset: required.
+#[test]
+fn runner_variables_and_equality_tests_are_not_requirements() {
+    let t = TestRepo::new();
+    t.write(
+        "action/main.py",
+        "import os\nfrom pathlib import Path\nACTION_PATH = Path(os.environ[\"GITHUB_ACTION_PATH\"])\nWORKFLOW = os.environ[\"GITHUB_WORKFLOW_REF\"]\nTOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
+    )
+    .write(
+        "server/scripts/backfill.ts",
+        "const teamId = process.argv[2];\nif (!teamId && process.env.DEPLOYMENT === \"hosted\") {\n  throw new Error(\"Team ID is required\");\n}\nif (process.env.MIGRATION_MODE !== \"ready\") {\n  throw new Error(\"set MIGRATION_MODE\");\n}\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        names(&r, "missing-env-vars"),
+        ["GITHUB_TOKEN", "MIGRATION_MODE"]
+    );
+}

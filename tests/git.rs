@@ -1512,3 +1512,122 @@ fn without_push_input_or_remote_the_pre_push_stage_fails_closed() {
         "{r:#}"
     );
 }
+
+/// A manifest that named the released version at none of the earlier release tags does not carry
+/// the release version (bakerydemo's private front-end `package.json` at `1.0.0` beside `v7.3`,
+/// vaultwarden's `Cargo.toml` at `1.0.0` beside `1.37.2`, gophish's `0.4.0-dev`): skipped, with
+/// the reason. The true cases beside it: a manifest that matched the last release and was not
+/// bumped for this one, and a first release, still fail.
+#[test]
+fn version_tag_skips_a_manifest_that_never_carried_the_release_version() {
+    let release = |manifest: &str, earlier: &[(&str, &str)], tag: &str| {
+        let t = TestRepo::new();
+        for (i, (version, tag)) in earlier.iter().enumerate() {
+            t.write(
+                "package.json",
+                format!("{{\"name\": \"front\", \"private\": true, \"version\": \"{version}\"}}\n"),
+            )
+            .write("app.py", format!("step = {i}\n"));
+            t.commit(&format!("release {tag}"));
+            t.tag(tag);
+        }
+        t.write(
+            "package.json",
+            format!("{{\"name\": \"front\", \"private\": true, \"version\": \"{manifest}\"}}\n"),
+        )
+        .write("app.py", "step = 99\n");
+        t.commit("this release");
+        t.tag(tag);
+        let (_, r) = t
+            .only(&["version-tag"])
+            .args(&["--stage", "release"])
+            .json();
+        let c = check(&r, "version-tag").clone();
+        let text = c["findings"][0]["message"]
+            .as_str()
+            .or(c["reason"].as_str())
+            .unwrap_or("")
+            .to_string();
+        (c["status"].as_str().unwrap().to_string(), text)
+    };
+    // Never bumped: 1.0.0 at v7.1 and v7.2, and now at v7.3.
+    let (st, why) = release("1.0.0", &[("1.0.0", "v7.1"), ("1.0.0", "v7.2")], "v7.3");
+    assert_eq!(st, "skip", "{why}");
+    assert!(
+        why.contains("package.json named the released version at none of the 2 earlier release tag(s) (v7.2, v7.1)"),
+        "{why}"
+    );
+    // A development version the manifest has kept through every release.
+    let (st, why) = release(
+        "0.4.0-dev",
+        &[("0.4.0-dev", "v0.11.0"), ("0.4.0-dev", "v0.12.0")],
+        "v0.12.1",
+    );
+    assert_eq!(st, "skip", "{why}");
+    // The true case: the last release's tag matched its manifest, this one was not bumped.
+    let (st, msg) = release(
+        "7.2.0",
+        &[("7.1.0", "v7.1.0"), ("7.2.0", "v7.2.0")],
+        "v7.3.0",
+    );
+    assert_eq!(st, "fail", "{msg}");
+    assert!(
+        msg.contains("package.json says 7.2.0, but HEAD is tagged v7.3.0"),
+        "{msg}"
+    );
+    // Nor may a development version ship where the manifest carried the last release's.
+    let (st, msg) = release("7.3.0-dev", &[("7.2.0", "v7.2.0")], "v7.3.0");
+    assert_eq!(st, "fail", "{msg}");
+    assert!(msg.contains("development version"), "{msg}");
+    // A first release: no earlier tag to learn from, the mismatch is reported.
+    let (st, msg) = release("1.0.0", &[], "v0.1.0");
+    assert_eq!(st, "fail", "{msg}");
+}
+
+/// A branch named `release` is the release line itself (BookStack merges `development` into it
+/// and tags there); a tag on a feature branch is still refused.
+#[test]
+fn release_branch_accepts_a_branch_named_release() {
+    let t = TestRepo::new();
+    t.write("app.py", "x = 1\n");
+    let base = t.commit("first");
+    let run = |tag: &str| {
+        let out = t
+            .cmd()
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "release",
+                "--only",
+                "release-branch",
+            ])
+            .env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", tag)
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        check(&r, "release-branch").clone()
+    };
+    // Only on `release` (not on main): the release commit.
+    let c = t.repo.find_commit(base).unwrap();
+    t.repo.branch("release", &c, false).unwrap();
+    t.repo.set_head("refs/heads/release").unwrap();
+    let rel = t.commit_as("app.py", "release v24.10", DEV, DEV);
+    t.tag("v24.10");
+    t.repo.set_head_detached(rel).unwrap();
+    assert_eq!(run("v24.10")["status"], "pass");
+    // The true case: a tag on a feature branch only.
+    t.repo.branch("feature/x", &c, false).unwrap();
+    t.repo.set_head("refs/heads/feature/x").unwrap();
+    let f = t.commit_as("f.py", "feature", DEV, DEV);
+    t.tag("v24.11");
+    t.repo.set_head_detached(f).unwrap();
+    let c = run("v24.11");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("the tag `v24.11` being released is on no allowed branch"));
+}

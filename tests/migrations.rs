@@ -999,3 +999,105 @@ fn what_the_release_itself_creates_or_reformats_is_not_reported() {
     );
     assert!(found(&r, "edited-migrations").is_empty(), "{r:#}");
 }
+
+/// A column or table the release's own migrations add existed in no released version: dropping,
+/// renaming or retyping it again within the release breaks nothing that runs (maybe's
+/// `families.trial_started_at`, added and dropped between v0.5.0 and v0.6.0; its `api_keys`
+/// table created, then its `key` column removed). The true cases beside them: a column of the
+/// released schema dropped, and a column new in this release made NOT NULL on a table the old
+/// version writes.
+#[test]
+fn what_the_release_itself_added_can_change_again_within_it() {
+    let t = released();
+    t.write(
+        "db/migrate/20250501000000_add_trial.rb",
+        "class AddTrial < ActiveRecord::Migration[7.2]\n  def change\n    add_column :families, :trial_started_at, :datetime\n    add_column :merchants, :kind, :string\n    create_table :api_keys do |t|\n      t.string :key\n      t.string :resource_owner_id\n    end\n  end\nend\n",
+    )
+    .write(
+        "db/migrate/20250601000000_rework.rb",
+        "class Rework < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :families, :trial_started_at, :datetime\n    remove_column :families, :stripe_plan_id, :string\n    remove_column :api_keys, :key, :string\n    rename_column :merchants, :kind, :category\n    change_column_null :merchants, :category, false\n  end\nend\n",
+    )
+    .write(
+        "db/migrate/20250602000000_fix_owner.rb",
+        "class FixOwner < ActiveRecord::Migration[7.2]\n  def up\n    change_column :api_keys, :resource_owner_id, :uuid\n  end\n\n  def down\n    change_column :api_keys, :resource_owner_id, :string\n  end\nend\n",
+    );
+    t.commit("Rework billing");
+    let (code, r) = run(&t, &["destructive-migrations", "incompatible-migrations"]);
+    assert_eq!(code, 1, "{r:#}");
+    let drops = found(&r, "destructive-migrations");
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert!(drops[0].2.contains("families.stripe_plan_id"), "{drops:?}");
+    let changes = found(&r, "incompatible-migrations");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(
+        changes[0].2.contains("merchants.category") && changes[0].0.ends_with("_rework.rb"),
+        "{changes:?}"
+    );
+}
+
+/// A comment that names a dropped column does not use it, nor does a file that defines the name
+/// as its own method or attribute (maybe's importers: `attr_reader :start_date` beside the
+/// dropped `syncs.start_date`, a log line that says "sync"). The true case beside them: the
+/// model that still reads the column in code is reported.
+#[test]
+fn comments_and_a_files_own_definitions_are_not_uses_of_a_dropped_column() {
+    let t = released();
+    t.write(
+        "app/models/sync.rb",
+        "class Sync < ApplicationRecord\n  # start_date was replaced by window_start\n  def window\n    start_date..window_end\n  end\nend\n",
+    )
+    .write(
+        "app/models/importer.rb",
+        "class Importer\n  def initialize(start_date:)\n    @start_date = start_date\n  end\n\n  def run\n    log(\"no new rates to sync since #{start_date}\")\n  end\n\n  private\n    attr_reader :start_date\nend\n",
+    )
+    .write(
+        "db/migrate/20260101000000_drop_start.rb",
+        "class DropStart < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :syncs, :start_date, :date\n  end\nend\n",
+    );
+    t.commit("Drop syncs.start_date");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "dropped-column-still-used"),
+        ["app/models/sync.rb:4"]
+    );
+}
+
+/// A Rails model whose concern defines the dropped column's name as a method (maybe's
+/// `include Syncable`, whose `def last_synced_at` replaces `plaid_items.last_synced_at`): the
+/// views' `plaid_item.last_synced_at` calls the method. The true case beside it: with no such
+/// method, the view still reads the dropped column.
+#[test]
+fn a_method_a_models_concern_defines_replaces_the_dropped_column() {
+    let t = released();
+    t.write(
+        "app/models/plaid_item.rb",
+        "class PlaidItem < ApplicationRecord\n  include Syncable, Provided\nend\n",
+    )
+    .write(
+        "app/models/concerns/syncable.rb",
+        "module Syncable\n  extend ActiveSupport::Concern\n\n  def last_synced_at\n    latest_sync&.completed_at\n  end\nend\n",
+    )
+    .write(
+        "app/views/plaid_items/_plaid_item.html.erb",
+        "<p><%= plaid_item.last_synced_at %></p>\n",
+    )
+    .write(
+        "db/migrate/20260101000000_dynamic_last_synced.rb",
+        "class DynamicLastSynced < ActiveRecord::Migration[7.2]\n  def change\n    remove_column :plaid_items, :last_synced_at, :datetime\n  end\nend\n",
+    );
+    t.commit("Compute last_synced_at from syncs");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 0, "{r:#}");
+    t.write(
+        "app/models/concerns/syncable.rb",
+        "module Syncable\n  extend ActiveSupport::Concern\nend\n",
+    );
+    t.commit("no method");
+    let (code, r) = run(&t, &["dropped-column-still-used"]);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        places(&r, "dropped-column-still-used"),
+        ["app/views/plaid_items/_plaid_item.html.erb:1"]
+    );
+}

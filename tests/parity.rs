@@ -377,3 +377,31 @@ fn monorepo_dependency_versions() {
         m[0]
     );
 }
+
+/// yarn locks a dependency under the root's `resolutions` entry, not under the range the manifest
+/// asks for (outline's `"@types/koa": "^2.15.1"` resolved to `2.15.1`, locked as
+/// `@types/koa@npm:2.15.1`). The true cases beside it: a dependency with no resolution and no
+/// lock entry, and a resolution the lock does not have either, are still drift.
+#[test]
+fn yarn_resolutions_are_what_the_lock_records() {
+    let t = TestRepo::new();
+    t.write(
+        "package.json",
+        "{\"name\": \"app\", \"private\": true, \"dependencies\": {\"koa\": \"^2.15.0\"}, \"devDependencies\": {\"@types/koa\": \"^2.15.1\", \"@types/react\": \"^17.0.0\", \"typescript\": \"^5.4.0\"}, \"resolutions\": {\"@types/koa\": \"2.15.1\", \"**/@types/react\": \"17.0.91\"}}\n",
+    )
+    .write(
+        "yarn.lock",
+        "__metadata:\n  version: 8\n\n\"koa@npm:^2.15.0\":\n  version: 2.15.3\n\n\"@types/koa@npm:2.15.1\":\n  version: 2.15.1\n\n\"typescript@npm:^5.3.0\":\n  version: 5.3.3\n",
+    );
+    t.commit("init");
+    let (code, r) = t.only(&["lockfile-in-sync-partial"]).json();
+    assert_eq!(code, 0, "warnings only: {r:#}");
+    let m = messages(&r, "lockfile-in-sync-partial");
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter().any(|m| m.contains("@types/react ^17.0.0")),
+        "{m:?}"
+    );
+    assert!(m.iter().any(|m| m.contains("typescript ^5.4.0")), "{m:?}");
+    assert!(!m.iter().any(|m| m.contains("@types/koa")), "{m:?}");
+}

@@ -580,7 +580,7 @@ fn string_map(v: Option<&Value>) -> Vec<(String, String)> {
 }
 
 /// Standard base64 (a Secret's `data`), when it decodes to UTF-8.
-fn decode_base64(s: &str) -> Option<String> {
+pub(crate) fn decode_base64(s: &str) -> Option<String> {
     let mut bits = 0u32;
     let mut n = 0;
     let mut out = Vec::new();

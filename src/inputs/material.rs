@@ -114,6 +114,8 @@ const TEST: &[&str] = &[
     "mocks/",
     "e2e/",
     "cypress/",
+    // Playwright's end-to-end suites (vaultwarden's `playwright/`, with its own compose stack).
+    "playwright/",
     "integration-tests/",
     "test-fixtures/",
     "__certs__/",
@@ -156,6 +158,12 @@ const TEST: &[&str] = &[
     // Elixir (Mix) projects' test environment: `import_config "#{config_env()}.exs"` loads it
     // under `MIX_ENV=test` only.
     "config/test.exs",
+    // The test environment's dotenv files: loaded when the test runner sets the environment to
+    // `test` (outline's `.sequelizerc` picks `.env.test` under NODE_ENV=test; Laravel reads
+    // `.env.testing` under APP_ENV=testing; Symfony `.env.test`). A live credential in one is
+    // still reported (repo-secrets reports those wherever they are).
+    ".env.test",
+    ".env.testing",
 ];
 
 const EXAMPLE: &[&str] = &[

@@ -49,6 +49,42 @@ pub struct ContentParams {
     /// finding).
     #[serde(default)]
     pub placeholders: Option<crate::secrets::Placeholders>,
+    /// The application's own keys where it runs locally: in `files` (CI workflows, development
+    /// configuration), a match on a line that sets one of `names` (`SECRET_KEY: …`,
+    /// `secret_key_base: …`) is the key a test run or a developer's server signs with, not a
+    /// credential anything deployed uses.
+    #[serde(default)]
+    pub local_run_keys: Option<LocalRunKeys>,
+    /// Example files (globs: `.env.example`, `.env.template` …) whose commented-out lines show
+    /// alternatives: a match on such a line is documentation. An uncommented value there, and a
+    /// commented-out one anywhere else, still count.
+    #[serde(default)]
+    pub commented_examples: Option<GlobList>,
+    /// Key files named for localhost (mkcert's `localhost-key.pem`, a development server's
+    /// `localhost.pem` beside its `localhost.cert`): a certificate for localhost names no host
+    /// anyone else reaches, so a match of `patterns` in `files` is a local server's key.
+    #[serde(default)]
+    pub local_tls_keys: Option<LocalTlsKeys>,
+}
+
+/// See [`ContentParams::local_tls_keys`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LocalTlsKeys {
+    /// The key files (globs).
+    pub files: GlobList,
+    /// The names of the patterns they are left out of (`private-key`).
+    pub patterns: Vec<String>,
+}
+
+/// See [`ContentParams::local_run_keys`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LocalRunKeys {
+    /// The CI files (globs).
+    pub files: GlobList,
+    /// A regex the whole line must match: the application's own key names.
+    pub names: Pattern,
 }
 
 impl ContentParams {
@@ -81,6 +117,26 @@ impl ContentParams {
         lines.push(format!("looks at: {}", self.scope.describe()));
         if self.ignore_comments {
             lines.push("comments, doc comments and docstrings do not count".into());
+        }
+        if let Some(k) = &self.local_run_keys {
+            lines.push(format!(
+                "in {}, a line setting the application's own key ({}) is a local run's, not a finding",
+                k.files.sources.join(", "),
+                k.names.as_str()
+            ));
+        }
+        if let Some(k) = &self.local_tls_keys {
+            lines.push(format!(
+                "{} in a key file named for localhost ({}) is a local development server's key, not a finding",
+                k.patterns.join(", "),
+                k.files.sources.join(", ")
+            ));
+        }
+        if let Some(g) = &self.commented_examples {
+            lines.push(format!(
+                "a commented-out line of an example file ({}) is documentation, not a finding",
+                g.sources.join(", ")
+            ));
         }
         if self.built_dockerfiles_only {
             lines.push("a Dockerfile.<x> or <x>.Dockerfile that no other file of the repository names (docs aside) is not built, and not looked at".into());
@@ -126,6 +182,26 @@ impl ContentParams {
             from: self.patterns_from.clone(),
             into: &mut self.patterns,
             required: true,
+        }
+    }
+
+    /// Drops the matches on a CI or development file's line that sets the application's own key,
+    /// on a commented-out line of an example file, and a localhost key file's key.
+    pub fn drop_documented(&self, matches: &mut Vec<(String, RawMatch)>) {
+        if let Some(k) = &self.local_run_keys {
+            matches.retain(|(path, m)| {
+                !(k.files.is_match(path)
+                    && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
+            });
+        }
+        if let Some(k) = &self.local_tls_keys {
+            matches
+                .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
+        }
+        if let Some(g) = &self.commented_examples {
+            matches.retain(|(path, m)| {
+                !(g.is_match(path) && m.line_text.trim_start().starts_with('#'))
+            });
         }
     }
 

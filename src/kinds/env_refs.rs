@@ -266,6 +266,18 @@ fn guarded_after(after: &str) -> bool {
 /// missing. `None`: no test; the read is used as a value.
 fn guard(before: &str, after: &str, m: &RawMatch, form: &RefForm) -> Option<bool> {
     let name = m.name.as_deref().unwrap_or("");
+    // Compared for equality with a value (`X === "hosted"`): whatever the block does, it does when
+    // the variable holds that value, and an unset variable never does. A condition, not a need.
+    // (`X !== "ready"` is true when unset: an abort there is still a requirement.)
+    static EQUALS: OnceLock<Regex> = OnceLock::new();
+    if re(
+        &EQUALS,
+        r#"^\s*\)?\s*(?:===?|\beq\b)\s*(?:"[^"]+"|'[^']+'|`[^`]+`|:[A-Za-z_]\w*)"#,
+    )
+    .is_match(after)
+    {
+        return Some(false);
+    }
     let direct =
         guarded_before(before) || guarded_after(after) || tested_elsewhere_on_line(m, name);
     if direct {

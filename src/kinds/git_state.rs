@@ -337,6 +337,9 @@ fn version_tag(
         }) {
             return out.done();
         }
+        if let Some(why) = never_carried_release(git, &file, &head) {
+            return Part::Skip(why);
+        }
         out.push(
             Some(file.clone()),
             vec![("version", version.clone()), ("path", file.clone())],
@@ -363,6 +366,9 @@ fn version_tag(
         None => versions::tag_names(t, &version),
     });
     if !ok {
+        if let Some(why) = never_carried_release(git, &file, &head) {
+            return Part::Skip(why);
+        }
         let found = if tags.is_empty() {
             "HEAD has no tag".to_string()
         } else {
@@ -375,6 +381,85 @@ fn version_tag(
         );
     }
     out.done()
+}
+
+/// How many earlier release tags `never_carried_release` reads the manifest at.
+const EARLIER_RELEASES: usize = 20;
+
+/// Why `file` does not carry the release version, if its history says so: at none of the latest
+/// earlier release tags (up to [`EARLIER_RELEASES`], newest first, reachable from HEAD, not on it)
+/// did the file name the version that tag released, while it existed at one or more of them. A
+/// private front end's `package.json` left at `1.0.0` beside `v7.3`, a `Cargo.toml` at `1.0.0`
+/// whose binary takes its version from the tag: the file is not where the release version is
+/// kept, so there is nothing to compare. A project whose last release did match its manifest,
+/// and that forgot to bump it this time, is still reported; so is a first release (no earlier
+/// tag to learn from).
+fn never_carried_release(git: &git2::Repository, file: &str, head: &str) -> Option<String> {
+    use crate::kinds::versions::{self, Root};
+    let head = git2::Oid::from_str(head).ok()?;
+    let mut tags: Vec<(i64, String, git2::Oid)> = Vec::new();
+    for name in git.tag_names(None).ok()?.iter().flatten() {
+        if crate::inputs::history::release_tag(name).is_none() {
+            continue;
+        }
+        let Ok(c) = git
+            .revparse_single(&format!("refs/tags/{name}"))
+            .and_then(|o| o.peel_to_commit())
+        else {
+            continue;
+        };
+        if c.id() != head {
+            tags.push((c.time().seconds(), name.to_string(), c.id()));
+        }
+    }
+    tags.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let dir = file.rfind('/').map_or("", |i| &file[..i]);
+    let mut examined: Vec<String> = Vec::new();
+    for (_, name, id) in tags {
+        if examined.len() >= EARLIER_RELEASES {
+            break;
+        }
+        if !git.graph_descendant_of(head, id).unwrap_or(false) {
+            continue;
+        }
+        let Some(text) = git
+            .find_commit(id)
+            .and_then(|c| c.tree())
+            .and_then(|t| t.get_path(std::path::Path::new(file)))
+            .and_then(|e| git.find_blob(e.id()))
+            .ok()
+            .map(|b| b.content().to_vec())
+        else {
+            continue;
+        };
+        let then = match versions::declared_in(&[(file.to_string(), text.clone())].into(), dir) {
+            Root::Version(d) => Some(d.version),
+            _ => None,
+        };
+        let named = match then {
+            Some(v) => versions::tag_names(&name, &v),
+            // A version file no manifest parser reads alone (`_version.py`, `version.rb`): the
+            // tag's version written in it.
+            None => crate::inputs::history::release_tag(&name).is_some_and(|(_, v)| {
+                String::from_utf8_lossy(&text).contains(&format!("\"{v}\""))
+                    || String::from_utf8_lossy(&text).contains(&format!("'{v}'"))
+            }),
+        };
+        if named {
+            return None;
+        }
+        examined.push(name);
+    }
+    if examined.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = examined.iter().take(3).map(String::as_str).collect();
+    Some(format!(
+        "{file} named the released version at none of the {} earlier release tag(s) ({}{}): it does not carry the release version, so there is nothing to compare the tag with",
+        examined.len(),
+        shown.join(", "),
+        if examined.len() > 3 { ", …" } else { "" }
+    ))
 }
 
 fn up_to_date(mut out: Out<'_>, git: &git2::Repository) -> Part {

@@ -316,6 +316,27 @@ pub fn yarn(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
             .iter()
             .filter_map(|(_, t)| json("", t).ok()?.get("name")?.as_str().map(str::to_string))
             .collect();
+        // The root's `resolutions` replace what the manifests ask for: yarn locks the resolution's
+        // range (outline's `"@types/koa": "2.15.1"` is locked as `@types/koa@npm:2.15.1`, not as
+        // the devDependency's `^2.15.1`). Keys: `name`, `**/name`, `parent/name`, `name@spec`.
+        let resolutions: Vec<(String, String)> = root
+            .get("resolutions")
+            .and_then(|r| r.as_object())
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect();
+        let resolved = |name: &str, spec: &str| -> Option<&str> {
+            resolutions
+                .iter()
+                .find(|(k, _)| {
+                    k == name
+                        || k.ends_with(&format!("/{name}"))
+                        || *k == format!("{name}@{spec}")
+                        || *k == format!("{name}@npm:{spec}")
+                })
+                .map(|(_, v)| v.as_str())
+        };
         for (path, text) in manifests {
             for (name, (field, spec)) in manifest_deps(&json(&path, &text)?, false) {
                 if local.contains(&name)
@@ -329,7 +350,11 @@ pub fn yarn(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
                 }
                 let plain = format!("{name}@{spec}");
                 let berry = format!("{name}@npm:{spec}");
-                if !keys.contains(&plain) && !keys.contains(&berry) {
+                let by_resolution = resolved(&name, &spec).is_some_and(|r| {
+                    keys.contains(&format!("{name}@{r}"))
+                        || keys.contains(&format!("{name}@npm:{r}"))
+                });
+                if !keys.contains(&plain) && !keys.contains(&berry) && !by_resolution {
                     out.push(Drift {
                         file: path.clone(),
                         line: line_of(&text, &format!("\"{name}\"")),

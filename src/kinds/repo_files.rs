@@ -237,20 +237,28 @@ fn no_lockfile_needed(
             (!private && entry).then_some("a published library")
         }
         "pyproject.toml" => {
+            // Trove classifiers are the package index's metadata: a project that declares them
+            // is published to PyPI, whose users resolve its dependencies themselves, whatever
+            // else sits beside it (black's Dockerfile installs the same package into an image).
+            static CLASSIFIERS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+            let published = CLASSIFIERS
+                .get_or_init(|| regex::Regex::new(r"(?m)^\s*classifiers\s*=\s*\[").unwrap())
+                .is_match(&text);
             let app = !text.contains("[build-system]")
                 || text.contains("package = false")
                 || text.contains("package-mode = false")
-                || [
-                    "Dockerfile",
-                    "compose.yaml",
-                    "compose.yml",
-                    "docker-compose.yml",
-                    "docker-compose.yaml",
-                    "Procfile",
-                    "manage.py",
-                ]
-                .iter()
-                .any(|f| beside(f));
+                || (!published
+                    && [
+                        "Dockerfile",
+                        "compose.yaml",
+                        "compose.yml",
+                        "docker-compose.yml",
+                        "docker-compose.yaml",
+                        "Procfile",
+                        "manage.py",
+                    ]
+                    .iter()
+                    .any(|f| beside(f)));
             (!app).then_some("a published library")
         }
         _ => None,

@@ -83,6 +83,25 @@ impl<'s, 'a> Cx<'s, 'a> {
         self.state.created.contains(&table.to_lowercase())
     }
 
+    /// A column no released version has: its table, or the column itself, is new in this
+    /// release (created or added by an earlier migration of the range, or this one).
+    fn new_in_release(&self, table: &str, column: &str) -> bool {
+        self.created(table)
+            || self.state.added_columns.contains(&format!(
+                "{}.{}",
+                table.to_lowercase(),
+                column.to_lowercase()
+            ))
+    }
+
+    fn added(&mut self, table: &str, column: &str) {
+        self.state.added_columns.insert(format!(
+            "{}.{}",
+            table.to_lowercase(),
+            column.to_lowercase()
+        ));
+    }
+
     fn push(&mut self, op: Op) {
         self.out.push(op);
     }
@@ -258,6 +277,9 @@ fn rails_op(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change: 
                 cols
             };
             for col in &cols {
+                if cx.new_in_release(&t, col) {
+                    continue;
+                }
                 cx.push(
                     Op::new(Rule::DropColumn, line, name)
                         .table(&t)
@@ -272,7 +294,7 @@ fn rails_op(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change: 
                 );
             }
         }
-        "remove_reference" | "remove_belongs_to" => {
+        "remove_reference" | "remove_belongs_to" if !cx.new_in_release(&t, &format!("{c}_id")) => {
             let col = format!("{c}_id");
             cx.push(
                 Op::new(Rule::DropColumn, line, name)
@@ -281,7 +303,7 @@ fn rails_op(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change: 
                     .gone_word(&col),
             );
         }
-        "rename_column" => {
+        "rename_column" if !cx.new_in_release(&t, &c) => {
             cx.push(
                 Op::new(Rule::RenameColumn, line, name)
                     .table(&t)
@@ -303,10 +325,16 @@ fn rails_op(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change: 
                 .get(2)
                 .map(|s| s.trim_start_matches(':').to_string())
                 .unwrap_or_default();
-            sql::type_change(&t, &c, &ty, false, line, pg, &mut cx.out);
+            if !cx.new_in_release(&t, &c) {
+                sql::type_change(&t, &c, &ty, false, line, pg, &mut cx.out);
+            }
             irreversible(cx, "change_column cannot be reversed: use up/down, or change_column_default/null with from:/to:");
         }
-        "change_column_null" if positional(&args).get(2).is_some_and(|v| is_false(v)) => {
+        "change_column_null"
+            // A column new in this release, on a table the old version writes, is still a
+            // problem made NOT NULL: the old version's inserts leave it out.
+            if positional(&args).get(2).is_some_and(|v| is_false(v)) && !cx.created(&t) =>
+        {
             cx.push(Op::new(Rule::SetNotNull, line, name).table(&t).column(&c));
         }
         "change_column_default"
@@ -337,6 +365,11 @@ fn rails_add(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change:
         }
     };
     let pg = cx.pg();
+    if name == "add_column" {
+        cx.added(&t, &c);
+    } else if matches!(name, "add_reference" | "add_belongs_to") {
+        cx.added(&t, &format!("{c}_id"));
+    }
     match name {
         "add_column" if !cx.created(&t) => {
             rails_column(cx, &t, &c, &args, line, name);

@@ -80,10 +80,13 @@ const VOLATILE: &[&str] = &[
 ];
 
 /// What the statements of one file have established so far: tables it creates (operations on
-/// them lock nothing anyone uses).
+/// them lock nothing anyone uses), and columns the release's migrations add (`table.column`,
+/// lower case; Rails' `add_column`/`add_reference`): no released version has them, so dropping,
+/// renaming or retyping them again within the release breaks nothing that runs.
 #[derive(Default)]
 pub struct FileState {
     pub created: HashSet<String>,
+    pub added_columns: HashSet<String>,
 }
 
 /// Reads SQL that starts at line `base` of its file; the operations found go to `out`.

@@ -225,6 +225,8 @@ pub fn search(
     if needles.is_empty() {
         return Ok(uses);
     }
+    // (word, Ruby module) for each module that defines the word as a method (a Rails concern).
+    let mut modules_defining: Vec<(String, String)> = Vec::new();
     let alternatives: Vec<String> = needles.iter().map(|n| regex::escape(&n.word)).collect();
     let re = regex::bytes::Regex::new(&format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|")))
         .map_err(|e| e.to_string())?;
@@ -237,8 +239,22 @@ pub fn search(
             continue;
         }
         let prisma = path.ends_with(".prisma").then(|| prisma_tables(&data));
+        // A file that defines the word itself (Ruby/Python `def start_date`, `attr_reader
+        // :start_date`) means its own method or attribute where it names it, not the column.
+        let own: Vec<&str> = needles
+            .iter()
+            .map(|n| n.word.as_str())
+            .filter(|w| defines(&data, w))
+            .collect();
+        if path.ends_with(".rb") {
+            for w in &own {
+                for m in ruby_modules(&data) {
+                    modules_defining.push((w.to_string(), m));
+                }
+            }
+        }
         for (i, line) in data.split(|b| *b == b'\n').enumerate() {
-            if memchr::memmem::find(line, b"ignored_columns").is_some() {
+            if memchr::memmem::find(line, b"ignored_columns").is_some() || is_comment(line) {
                 continue;
             }
             let mut seen = Vec::new();
@@ -248,6 +264,9 @@ pub fn search(
                     continue;
                 }
                 seen.push(w.clone());
+                if own.contains(&w.as_str()) {
+                    continue;
+                }
                 let needle = needles.iter().find(|n| n.word == w);
                 let named =
                     needle.is_some_and(|n| in_context(&n.table, &path, line, prisma.as_deref(), i));
@@ -267,7 +286,90 @@ pub fn search(
             }
         }
     }
+    // A Rails model that defines the dropped column's name itself, or includes a concern that
+    // does (`include Syncable`, whose `def last_synced_at` replaces the dropped column): the
+    // code's uses of the name call that method.
+    for n in needles.iter().filter(|n| !n.table.is_empty()) {
+        if uses.get(&n.word).is_none_or(|(_, k)| *k == 0) {
+            continue;
+        }
+        let mut replaced = false;
+        for (path, id, size) in tree_files(repo, tip, "")? {
+            if replaced {
+                break;
+            }
+            if !path.ends_with(".rb")
+                || !path.contains("models/")
+                || size > max_size
+                || !about_table(&n.table, &path)
+            {
+                continue;
+            }
+            let data = read_blob(repo, id, &path)?;
+            replaced = defines(&data, &n.word)
+                || ruby_includes(&data)
+                    .iter()
+                    .any(|m| modules_defining.iter().any(|(w, d)| *w == n.word && d == m));
+        }
+        if replaced {
+            uses.insert(n.word.clone(), (Vec::new(), 0));
+        }
+    }
     Ok(uses)
+}
+
+/// The modules a Ruby file opens (`module Syncable`; the last name of `module A::B`).
+fn ruby_modules(data: &[u8]) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::bytes::Regex::new(r"(?m)^[ \t]*module[ \t]+(?:[A-Z]\w*::)*([A-Z]\w*)").unwrap()
+    })
+    .captures_iter(data)
+    .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+    .collect()
+}
+
+/// The modules a Ruby class includes (`include Syncable, Provided`; last names).
+fn ruby_includes(data: &[u8]) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(
+            r"(?m)^[ \t]*include[ \t]+([A-Z][\w:]*(?:[ \t]*,[ \t]*[A-Z][\w:]*)*)",
+        )
+        .unwrap()
+    });
+    re.captures_iter(data)
+        .flat_map(|c| {
+            String::from_utf8_lossy(&c[1])
+                .split(',')
+                .map(|m| m.trim().rsplit("::").next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A line that is only a comment (`# …`, `// …`, `/* …`, ` * …`, `-- …`, `<%# … %>`): it names the
+/// column, it does not use it (maybe's `# … the generic scheduled_for_deletion flag`).
+fn is_comment(line: &[u8]) -> bool {
+    let t = String::from_utf8_lossy(line);
+    let t = t.trim_start();
+    (t.starts_with('#') && !t.starts_with("#{"))
+        || t.starts_with("//")
+        || t.starts_with("/*")
+        || t.starts_with("* ")
+        || t == "*"
+        || t.starts_with("-- ")
+        || t.starts_with("<%#")
+}
+
+/// Whether the file defines `word` as its own method or attribute: `def word`, `def self.word`
+/// (Ruby, Python), `attr_reader/attr_writer/attr_accessor … :word` (Ruby).
+fn defines(data: &[u8], word: &str) -> bool {
+    let w = regex::escape(word);
+    regex::bytes::Regex::new(&format!(
+        r"(?m)^[ \t]*(?:(?:async[ \t]+)?def[ \t]+(?:self\.)?{w}(?-u:\b)|attr_(?:reader|writer|accessor)(?-u:\b)[^\n]*:{w}(?-u:\b))"
+    ))
+    .is_ok_and(|re| re.is_match(data))
 }
 
 /// File extensions of code that can name a column or table.
