@@ -38,17 +38,22 @@ pub fn run(
             ContentMatcher::new(rules).map_err(Error::Other)?,
         ))
     };
+    let tracked = repo.tracked()?;
     // What the walk's first file would otherwise make while the other threads wait (the literal
     // pass over every pattern, the selections' glob sets) is made on a thread of its own while
-    // git's index is read and the walk lists the first folders. Not waited for: a walk that
-    // scans nothing ends without it.
-    if let Some(m) = &matcher {
+    // the walk lists the first folders. Not waited for: a walk that scans nothing ends without
+    // it; and not for a tree of a few files (a pre-push hook's new repository), which might
+    // never need it.
+    const FEW: usize = 64;
+    if let Some(m) = matcher
+        .as_ref()
+        .filter(|_| tracked.as_ref().is_none_or(|t| t.len() >= FEW))
+    {
         let m = std::sync::Arc::clone(m);
         let _ = std::thread::Builder::new()
             .name("content-plan".into())
             .spawn(move || m.prepare());
     }
-    let tracked = repo.tracked()?;
     let ids = |i: usize| config.checks[i].id.clone();
     let opts = request.opts;
     Ok(Some(repo::scan(&ScanOptions {
