@@ -40,9 +40,10 @@ pub struct Teddy {
     /// first stage lets through are turned down here, in the first-level cache.
     filter: Box<[u64; 1 << (FILTER_BITS - 6)]>,
     long_ids: Vec<u32>,
-    /// Literals shorter than K bytes, by their first byte (lowercase), and those first bytes.
+    /// Literals shorter than K bytes, by their first byte (lowercase), and their first two bytes
+    /// (folded, one bit each of 65,536: a one-byte literal sets every pair it starts).
     short: Vec<Vec<u32>>,
-    short_first: [u64; 4],
+    short_pairs: Box<[u64; 1024]>,
     /// The buckets holding long and short literals.
     long_bits: u16,
     short_bits: u16,
@@ -191,7 +192,7 @@ impl Teddy {
             filter: Box::new([0; 1 << (FILTER_BITS - 6)]),
             long_ids: Vec::new(),
             short: vec![Vec::new(); 256],
-            short_first: [0; 4],
+            short_pairs: Box::new([0; 1024]),
             long_bits: 0,
             short_bits: 0,
         };
@@ -220,7 +221,14 @@ impl Teddy {
             } else {
                 t.short_bits |= bit;
                 t.short[usize::from(p[0])].extend(ids);
-                t.short_first[usize::from(p[0]) / 64] |= 1 << (p[0] % 64);
+                let seconds: Vec<u8> = match p.get(1) {
+                    Some(&b) => vec![b.to_ascii_lowercase()],
+                    None => (0..=255).map(|b: u8| b.to_ascii_lowercase()).collect(),
+                };
+                for b in seconds {
+                    let pair = usize::from(p[0].to_ascii_lowercase()) | usize::from(b) << 8;
+                    t.short_pairs[pair / 64] |= 1 << (pair % 64);
+                }
             }
         }
         for s in &mut t.short {
@@ -336,9 +344,11 @@ impl Teddy {
                 let h = slot_of(k, FILTER_BITS);
                 self.filter[h / 64] & (1 << (h % 64)) != 0
             });
-        let first = usize::from(rest[0].to_ascii_lowercase());
-        let short =
-            bits & self.short_bits != 0 && self.short_first[first / 64] & (1 << (first % 64)) != 0;
+        // A short literal needs its first two bytes there (one-byte literals set every pair).
+        let pair = usize::from(rest[0].to_ascii_lowercase())
+            | usize::from(rest.get(1).map_or(0, u8::to_ascii_lowercase)) << 8;
+        let short = bits & self.short_bits != 0
+            && (rest.len() < 2 || self.short_pairs[pair / 64] & (1 << (pair % 64)) != 0);
         if long || short {
             self.confirm(rest, at, key.filter(|_| long), short, f);
         }
