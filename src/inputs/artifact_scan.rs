@@ -368,7 +368,7 @@ const QUEUE: usize = 64;
 
 /// Whether the first bytes of a file say it is binary (a NUL): the content checks skip it.
 pub fn looks_binary(data: &[u8]) -> bool {
-    data[..data.len().min(BINARY_SNIFF)].contains(&0)
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some()
 }
 
 /// The bytes of the files handed to the matcher threads and not yet matched.

@@ -342,7 +342,8 @@ impl Visitor<'_, '_> {
                     return names_dockerfile;
                 };
                 let sniff = &self.buf[..self.buf.len().min(BINARY_SNIFF)];
-                if sniff.contains(&0) {
+                // memchr's SIMD search (the slice's `contains` reads a word at a time).
+                if memchr::memchr(0, sniff).is_some() {
                     self.local.stats.skipped_binary += 1;
                     return names_dockerfile;
                 }
