@@ -230,11 +230,13 @@ pub fn search(
     let alternatives: Vec<String> = needles.iter().map(|n| regex::escape(&n.word)).collect();
     let re = regex::bytes::Regex::new(&format!(r"(?-u:\b)(?:{})(?-u:\b)", alternatives.join("|")))
         .map_err(|e| e.to_string())?;
-    for (path, id, size) in tree_files(repo, tip, "")? {
-        if size > max_size || !select(&path) {
+    let files = tree_files(repo, tip, "")?;
+    for (path, id, size) in &files {
+        let (id, size) = (*id, *size);
+        if size > max_size || !select(path) {
             continue;
         }
-        let data = read_blob(repo, id, &path)?;
+        let data = read_blob(repo, id, path)?;
         if data[..data.len().min(8000)].contains(&0) || !re.is_match(&data) {
             continue;
         }
@@ -269,7 +271,7 @@ pub fn search(
                 }
                 let needle = needles.iter().find(|n| n.word == w);
                 let named =
-                    needle.is_some_and(|n| in_context(&n.table, &path, line, prisma.as_deref(), i));
+                    needle.is_some_and(|n| in_context(&n.table, path, line, prisma.as_deref(), i));
                 if !named {
                     continue;
                 }
@@ -289,25 +291,32 @@ pub fn search(
     // A Rails model that defines the dropped column's name itself, or includes a concern that
     // does (`include Syncable`, whose `def last_synced_at` replaces the dropped column): the
     // code's uses of the name call that method.
+    // The tip's Ruby model files, each read at most once whatever the number of names asked.
+    let mut models: Vec<(&str, Oid, Option<Vec<u8>>)> = files
+        .iter()
+        .filter(|(path, _, size)| {
+            path.ends_with(".rb") && path.contains("models/") && *size <= max_size
+        })
+        .map(|(path, id, _)| (path.as_str(), *id, None))
+        .collect();
     for n in needles.iter().filter(|n| !n.table.is_empty()) {
         if uses.get(&n.word).is_none_or(|(_, k)| *k == 0) {
             continue;
         }
         let mut replaced = false;
-        for (path, id, size) in tree_files(repo, tip, "")? {
+        for (path, id, data) in &mut models {
             if replaced {
                 break;
             }
-            if !path.ends_with(".rb")
-                || !path.contains("models/")
-                || size > max_size
-                || !about_table(&n.table, &path)
-            {
+            if !about_table(&n.table, path) {
                 continue;
             }
-            let data = read_blob(repo, id, &path)?;
-            replaced = defines(&data, &n.word)
-                || ruby_includes(&data)
+            let data = match data {
+                Some(d) => d,
+                None => data.insert(read_blob(repo, *id, path)?),
+            };
+            replaced = defines(data, &n.word)
+                || ruby_includes(data)
                     .iter()
                     .any(|m| modules_defining.iter().any(|(w, d)| *w == n.word && d == m));
         }
