@@ -358,6 +358,11 @@ impl GlobList {
         })
     }
 
+    /// Builds the set now, ahead of the first path (it is otherwise built by the first ask).
+    pub fn prepare(&self) {
+        self.matcher();
+    }
+
     pub fn is_empty(&self) -> bool {
         self.sources.is_empty()
     }

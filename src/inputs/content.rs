@@ -61,10 +61,6 @@ pub struct Subject<'a> {
 }
 
 impl Selection {
-    pub fn selects(&self, path: &str) -> bool {
-        self.selects_query(&crate::types::PathQuery::new(path))
-    }
-
     fn selects_query(&self, path: &crate::types::PathQuery<'_>) -> bool {
         self.include.as_ref().is_none_or(|g| g.is_match_query(path))
             && !self.exclude.is_match_query(path)
@@ -278,15 +274,16 @@ impl ContentMatcher {
     /// needs it, while the other threads wait).
     pub fn prepare(&self) {
         let _ = self.plan();
-        let path = crate::types::PathQuery::new("");
         for (_, s) in &self.selections {
-            s.selects_query(&path);
+            s.include
+                .iter()
+                .chain([&s.exclude])
+                .for_each(GlobList::prepare);
         }
-        for r in &self.rules {
-            if let Some(p) = &r.def.paths {
-                p.is_match_query(&path);
-            }
-        }
+        self.rules
+            .iter()
+            .filter_map(|r| r.def.paths.as_ref())
+            .for_each(GlobList::prepare);
     }
 
     /// The owners whose selection includes `path`.

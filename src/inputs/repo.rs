@@ -239,10 +239,7 @@ impl Visitor<'_, '_> {
     /// A symbolic link: listed (a committed symlink is a file to git), never followed or read.
     fn symlink(&mut self, rel: String, tracked: bool) {
         let material = self.opts.materials.of(&rel);
-        if let Some(m) = self.opts.matcher {
-            let owners = m.owners_for(&rel);
-            self.note_selected(&owners, material);
-        }
+        self.owners(&rel, material);
         self.local.files.push(RepoFile {
             path: rel,
             tracked,
@@ -251,14 +248,17 @@ impl Visitor<'_, '_> {
         });
     }
 
-    /// Records the content checks among `owners` (whose selection takes in the file) that look
-    /// at its material.
-    fn note_selected(&mut self, owners: &[usize], material: Option<Material>) {
-        if let Some(m) = self.opts.matcher {
-            self.local
-                .selected
-                .extend(owners.iter().filter(|o| m.covers(**o, material)).copied());
-        }
+    /// The content checks whose selection takes in the file at `rel`; those of them that look at
+    /// its material are recorded (`RepoScan::selected`).
+    fn owners(&mut self, rel: &str, material: Option<Material>) -> Vec<usize> {
+        let Some(m) = self.opts.matcher else {
+            return Vec::new();
+        };
+        let owners = m.owners_for(rel);
+        self.local
+            .selected
+            .extend(owners.iter().filter(|o| m.covers(**o, material)).copied());
+        owners
     }
 
     fn file(&mut self, rel: String, full: &Path) {
@@ -267,12 +267,7 @@ impl Visitor<'_, '_> {
         }
         let tracked = self.is_tracked(&rel);
         let material = self.opts.materials.of(&rel);
-        let owners = self
-            .opts
-            .matcher
-            .map(|m| m.owners_for(&rel))
-            .unwrap_or_default();
-        self.note_selected(&owners, material);
+        let owners = self.owners(&rel, material);
         let keepers: Vec<usize> = self
             .opts
             .keep
