@@ -74,23 +74,18 @@ pub fn unbuilt_dockerfiles(
         {
             continue;
         }
-        let looking = |i: usize| wanted.get(i).filter(|(p, _)| *p != f.path);
-        if !wanted
-            .iter()
-            .any(|(p, _)| unnamed.contains(*p) && *p != f.path)
-        {
+        // A Dockerfile that names itself is not built by that.
+        if !unnamed.iter().any(|p| *p != f.path) {
             continue;
         }
         for i in names_in(&root.join(&f.path), &names) {
-            match looking(i) {
-                Some((p, _)) => {
+            match wanted.get(i) {
+                Some((p, _)) if *p != f.path => {
                     unnamed.remove(*p);
                 }
-                None if i >= wanted.len() => {
-                    // A name computed at build time may be any of them: none is left out.
-                    return BTreeSet::new();
-                }
-                None => {}
+                Some(_) => {}
+                // A name computed at build time may be any of them: none is left out.
+                None => return BTreeSet::new(),
             }
         }
     }
