@@ -10,8 +10,9 @@
 //!   letter). Sixteen positions at a time, four `pshufb` pairs give, per position, the buckets
 //!   whose first four bytes may all be there: a superset of the places a literal starts, at about
 //!   two instructions a byte.
-//! - At such a place the literals are checked exactly: those of four bytes or more by a hash table
-//!   on their first four bytes (folded), the few shorter ones one by one.
+//! - At such a place the literals are checked exactly: those of four bytes or more behind a bitmap
+//!   and a hash table on their first four bytes (folded), the few shorter ones behind a table of
+//!   their first two bytes, out of line.
 //! - Buckets are filled greedily to keep each one's chance of a false place low, with a table of
 //!   how common each byte is in ordinary source code.
 //!
@@ -220,13 +221,15 @@ impl Teddy {
                     .extend(ids);
             } else {
                 t.short_bits |= bit;
-                t.short[usize::from(p[0])].extend(ids);
+                // Keyed as `verify` and `confirm` look them up: by folded bytes.
+                let first = p[0].to_ascii_lowercase();
+                t.short[usize::from(first)].extend(ids);
                 let seconds: Vec<u8> = match p.get(1) {
                     Some(&b) => vec![b.to_ascii_lowercase()],
                     None => (0..=255).map(|b: u8| b.to_ascii_lowercase()).collect(),
                 };
                 for b in seconds {
-                    let pair = usize::from(p[0].to_ascii_lowercase()) | usize::from(b) << 8;
+                    let pair = usize::from(first) | usize::from(b) << 8;
                     t.short_pairs[pair / 64] |= 1 << (pair % 64);
                 }
             }
