@@ -441,8 +441,8 @@ fn never_carried_release(git: &git2::Repository, file: &str, head: &str) -> Opti
             // A version file no manifest parser reads alone (`_version.py`, `version.rb`): the
             // tag's version written in it.
             None => crate::inputs::history::release_tag(&name).is_some_and(|(_, v)| {
-                String::from_utf8_lossy(&text).contains(&format!("\"{v}\""))
-                    || String::from_utf8_lossy(&text).contains(&format!("'{v}'"))
+                let text = String::from_utf8_lossy(&text);
+                text.contains(&format!("\"{v}\"")) || text.contains(&format!("'{v}'"))
             }),
         };
         if named {
