@@ -105,6 +105,10 @@ struct ScanPlan {
     /// Rules with no usable prefix literals, searched on their own (each with the regex
     /// engine's own literal optimisations), on the files the literal pass says they can match.
     alone: Vec<usize>,
+    /// Per rule: it is searched alone, has required literals, and none of its matches can
+    /// hold a line end. Such a match lies on one line, around one of the literals' occurrences,
+    /// so only the lines holding them are searched (not the whole file).
+    by_line: Vec<bool>,
 }
 
 /// One Aho-Corasick automaton (a DFA, ASCII case-insensitive) over the literals of all rules.
@@ -261,7 +265,18 @@ impl ContentMatcher {
                 .filter_map(|&i| required_literals(rules[i].def.regex.as_str()).map(|ls| (i, ls)))
                 .collect();
             let literals = Literals::new(rules.len(), &prefixes, &inner);
-            ScanPlan { literals, alone }
+            let mut by_line = vec![false; rules.len()];
+            if literals.is_some() {
+                for (i, _) in &inner {
+                    by_line[*i] =
+                        hir(rules[*i].def.regex.as_str()).is_some_and(|h| !holds_newline(&h));
+                }
+            }
+            ScanPlan {
+                literals,
+                alone,
+                by_line,
+            }
         })
     }
 
@@ -346,9 +361,12 @@ impl ContentMatcher {
         }
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         let mut possible = Vec::new();
+        let mut inner_hits = Vec::new();
+        let mut hits_sorted = false;
         let plan = self.plan();
         if let Some(lits) = &plan.literals {
-            possible = self.scan_literals(lits, &active, data, &mut found, &mut out);
+            possible =
+                self.scan_literals(lits, &active, data, &mut found, &mut inner_hits, &mut out);
         }
         for &i in &plan.alone {
             if !active[i] {
@@ -359,13 +377,41 @@ impl ContentMatcher {
             if has && !possible[i] {
                 continue;
             }
-            match self.regex(i) {
-                Ok(re) => found.extend(
-                    re.find_iter(Input::new(data))
+            let re = match self.regex(i) {
+                Ok(re) => re,
+                Err(e) => {
+                    out.errors.push((self.rules[i].owner, e));
+                    continue;
+                }
+            };
+            let mut search = |input: Input<'_>| {
+                found.extend(
+                    re.find_iter(input)
                         .filter(|m| !m.is_empty())
                         .map(|m| (i, m.start(), m.end())),
-                ),
-                Err(e) => out.errors.push((self.rules[i].owner, e)),
+                )
+            };
+            if !plan.by_line[i] {
+                search(Input::new(data));
+                continue;
+            }
+            // The lines holding an occurrence of the rule's literals, each searched once, in
+            // order (the span keeps the text around it in view for `^`, `$` and `\b`).
+            if !hits_sorted {
+                // (The DFA reports them by where they end.)
+                inner_hits.sort_unstable();
+                hits_sorted = true;
+            }
+            let first = inner_hits.partition_point(|&(r, _)| r < i);
+            let mut searched = 0;
+            for &(_, at) in inner_hits[first..].iter().take_while(|(r, _)| *r == i) {
+                if at < searched {
+                    continue;
+                }
+                let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |n| n + 1);
+                let end = memchr(b'\n', &data[at..]).map_or(data.len(), |n| at + n);
+                search(Input::new(data).span(start..end));
+                searched = end + 1;
             }
         }
         if found.is_empty() {
@@ -411,8 +457,10 @@ impl ContentMatcher {
         active: &[bool],
         data: &[u8],
         found: &mut Vec<(usize, usize, usize)>,
+        inner_hits: &mut Vec<(usize, usize)>,
         out: &mut ScanOutcome,
     ) -> Vec<bool> {
+        let by_line = &self.plan().by_line;
         let mut possible = vec![false; self.rules.len()];
         let mut starts: Vec<(usize, u32)> = Vec::new();
         lits.automaton.each(data, |p, start| {
@@ -421,6 +469,9 @@ impl ContentMatcher {
             }
             for &r in &lits.inner_of[p] {
                 possible[r] = true;
+                if by_line[r] && active[r] {
+                    inner_hits.push((r, start));
+                }
             }
         });
         starts.sort_unstable();
@@ -765,6 +816,26 @@ fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// Whether a match of `h` can hold a line end (`\n`).
+fn holds_newline(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&b'\n')),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&'\n')),
+        HirKind::Repetition(r) => holds_newline(&r.sub),
+        HirKind::Capture(c) => holds_newline(&c.sub),
+        HirKind::Concat(xs) | HirKind::Alternation(xs) => xs.iter().any(holds_newline),
+    }
+}
+
 /// The prefix literals of `h`, if finite, few and each at least two bytes.
 fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -1077,6 +1148,74 @@ mod tests {
         expected.sort();
         assert!(expected.len() > 10);
         assert_eq!(found(&m, &hay), expected);
+    }
+
+    /// A pattern searched alone that cannot match a line end is searched on the lines holding its
+    /// literals only: it finds what a search of the whole file finds (matches at the file's
+    /// edges, several on one line, `^`/`$`/`\b` at a line's edges, a literal that occurs twice on
+    /// a line); a pattern that can cross a line end is still searched across them.
+    #[test]
+    fn line_local_patterns_searched_alone_find_what_a_whole_file_search_finds() {
+        let local =
+            r"(?i)(?P<match>[a-z_]*(?:secret|token)[a-z_]*)[ \t]*[:=][ \t]*(?P<v>[A-Za-z0-9]{6,})";
+        let anchored = r"(?m)^[ \t]*-[ \t]*name:[ \t]*(?P<name>[A-Z][A-Z0-9_]*)[ \t]*$";
+        let bounded = r"\b[a-z]+:/Users/[a-z]+/";
+        let crossing =
+            r"(?i)(?P<match>[a-z_]*(?:passw(?:or)?d|credential))\s*[:=]\s*(?P<v>[A-Za-z0-9]{6,})";
+        let refs = [local, anchored, bounded, crossing];
+        let m = matcher(&refs);
+        let plan = m.plan();
+        assert_eq!(plan.alone.len(), 4);
+        assert!(plan.by_line[0] && plan.by_line[1] && plan.by_line[2]);
+        assert!(!plan.by_line[3], "\\s can match a line end");
+        let hay = [
+            "secret=abcdef1 token: zzzzzz9",
+            "x",
+            "  - name: API_KEY",
+            "- name: lower_case",
+            "SECRET_token = qwerty12 and secret",
+            "c:/Users/ann/ xc:/Users/bob/",
+            "password =",
+            "   hunter22",
+            "credential:",
+            "token=abcdef",
+        ]
+        .join("\n");
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for (i, p) in refs.iter().enumerate() {
+            let re = Pattern::new(p).unwrap();
+            let re = re.compiled().unwrap();
+            for c in re.captures_iter(hay.as_bytes()) {
+                let m = c.name("match").unwrap_or(c.get(0).unwrap());
+                expected.push((
+                    format!("p{i}"),
+                    String::from_utf8_lossy(m.as_bytes()).into(),
+                ));
+            }
+        }
+        expected.sort();
+        let got = found(&m, &hay);
+        assert_eq!(got, expected);
+        // The whole-file search's own answers, as a person reads them.
+        for want in [
+            ("p0", "secret"),
+            ("p0", "token"),
+            ("p0", "SECRET_token"),
+            ("p1", "  - name: API_KEY"),
+            ("p2", "c:/Users/ann/"),
+            ("p2", "xc:/Users/bob/"),
+            ("p3", "password"),
+            ("p0", "token"),
+        ] {
+            assert!(
+                got.contains(&(want.0.to_string(), want.1.to_string())),
+                "{want:?} in {got:?}"
+            );
+        }
+        assert!(
+            !got.iter().any(|(p, t)| p == "p1" && t.contains("lower")),
+            "{got:?}"
+        );
     }
 
     /// Case-insensitive prefixes fold into one literal of the ASCII case-insensitive automaton;
