@@ -464,3 +464,23 @@ fn runner_variables_and_equality_tests_are_not_requirements() {
         ["GITHUB_TOKEN", "MIGRATION_MODE"]
     );
 }
+
+/// wallabag's release script: `TMP_FOLDER=$2` and then `rm -rf "${TMP_FOLDER:?}"/…`. The `:?`
+/// guards what the script computed itself, not the environment. A `${X:?}` of a variable the
+/// script never sets (or sets only after the read) still requires it.
+#[test]
+fn a_shell_scripts_own_variable_is_no_requirement() {
+    let t = TestRepo::new();
+    t.write(
+        "scripts/release.sh",
+        "#!/usr/bin/env bash\nVERSION=app-$1\nTMP_FOLDER=$2\nexport OUT_DIR=\"$3\"\nfor ITEM in a b; do :; done\nrm -rf \"${TMP_FOLDER:?}\"/\"${OUT_DIR:?}\"\necho \"${ITEM:?}\"\npsql \"${DATABASE_URL:?set DATABASE_URL}\"\necho \"${LATE:?}\"\nLATE=1\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(names(&r, "missing-env-vars"), ["DATABASE_URL", "LATE"]);
+}

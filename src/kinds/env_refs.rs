@@ -391,6 +391,22 @@ pub fn python_under_env_test(text: &str, line: u64) -> bool {
     false
 }
 
+/// Whether a shell script sets `name` itself on a line above `line` (1-based): `X=$2`, `export
+/// X=…`, `local X=…`, `read -r X`, `for X in …`. Its `${X:?}` then guards what the script
+/// computed (wallabag's release script: `TMP_FOLDER=$2` … `rm -rf "${TMP_FOLDER:?}"/…`), not
+/// the environment. A variable the script only reads stays required.
+pub fn shell_sets_before(text: &str, name: &str, line: u64) -> bool {
+    let n = regex::escape(name);
+    let Ok(set) = Regex::new(&format!(
+        r"^\s*(?:(?:export|local|readonly|declare(?:\s+-\w+)*|typeset)\s+)?{n}=|^\s*(?:read\b[^#]*\s|for\s+){n}\b"
+    )) else {
+        return false;
+    };
+    text.lines()
+        .take((line as usize).saturating_sub(1))
+        .any(|l| set.is_match(l))
+}
+
 /// Whether a line aborts: throws, raises, panics, exits.
 fn aborts(line: &str) -> bool {
     static ABORT: OnceLock<Regex> = OnceLock::new();
