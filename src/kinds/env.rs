@@ -456,9 +456,19 @@ fn code_requirements(
             _ => {}
         }
     }
+    // Names the code asks "is it configured?" of (`Boolean(process.env.X)`): switches of
+    // features the program runs without, so an abort on them is the feature's requirement.
+    let switches: BTreeSet<&str> = classified
+        .iter()
+        .filter(|(_, m, _, _)| env_refs::boolean_probe(m))
+        .map(|(_, _, name, _)| *name)
+        .collect();
     let mut out = BTreeMap::new();
     let mut texts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for (path, m, name, u) in classified {
+        if matches!(u, Use::Required(env_refs::ABORTS)) && switches.contains(name) {
+            continue;
+        }
         if matches!(u, Use::Required(_)) && m.pattern == "shell-required" {
             let text = texts.entry(path.as_str()).or_insert_with(|| source(path));
             if text
