@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The accuracy suite: shipgate's default checklist on 61 real open-source repositories, pinned
+"""The accuracy suite: shipgate's default checklist on 63 real open-source repositories, pinned
 by commit, at the ci and release stages, scored against classified expectations.
 
     python3 accuracy/run.py [--shipgate PATH] [--work DIR] [--mirror DIR] [--only owner/name]
