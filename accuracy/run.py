@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The accuracy suite: shipgate's default checklist on 51 real open-source repositories, pinned
+"""The accuracy suite: shipgate's default checklist on 63 real open-source repositories, pinned
 by commit, at the ci and release stages, scored against classified expectations.
 
     python3 accuracy/run.py [--shipgate PATH] [--work DIR] [--mirror DIR] [--only owner/name]
@@ -15,8 +15,9 @@ pinned commit, and runs `shipgate run` twice in a clean environment (`env -i`, a
 Every finding is then looked up in accuracy/expectations.jsonl by (repo, stage, check, key);
 its verdict says whether a release engineer, having opened the file and line, agrees it is a real
 problem for this release. The summary counts, per stage, true and false findings, findings not
-classified yet, and the gates that fail on false findings alone. Exit 1 when a gate fails on
-false findings only or when findings are unclassified (write them with --write-unclassified and
+classified yet, the gates that fail on false findings alone, and every finding classified true
+that the run no longer reports (lost). Exit 1 when a gate fails on false findings only, when a
+true finding is lost or when findings are unclassified (write them with --write-unclassified and
 classify them), else 0. Needs git, network access (or a mirror) and a built shipgate.
 """
 import argparse
@@ -95,6 +96,7 @@ def main():
         expected[(e["repo"], e["stage"], e["check"], e["key"])] = e
     totals = {s: Counter() for s in ("ci", "release")}
     unclassified = []
+    lost = []  # findings classified true that a run no longer reports
     table = []
     for row in rows:
         if a.only and row["repo"] != a.only:
@@ -105,10 +107,12 @@ def main():
             os.makedirs(out, exist_ok=True)
             code, report = run(shipgate, repo, row, stage, out)
             verdicts = Counter()
+            seen = set()
             failing = defaultdict(Counter)  # check -> verdicts, for checks that fail the gate
             for c in report["checks"]:
                 for f in c["findings"]:
                     k = (row["repo"], stage, c["id"], key_of(f))
+                    seen.add(k)
                     v = expected.get(k, {}).get("verdict", "unclassified")
                     verdicts[v] += 1
                     if c["status"] in ("fail", "error"):
@@ -117,6 +121,8 @@ def main():
                         unclassified.append({"repo": row["repo"], "stage": stage, "check": c["id"],
                                              "key": key_of(f), "message": f["message"],
                                              "evidence": f.get("evidence")})
+            lost += [k for k, e in expected.items()
+                     if k[:2] == (row["repo"], stage) and e["verdict"] == "true" and k not in seen]
             gate_true = any(v["true"] for v in failing.values())
             false_only = code == 1 and not gate_true and not any(v["unclassified"] for v in failing.values())
             totals[stage].update(verdicts)
@@ -135,11 +141,14 @@ def main():
         print(f"\n{stage}: {t['runs']} runs, {t['gate-fail']} gates fail ({t['gate-fail-false-only']} on false "
               f"findings alone), {t['gate-error']} errors; findings: {t['true']} true, {t['false']} false, "
               f"{t['unclassified']} unclassified; precision {100 * t['true'] / max(n, 1):.0f}%")
+    for k in lost:
+        print("LOST true finding: " + " ".join(k))
+    print(f"\n{len(lost)} true findings lost")
     if a.write_unclassified:
         with open(a.write_unclassified, "w") as fh:
             for u in unclassified:
                 fh.write(json.dumps(u) + "\n")
-    bad = sum(t["gate-fail-false-only"] for t in totals.values()) or unclassified
+    bad = sum(t["gate-fail-false-only"] for t in totals.values()) or unclassified or lost
     sys.exit(1 if bad else 0)
 
 

@@ -875,6 +875,64 @@ fn a_key_file_named_for_localhost_is_a_local_servers_key() {
     );
 }
 
+/// hexpm's `config/dev.exs` sets the development server's `secret:`; solidtime's `.env.ci`, the
+/// CI jobs' environment (`cp .env.ci .env` before the tests), holds Laravel Passport's personal
+/// access client secret. Only a developer's server or a test run uses them, and `.env.ci` is no
+/// deployment's env file. The true cases beside them: the same secret in `config/prod.exs`, a
+/// token for another service in `.env.ci`, and a `.env.production`, are still reported.
+#[test]
+fn the_development_and_ci_environments_own_keys_are_not_leaks() {
+    let secret = format!("{}{}", "38K8orQfRHMC6ZWXIdgItQEiumeY", "L2Ls0fvYfTMt4AoG5");
+    let client = format!("{}{}", "EL5mXp3aF8ITjcwoOXRp", "bSK7zGrWhW4zTDpQXTkf");
+    let t = TestRepo::new();
+    t.write(
+        "config/dev.exs",
+        format!("import Config\n\nconfig :app,\n  secret: \"{secret}\",\n  sudo: false\n"),
+    )
+    .write(
+        ".env.ci",
+        format!("APP_ENV=testing\nPASSPORT_PERSONAL_ACCESS_CLIENT_SECRET=\"{client}\"\n"),
+    );
+    t.commit("init");
+    let ids = ["generic-secrets", "committed-env-files"];
+    let (code, r) = t.only(&ids).json();
+    assert_eq!(code, 0, "{r:#}");
+    for id in ids {
+        assert!(
+            check(&r, id)["findings"].as_array().unwrap().is_empty(),
+            "{id}: {r:#}"
+        );
+    }
+    t.write(
+        "config/prod.exs",
+        format!("import Config\n\nconfig :app,\n  secret: \"{secret}\"\n"),
+    )
+    .write(
+        ".env.ci",
+        format!("APP_ENV=testing\nSTRIPE_SECRET_KEY=\"{client}\"\n"),
+    )
+    .write(".env.production", format!("APP_KEY={client}\n"));
+    t.commit("the production secret, another service's token in CI, a production env file");
+    let (code, r) = t.only(&ids).json();
+    assert_eq!(code, 1, "{r:#}");
+    let paths = |id: &str| {
+        let mut p: Vec<String> = check(&r, id)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(
+        paths("generic-secrets"),
+        [".env.ci", ".env.production", "config/prod.exs"],
+        "{r:#}"
+    );
+    assert_eq!(paths("committed-env-files"), [".env.production"], "{r:#}");
+}
+
 #[test]
 fn a_check_with_no_file_of_its_material_says_so_and_one_with_a_file_evaluates() {
     let t = TestRepo::new();

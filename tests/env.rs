@@ -464,3 +464,52 @@ fn runner_variables_and_equality_tests_are_not_requirements() {
         ["GITHUB_TOKEN", "MIGRATION_MODE"]
     );
 }
+
+/// wallabag's release script: `TMP_FOLDER=$2` and then `rm -rf "${TMP_FOLDER:?}"/…`. The `:?`
+/// guards what the script computed itself, not the environment. A `${X:?}` of a variable the
+/// script never sets (or sets only after the read) still requires it.
+#[test]
+fn a_shell_scripts_own_variable_is_no_requirement() {
+    let t = TestRepo::new();
+    t.write(
+        "scripts/release.sh",
+        "#!/usr/bin/env bash\nVERSION=app-$1\nTMP_FOLDER=$2\nexport OUT_DIR=\"$3\"\nfor ITEM in a b; do :; done\nrm -rf \"${TMP_FOLDER:?}\"/\"${OUT_DIR:?}\"\necho \"${ITEM:?}\"\npsql \"${DATABASE_URL:?set DATABASE_URL}\"\necho \"${LATE:?}\"\nLATE=1\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(names(&r, "missing-env-vars"), ["DATABASE_URL", "LATE"]);
+}
+
+/// linkwarden asks whether billing is configured (`Boolean(process.env.X)`,
+/// `process.env.X ? true : false`) and throws only inside the billing client: a switch of a
+/// feature the program runs without. The true case beside it: the same abort on a name nothing
+/// turns into a yes/no (an `if (process.env.X)` log line is no such question) is still required.
+#[test]
+fn an_abort_on_a_feature_switch_is_the_features_requirement() {
+    let t = TestRepo::new();
+    t.write(
+        "lib/billing/googlePlay.ts",
+        "export const isGooglePlayConfigured = () =>\n  Boolean(process.env.GOOGLE_PLAY_SERVICE_ACCOUNT_JSON);\n\nconst getClient = () => {\n  const raw = process.env.GOOGLE_PLAY_SERVICE_ACCOUNT_JSON;\n\n  if (!raw)\n    throw new Error(\"Missing GOOGLE_PLAY_SERVICE_ACCOUNT_JSON\");\n  return raw;\n};\n",
+    )
+    .write(
+        "lib/billing/stripe.ts",
+        "const stripeEnabled = process.env.STRIPE_SECRET_KEY ? true : false;\n\nexport default function stripeSDK() {\n  const secretKey = process.env.STRIPE_SECRET_KEY;\n\n  if (!secretKey) {\n    throw new Error(\"Stripe secret key is not defined\");\n  }\n  return secretKey;\n}\n",
+    )
+    .write(
+        "lib/db.ts",
+        "if (process.env.POSTGRES_URL) console.log(\"db configured\");\nconst url = process.env.POSTGRES_URL;\n\nif (!url) {\n  throw new Error(\"POSTGRES_URL is not set\");\n}\n",
+    )
+    .write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    let (code, r) = t
+        .only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(names(&r, "missing-env-vars"), ["POSTGRES_URL"]);
+}

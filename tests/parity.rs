@@ -359,11 +359,11 @@ fn monorepo_dependency_versions() {
     )
     .write(
         "packages/web/package.json",
-        "{\"dependencies\": {\"react\": \"^18.2.0\", \"zod\": \"^3.22.0\"}}",
+        "{\"name\": \"web\", \"dependencies\": {\"react\": \"^18.2.0\", \"zod\": \"^3.22.0\"}}",
     )
     .write(
         "packages/admin/package.json",
-        "{\"dependencies\": {\"react\": \"^19.0.0\", \"zod\": \"^3.23.8\"}}",
+        "{\"dependencies\": {\"react\": \"^19.0.0\", \"zod\": \"^3.23.8\", \"web\": \"workspace:*\"}}",
     );
     t.commit("init");
     let (code, r) = t.only(&["monorepo-dependency-versions"]).json();
@@ -375,6 +375,18 @@ fn monorepo_dependency_versions() {
         m[0].contains("packages/web/package.json:1 asks for ^18.2.0"),
         "{}",
         m[0]
+    );
+    // Built apart (admin no longer loads web), each app installs the React it asked for.
+    t.write(
+        "packages/admin/package.json",
+        "{\"dependencies\": {\"react\": \"^19.0.0\", \"zod\": \"^3.23.8\"}}",
+    );
+    t.commit("admin stands alone");
+    let (code, r) = t.only(&["monorepo-dependency-versions"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    assert!(
+        messages(&r, "monorepo-dependency-versions").is_empty(),
+        "{r:#}"
     );
 }
 

@@ -4,9 +4,12 @@
 //! for. Workspaces: npm/yarn `workspaces`, `pnpm-workspace.yaml` `packages`, Cargo
 //! `[workspace] members`, Go `go.work` `use`. Peer dependencies (ranges by design), workspace
 //! links (`workspace:`, `link:`, `file:`), pnpm catalogs (`catalog:`, one version by
-//! construction), `*` and Cargo `workspace = true` do not count.
+//! construction), `*` and Cargo `workspace = true` do not count, and neither do what ships in no
+//! package: development dependencies (`devDependencies`, Cargo's `[dev-dependencies]`: each
+//! package's own build, lint and test tools, eslint 9 in one and 10 in another) and TypeScript's
+//! type declarations (`@types/*`, erased at compile time wherever they are listed).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -44,8 +47,49 @@ struct Ask {
     req: Option<Req>,
 }
 
-/// A workspace's root folder, and each dependency's requests.
-type Workspace = (String, BTreeMap<String, Vec<Ask>>);
+/// A workspace's root folder, each dependency's requests, and which packages are loaded
+/// together (`None`: all of them, as go.work's one build list).
+type Workspace = (String, BTreeMap<String, Vec<Ask>>, Option<Links>);
+
+/// Which packages of a workspace end up in one program: a package and the workspace packages it
+/// depends on (`dependencies`, `optionalDependencies`, `peerDependencies`; Cargo's
+/// `[dependencies]` and `[build-dependencies]`), transitively. Two packages that are not linked
+/// so are built and installed apart (an API server and a web front end, two apps): each gets the
+/// version it asked for. Two that depend on one shared package with a peer dependency on the
+/// dependency are loaded together too (that package resolves one copy for both).
+#[derive(Debug, Default)]
+struct Links {
+    /// Manifest path → the manifest paths of the workspace packages it depends on.
+    direct: BTreeMap<String, BTreeSet<String>>,
+    /// Dependency name → the manifests that ask for it as a peer.
+    peers: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Links {
+    /// The package and every workspace package it depends on, transitively.
+    fn closure(&self, from: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::from([from.to_string()]);
+        let mut todo = vec![from.to_string()];
+        while let Some(p) = todo.pop() {
+            for q in self.direct.get(&p).into_iter().flatten() {
+                if seen.insert(q.clone()) {
+                    todo.push(q.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    fn together(&self, a: &str, b: &str, dep: &str) -> bool {
+        let (ca, cb) = (self.closure(a), self.closure(b));
+        ca.contains(b)
+            || cb.contains(a)
+            || self
+                .peers
+                .get(dep)
+                .is_some_and(|ps| ps.iter().any(|p| ca.contains(p) && cb.contains(p)))
+    }
+}
 
 /// Whether no one version satisfies both.
 fn apart(a: &Ask, b: &Ask) -> bool {
@@ -138,7 +182,13 @@ impl DependencyVersions {
         workspaces.extend(cargo(&files)?);
         workspaces.extend(go(&files));
         let mut out = Vec::new();
-        for (root, deps) in workspaces {
+        let mut roots_seen = BTreeSet::new();
+        for (root, deps, links) in workspaces {
+            // A root named by both its package.json `workspaces` and a pnpm-workspace.yaml is
+            // one workspace, reported once.
+            if !roots_seen.insert(root.clone()) {
+                continue;
+            }
             for (name, asks) in deps {
                 if self.ignore.contains(&name) {
                     continue;
@@ -146,10 +196,15 @@ impl DependencyVersions {
                 let mut specs: Vec<&str> = asks.iter().map(|a| a.spec.as_str()).collect();
                 specs.sort();
                 specs.dedup();
+                let together = |a: &Ask, b: &Ask| {
+                    links
+                        .as_ref()
+                        .is_none_or(|l| l.together(&a.file, &b.file, &name))
+                };
                 let conflict = asks
                     .iter()
                     .enumerate()
-                    .any(|(i, a)| asks[i + 1..].iter().any(|b| apart(a, b)));
+                    .any(|(i, a)| asks[i + 1..].iter().any(|b| apart(a, b) && together(a, b)));
                 if !conflict {
                     continue;
                 }
@@ -217,7 +272,7 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                 .collect(),
             None => continue,
         };
-        roots.push((dir, globs));
+        add_root(&mut roots, dir, globs);
     }
     for (path, dir, text) in files.named("pnpm-workspace.yaml") {
         let doc: yaml_serde::Value = yaml_serde::from_str(&text).map_err(|e| {
@@ -233,7 +288,7 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
             .flatten()
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect();
-        roots.push((dir, globs));
+        add_root(&mut roots, dir, globs);
     }
     let mut out = Vec::new();
     for (root, globs) in roots {
@@ -249,12 +304,50 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
             .collect();
         let (inc, exc) = (GlobList::new(&include)?, GlobList::new(&exclude)?);
         let mut deps: BTreeMap<String, Vec<Ask>> = BTreeMap::new();
+        let mut members: Vec<(String, serde_json::Value)> = Vec::new();
+        for (path, dir, text) in files.named("package.json") {
+            if dir != root && (!inc.is_match(&dir) || exc.is_match(&dir)) {
+                continue;
+            }
+            members.push((path.clone(), json(&path, &text)?));
+        }
+        let names: BTreeMap<&str, &str> = members
+            .iter()
+            .filter_map(|(p, j)| Some((j.get("name")?.as_str()?, p.as_str())))
+            .collect();
+        let mut links = Links::default();
+        for (path, j) in &members {
+            for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
+                for name in j
+                    .get(field)
+                    .and_then(|d| d.as_object())
+                    .into_iter()
+                    .flatten()
+                    .map(|(n, _)| n)
+                {
+                    if let Some(to) = names.get(name.as_str()) {
+                        links
+                            .direct
+                            .entry(path.clone())
+                            .or_default()
+                            .insert(to.to_string());
+                    }
+                    if field == "peerDependencies" {
+                        links
+                            .peers
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(path.clone());
+                    }
+                }
+            }
+        }
         for (path, dir, text) in files.named("package.json") {
             if dir != root && (!inc.is_match(&dir) || exc.is_match(&dir)) {
                 continue;
             }
             let j = json(&path, &text)?;
-            for field in ["dependencies", "devDependencies", "optionalDependencies"] {
+            for field in ["dependencies", "optionalDependencies"] {
                 for (name, spec) in j
                     .get(field)
                     .and_then(|d| d.as_object())
@@ -275,6 +368,7 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                     .any(|p| spec.starts_with(p))
                         || spec == "*"
                         || spec.is_empty()
+                        || name.starts_with("@types/")
                     {
                         continue;
                     }
@@ -287,9 +381,22 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                 }
             }
         }
-        out.push((if root.is_empty() { ".".into() } else { root }, deps));
+        out.push((
+            if root.is_empty() { ".".into() } else { root },
+            deps,
+            Some(links),
+        ));
     }
     Ok(out)
+}
+
+/// One workspace per root folder: a root named by its package.json and by a pnpm-workspace.yaml
+/// takes the globs of both.
+fn add_root(roots: &mut Vec<(String, Vec<String>)>, dir: String, globs: Vec<String>) {
+    match roots.iter_mut().find(|(d, _)| *d == dir) {
+        Some((_, g)) => g.extend(globs),
+        None => roots.push((dir, globs)),
+    }
 }
 
 /// Cargo workspaces: each member's dependency requirements (not `workspace = true`, not paths).
@@ -301,9 +408,22 @@ fn cargo(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
             continue;
         }
         let mut deps: BTreeMap<String, Vec<Ask>> = BTreeMap::new();
+        let mut tables = Vec::new();
         for member in cargo_members(files, &dir, &root)? {
             let mtext = files.text(&member).unwrap_or_default();
             let m = toml_table(&member, &mtext)?;
+            tables.push((member, mtext, m));
+        }
+        let names: BTreeMap<String, String> = tables
+            .iter()
+            .filter_map(|(p, _, m)| {
+                let n = m.get("package")?.get("name")?.as_str()?;
+                Some((n.to_string(), p.clone()))
+            })
+            .collect();
+        let mut links = Links::default();
+        for (member, mtext, m) in &tables {
+            let member = member.clone();
             for field in ["dependencies", "build-dependencies"] {
                 for (key, spec) in m
                     .get(field)
@@ -311,6 +431,14 @@ fn cargo(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                     .into_iter()
                     .flatten()
                 {
+                    let dep_name = spec.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+                    if let Some(to) = names.get(dep_name) {
+                        links
+                            .direct
+                            .entry(member.clone())
+                            .or_default()
+                            .insert(to.clone());
+                    }
                     let req = match spec {
                         toml::Value::String(s) => Some(s.clone()),
                         t if t.get("workspace").is_some() || t.get("path").is_some() => None,
@@ -327,14 +455,18 @@ fn cargo(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                         .to_string();
                     deps.entry(name).or_default().push(Ask {
                         file: member.clone(),
-                        line: line_of(&mtext, &format!("{key} ")).or_else(|| line_of(&mtext, key)),
+                        line: line_of(mtext, &format!("{key} ")).or_else(|| line_of(mtext, key)),
                         req: crate::kinds::lockfile_sync::cargo_req(&req),
                         spec: req,
                     });
                 }
             }
         }
-        out.push((if dir.is_empty() { ".".into() } else { dir }, deps));
+        out.push((
+            if dir.is_empty() { ".".into() } else { dir },
+            deps,
+            Some(links),
+        ));
     }
     Ok(out)
 }
@@ -396,7 +528,7 @@ fn go(files: &Files<'_>) -> Vec<Workspace> {
                 }
             }
         }
-        out.push((if dir.is_empty() { ".".into() } else { dir }, deps));
+        out.push((if dir.is_empty() { ".".into() } else { dir }, deps, None));
     }
     out
 }
@@ -421,9 +553,9 @@ mod tests {
         let root = ("package.json", "{\"workspaces\": [\"packages/*\"]}");
         let a = (
             "packages/a/package.json",
-            "{\"dependencies\": {\"react\": \"^18.2.0\", \"shared\": \"workspace:*\"}}",
+            "{\"name\": \"a\", \"dependencies\": {\"react\": \"^18.2.0\", \"shared\": \"workspace:*\"}}",
         );
-        let b = ("packages/b/package.json", "{\"dependencies\": {\"react\": \"^19.0.0\", \"shared\": \"workspace:^\"}, \"peerDependencies\": {\"react\": \">=18\"}}");
+        let b = ("packages/b/package.json", "{\"dependencies\": {\"react\": \"^19.0.0\", \"shared\": \"workspace:^\", \"a\": \"workspace:*\"}, \"peerDependencies\": {\"react\": \">=18\"}}");
         let same = (
             "packages/b/package.json",
             "{\"dependencies\": {\"react\": \"^18.2.0\"}}",
@@ -435,11 +567,72 @@ mod tests {
         assert_eq!(count(&[root, a, b]), 1);
         assert_eq!(count(&[root, a, same, outside]), 0);
         let ws = ("Cargo.toml", "[workspace]\nmembers = [\"a\", \"b\"]\n");
-        let ca = ("a/Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\nserde = \"1.0\"\nlog = { workspace = true }\n");
+        let ca = ("a/Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\nserde = \"1.0\"\nlog = { workspace = true }\nb = { path = \"../b\" }\n");
         let cb = (
             "b/Cargo.toml",
             "[package]\nname = \"b\"\n[dependencies]\nserde = { version = \"0.9\" }\n",
         );
         assert_eq!(count(&[ws, ca, cb]), 1);
+    }
+
+    /// hoppscotch's NestJS backend asks for graphql 16.14.0 and its web front end for 16.13.2;
+    /// linkwarden's web and mobile apps for different zustand majors: packages that do not load
+    /// one another are built apart. Linked (one depends on the other, or both on a package with a
+    /// peer dependency on it), the same split is reported.
+    #[test]
+    fn packages_built_apart_may_differ_and_linked_ones_may_not() {
+        let root = (
+            "package.json",
+            "{\"private\": true, \"workspaces\": [\"packages/*\"]}",
+        );
+        let server = (
+            "packages/server/package.json",
+            "{\"name\": \"server\", \"dependencies\": {\"graphql\": \"16.14.0\"}}",
+        );
+        let web = ("packages/web/package.json", "{\"name\": \"web\", \"dependencies\": {\"graphql\": \"16.13.2\", \"ui\": \"workspace:*\"}}");
+        let ui = (
+            "packages/ui/package.json",
+            "{\"name\": \"ui\", \"peerDependencies\": {\"graphql\": \"^16\"}}",
+        );
+        assert_eq!(count(&[root, server, web, ui]), 0);
+        let linked = ("packages/server/package.json", "{\"name\": \"server\", \"dependencies\": {\"graphql\": \"16.14.0\", \"web\": \"workspace:*\"}}");
+        assert_eq!(count(&[root, linked, web, ui]), 1);
+        let shared = ("packages/server/package.json", "{\"name\": \"server\", \"dependencies\": {\"graphql\": \"16.14.0\", \"ui\": \"workspace:*\"}}");
+        assert_eq!(count(&[root, shared, web, ui]), 1);
+        // A dev-only link (a schema shared for code generation) loads nothing at run time.
+        let dev = ("packages/server/package.json", "{\"name\": \"server\", \"dependencies\": {\"graphql\": \"16.14.0\"}, \"devDependencies\": {\"web\": \"workspace:*\"}}");
+        assert_eq!(count(&[root, dev, web, ui]), 0);
+        // One root named twice (package.json `workspaces` and pnpm-workspace.yaml) is one workspace.
+        let pnpm = ("pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n");
+        assert_eq!(count(&[root, pnpm, linked, web, ui]), 1);
+        // Cargo: crates that do not depend on one another, and one that does.
+        let ws = ("Cargo.toml", "[workspace]\nmembers = [\"a\", \"b\"]\n");
+        let ca = (
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\n[dependencies]\ntokio = \"0.2\"\n",
+        );
+        let cb = (
+            "b/Cargo.toml",
+            "[package]\nname = \"b\"\n[dependencies]\ntokio = \"1.40\"\n",
+        );
+        assert_eq!(count(&[ws, ca, cb]), 0);
+        let cb = (
+            "b/Cargo.toml",
+            "[package]\nname = \"b\"\n[dependencies]\ntokio = \"1.40\"\na = { path = \"../a\" }\n",
+        );
+        assert_eq!(count(&[ws, ca, cb]), 1);
+    }
+
+    /// hoppscotch's packages ask for eslint 9 and 10, @types/node 24 and 25: development tools
+    /// and type declarations, which no package ships. The same split in `dependencies` is still
+    /// reported.
+    #[test]
+    fn development_tools_and_type_declarations_may_differ() {
+        let root = ("pnpm-workspace.yaml", "packages:\n  - 'packages/**'\n");
+        let a = ("packages/a/package.json", "{\"name\": \"a\", \"dependencies\": {\"@types/node\": \"24.10.1\", \"graphql\": \"16.13.2\"}, \"devDependencies\": {\"eslint\": \"9.39.2\"}}");
+        let b = ("packages/b/package.json", "{\"dependencies\": {\"graphql\": \"16.13.2\", \"a\": \"workspace:*\"}, \"devDependencies\": {\"eslint\": \"10.5.0\", \"@types/node\": \"25.9.3\"}}");
+        assert_eq!(count(&[root, a, b]), 0);
+        let runtime = ("packages/b/package.json", "{\"dependencies\": {\"graphql\": \"16.14.0\", \"a\": \"workspace:*\"}, \"devDependencies\": {\"eslint\": \"10.5.0\"}}");
+        assert_eq!(count(&[root, a, runtime]), 1);
     }
 }

@@ -425,8 +425,9 @@ impl Requirements {
 /// program and no code anywhere tests the name or gives it a default: optional features read
 /// their settings as values too.
 ///
-/// A Python read in a block that tests the environment (`if "X" in os.environ:`) is conditional:
-/// `source` gives the file's text (read only for such reads, once per file).
+/// A Python read in a block that tests the environment (`if "X" in os.environ:`) is conditional,
+/// and a shell script's `${X:?}` of a variable the script itself set above (`X=$2`) reads no
+/// environment: `source` gives the file's text (read only for such reads, once per file).
 fn code_requirements(
     code: &[(String, RawMatch)],
     kept: &BTreeMap<String, Vec<u8>>,
@@ -455,9 +456,28 @@ fn code_requirements(
             _ => {}
         }
     }
+    // Names the code asks "is it configured?" of (`Boolean(process.env.X)`): switches of
+    // features the program runs without, so an abort on them is the feature's requirement.
+    let switches: BTreeSet<&str> = classified
+        .iter()
+        .filter(|(_, m, _, _)| env_refs::boolean_probe(m))
+        .map(|(_, _, name, _)| *name)
+        .collect();
     let mut out = BTreeMap::new();
     let mut texts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for (path, m, name, u) in classified {
+        if matches!(u, Use::Required(env_refs::ABORTS)) && switches.contains(name) {
+            continue;
+        }
+        if matches!(u, Use::Required(_)) && m.pattern == "shell-required" {
+            let text = texts.entry(path.as_str()).or_insert_with(|| source(path));
+            if text
+                .as_deref()
+                .is_some_and(|t| env_refs::shell_sets_before(t, name, m.line))
+            {
+                continue;
+            }
+        }
         if matches!(u, Use::Required(_) | Use::Value) && path.ends_with(".py") {
             let text = texts.entry(path.as_str()).or_insert_with(|| source(path));
             if text

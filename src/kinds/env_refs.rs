@@ -160,6 +160,9 @@ fn re(cell: &'static OnceLock<Regex>, src: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(src).expect("valid built-in regex"))
 }
 
+/// Why a read the code aborts on is required.
+pub const ABORTS: &str = "the code aborts when it is missing";
+
 /// Classifies one read (a match of one of the forms).
 pub fn classify(m: &RawMatch) -> Use {
     let Some(form) = forms().iter().find(|f| f.form == m.pattern) else {
@@ -201,11 +204,11 @@ pub fn classify(m: &RawMatch) -> Use {
         Reads::Value if non_null_assertion(after) => Use::Required("asserted to be set (`!`)"),
         Reads::Value => match guard(before, after, m, form) {
             None => Use::Value,
-            Some(true) => Use::Required("the code aborts when it is missing"),
+            Some(true) => Use::Required(ABORTS),
             Some(false) => Use::Optional,
         },
         Reads::Getter => match guard(before, after, m, form) {
-            Some(true) => Use::Required("the code aborts when it is missing"),
+            Some(true) => Use::Required(ABORTS),
             _ => Use::Optional,
         },
     }
@@ -389,6 +392,38 @@ pub fn python_under_env_test(text: &str, line: u64) -> bool {
         }
     }
     false
+}
+
+/// Whether the read is turned into a yes/no answer to "is this configured?":
+/// `Boolean(process.env.X)`, `!!process.env.X`, `process.env.X ? true : false`, Python
+/// `bool(os.getenv("X"))`. Code that asks so treats the variable as a switch for a feature the
+/// program runs without (linkwarden's `isGooglePlayConfigured = () =>
+/// Boolean(process.env.GOOGLE_PLAY_SERVICE_ACCOUNT_JSON)`, `stripeEnabled = process.env.
+/// STRIPE_SECRET_KEY ? true : false`).
+pub fn boolean_probe(m: &RawMatch) -> bool {
+    static BEFORE: OnceLock<Regex> = OnceLock::new();
+    static AFTER: OnceLock<Regex> = OnceLock::new();
+    let line = m.line_text.as_str();
+    let (s, e) = m.span_in_line;
+    let (before, after) = (&line[..s.min(line.len())], &line[e.min(line.len())..]);
+    re(&BEFORE, r"(?:\bBoolean\(|\bbool\(|!!)\s*$").is_match(before)
+        || re(&AFTER, r"^\s*\)?\s*\?\s*true\s*:\s*false\b").is_match(after)
+}
+
+/// Whether a shell script sets `name` itself on a line above `line` (1-based): `X=$2`, `export
+/// X=…`, `local X=…`, `read -r X`, `for X in …`. Its `${X:?}` then guards what the script
+/// computed (wallabag's release script: `TMP_FOLDER=$2` … `rm -rf "${TMP_FOLDER:?}"/…`), not
+/// the environment. A variable the script only reads stays required.
+pub fn shell_sets_before(text: &str, name: &str, line: u64) -> bool {
+    let n = regex::escape(name);
+    let Ok(set) = Regex::new(&format!(
+        r"^\s*(?:(?:export|local|readonly|declare(?:\s+-\w+)*|typeset)\s+)?{n}=|^\s*(?:read\b[^#]*\s|for\s+){n}\b"
+    )) else {
+        return false;
+    };
+    text.lines()
+        .take((line as usize).saturating_sub(1))
+        .any(|l| set.is_match(l))
 }
 
 /// Whether a line aborts: throws, raises, panics, exits.
