@@ -98,24 +98,38 @@ pub fn unbuilt_dockerfiles(
 /// can: reading the whole tree a second time was a quarter of a moby/moby run; two substring
 /// searches cost a thirtieth of what looking at every `f` did).
 pub fn mentions_dockerfile(data: &[u8]) -> bool {
+    let mut any = false;
+    each_mention(data, |_| {
+        any = true;
+        false
+    });
+    any
+}
+
+/// Calls `f(start)` for each `dockerfile` or `containerfile` in `data` (spelled as
+/// [`mentions_dockerfile`] reads them), by where the `f` of `file` is, until `f` returns false.
+fn each_mention(data: &[u8], mut f: impl FnMut(usize) -> bool) {
     // `ile` is in `file` and `File`, `ILE` in `FILE`: two searches, not three.
     static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
         std::sync::OnceLock::new();
     let finders = FINDERS
         .get_or_init(|| [b"ile", b"ILE"].map(|n| memchr::memmem::Finder::new(&n[..]).into_owned()));
-    finders.iter().any(|f| {
-        f.find_iter(data).any(|i| {
+    for finder in finders {
+        for i in finder.find_iter(data) {
             let Some(at) = i
                 .checked_sub(1)
                 .filter(|&at| data[at].eq_ignore_ascii_case(&b'f'))
             else {
-                return false;
+                continue;
             };
-            [&b"docker"[..], b"container"]
+            let named = [&b"docker"[..], b"container"]
                 .iter()
-                .any(|w| at >= w.len() && data[at - w.len()..at].eq_ignore_ascii_case(w))
-        })
-    })
+                .any(|w| at >= w.len() && data[at - w.len()..at].eq_ignore_ascii_case(w));
+            if named && !f(at) {
+                return;
+            }
+        }
+    }
 }
 
 /// How a build names a Dockerfile it computes (`-f Dockerfile.${{ matrix.variant }}`,
@@ -183,8 +197,26 @@ fn names_in(path: &Path, names: &aho_corasick::AhoCorasick) -> Vec<usize> {
             Err(_) => return all(),
         };
         buf.extend_from_slice(&chunk[..n]);
-        for m in names.find_overlapping_iter(&buf) {
-            found[m.pattern().as_usize()] = true;
+        // Every name holds `dockerfile` or `containerfile`: the names are looked for around
+        // those only (the whole text was a tenth of a moby/moby run, on one thread after the
+        // walk). A name holding one lies within `keep` bytes of it either side.
+        let mut at = Vec::new();
+        each_mention(&buf, |i| {
+            at.push(i);
+            true
+        });
+        at.sort_unstable();
+        let mut searched = 0;
+        for i in at {
+            let to = (i + keep + 1).min(buf.len());
+            // Sorted, a window ending where an earlier one did is inside it.
+            if to <= searched {
+                continue;
+            }
+            for m in names.find_overlapping_iter(&buf[i.saturating_sub(keep)..to]) {
+                found[m.pattern().as_usize()] = true;
+            }
+            searched = to;
         }
         if found.iter().all(|f| *f) {
             break;
@@ -303,6 +335,34 @@ mod tests {
         assert!(only(None).is_empty());
         assert!(only(Some(true)).is_empty());
         assert_eq!(only(Some(false)).len(), 1);
+        // Names are looked for around each mention: one across the 64 KiB read boundary, and
+        // one in capitals after a mention in lowercase further on (the two spellings are
+        // searched apart).
+        let across = format!("{}docker/Dockerfile.edge\n", "x".repeat(64 * 1024 - 10));
+        let files = vec![
+            file("docker/Dockerfile.edge", "FROM node\n", None),
+            file("docker/Dockerfile.ci", "FROM node\n", None),
+            file("docker/Dockerfile.nightly", "FROM node\n", None),
+            file("scripts/edge.sh", &across, Some(Material::Tooling)),
+            file(
+                "Makefile",
+                "# see dockerfile notes\nci:\n\tdocker build -f DOCKERFILE.CI .\n",
+                None,
+            ),
+        ];
+        let unbuilt = unbuilt_dockerfiles(
+            dir.path(),
+            &files,
+            &[
+                "docker/Dockerfile.edge",
+                "docker/Dockerfile.ci",
+                "docker/Dockerfile.nightly",
+            ],
+        );
+        assert_eq!(
+            unbuilt.into_iter().collect::<Vec<_>>(),
+            ["docker/Dockerfile.nightly"]
+        );
     }
 
     #[test]
