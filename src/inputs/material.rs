@@ -91,8 +91,43 @@ impl Scope {
 /// The material globs, by category, and the paths that ship anyway.
 #[derive(Debug, Clone)]
 pub struct Materials {
-    pub by_kind: Vec<(Material, GlobList)>,
-    pub shipped: GlobList,
+    /// Per category, its globs in two lists: those of folders (`docs/`, `*-examples/`), which a
+    /// path matches by its folder alone, and the others.
+    by_kind: Vec<(Material, Split)>,
+    shipped: Split,
+}
+
+/// A list of globs as its folder globs and the others (a path matches the list when it matches
+/// either).
+#[derive(Debug, Clone)]
+struct Split {
+    folders: GlobList,
+    rest: GlobList,
+}
+
+impl Split {
+    fn new(globs: &[String]) -> Result<Split, String> {
+        // `dir/` means everything under dir (`types::compile_glob`): a path's file name cannot
+        // change whether it matches.
+        let (folders, rest): (Vec<String>, Vec<String>) = globs
+            .iter()
+            .cloned()
+            .partition(|g| g.trim_start_matches("./").ends_with('/'));
+        Ok(Split {
+            folders: GlobList::new(&folders)?,
+            rest: GlobList::new(&rest)?,
+        })
+    }
+}
+
+/// What the folder globs said of the folder last asked about: a walk lists a folder's files one
+/// after another, and asking each file's path of every category's folder globs again was half of
+/// the glob matching of a moby/moby run.
+#[derive(Debug, Default)]
+pub struct FolderMemo {
+    folder: Option<String>,
+    shipped: bool,
+    kinds: u32,
 }
 
 const TEST: &[&str] = &[
@@ -325,24 +360,42 @@ impl Materials {
                 Some((_, g)) => g.clone(),
                 None => default_globs(m).iter().map(|s| s.to_string()).collect(),
             };
-            by_kind.push((m, GlobList::new(&globs)?));
+            by_kind.push((m, Split::new(&globs)?));
         }
         Ok(Materials {
             by_kind,
-            shipped: GlobList::new(shipped)?,
+            shipped: Split::new(shipped)?,
         })
     }
 
     /// The material of the file at `path` (`None`: it ships).
     pub fn of(&self, path: &str) -> Option<Material> {
-        let path = crate::types::PathQuery::new(path);
-        if self.shipped.is_match_query(&path) {
+        self.of_in(path, &mut FolderMemo::default())
+    }
+
+    /// [`Materials::of`], the folder globs' answer for `path`'s folder taken from `memo` when it
+    /// holds that folder's (and kept there).
+    pub fn of_in(&self, path: &str, memo: &mut FolderMemo) -> Option<Material> {
+        let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let query = crate::types::PathQuery::new(path);
+        if memo.folder.as_deref() != Some(folder) {
+            memo.shipped = self.shipped.folders.is_match_query(&query);
+            memo.kinds = 0;
+            for (i, (_, split)) in self.by_kind.iter().enumerate() {
+                if split.folders.is_match_query(&query) {
+                    memo.kinds |= 1 << i;
+                }
+            }
+            memo.folder = Some(folder.to_string());
+        }
+        if memo.shipped || self.shipped.rest.is_match_query(&query) {
             return None;
         }
         self.by_kind
             .iter()
-            .find(|(_, g)| g.is_match_query(&path))
-            .map(|(m, _)| *m)
+            .enumerate()
+            .find(|(i, (_, split))| memo.kinds & (1 << i) != 0 || split.rest.is_match_query(&query))
+            .map(|(_, (m, _))| *m)
     }
 }
 
@@ -652,6 +705,72 @@ fn matching_brace(d: &[u8], open: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// A folder's memo gives what each category's whole list says of every path, in any order
+    /// of folders and files, for the built-in lists and for replaced ones with folders anchored at
+    /// the root.
+    #[test]
+    fn the_folder_memo_agrees_with_asking_each_list_whole() {
+        let replace = vec![(
+            Material::Example,
+            vec![
+                "features/step_definitions/".to_string(),
+                "*.sample.*".to_string(),
+                "demo-*/".to_string(),
+            ],
+        )];
+        let shipped = vec!["docs/api/".to_string(), "tests/e2e/run.py".to_string()];
+        let materials = Materials::new(&replace, &shipped).unwrap();
+        let whole: Vec<(Material, GlobList)> = Material::ALL
+            .iter()
+            .map(|m| {
+                let globs: Vec<String> = match replace.iter().find(|(k, _)| k == m) {
+                    Some((_, g)) => g.clone(),
+                    None => default_globs(*m).iter().map(|s| s.to_string()).collect(),
+                };
+                (*m, GlobList::new(&globs).unwrap())
+            })
+            .collect();
+        let shipped_whole = GlobList::new(&shipped).unwrap();
+        let expected = |p: &str| {
+            if shipped_whole.is_match(p) {
+                return None;
+            }
+            whole.iter().find(|(_, g)| g.is_match(p)).map(|(m, _)| *m)
+        };
+        let paths = [
+            "main.go",
+            "README.md",
+            "docs/guide.md",
+            "docs/api/index.html",
+            "docs/x.go",
+            "src/docs/a.rs",
+            "src/a_test.go",
+            "src/a.go",
+            "src/b.go",
+            "tests/e2e/run.py",
+            "tests/e2e/other.py",
+            "tests/unit.rs",
+            "features/step_definitions/a.rb",
+            "x/features/step_definitions/a.rb",
+            "demo-app/main.py",
+            "demo-app/main.sample.py",
+            "vendor/lib/x.js",
+            "src/a.min.js",
+            "src/app.config.js",
+            "docs",
+            "a/b/c/d.txt",
+            "src/a.go",
+        ];
+        let mut memo = FolderMemo::default();
+        for p in paths {
+            assert_eq!(materials.of_in(p, &mut memo), expected(p), "{p}");
+            assert_eq!(materials.of(p), expected(p), "{p}");
+        }
+        assert_eq!(materials.of("docs/guide.md"), Some(Material::Doc));
+        assert_eq!(materials.of("src/a_test.go"), Some(Material::Test));
+        assert_eq!(materials.of("docs/api/index.html"), None);
+    }
+
     use super::*;
 
     fn commented(path: &str, src: &str) -> Vec<String> {

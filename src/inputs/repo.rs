@@ -133,6 +133,7 @@ pub fn scan(opts: &ScanOptions<'_>) -> RepoScan {
             local: RepoScan::default(),
             shared: &unused,
             buf: Vec::new(),
+            folders: Default::default(),
         };
         for p in missing {
             let full = opts.root.join(p);
@@ -171,6 +172,7 @@ impl<'s, 'a: 's> ParallelVisitorBuilder<'s> for VisitorBuilder<'s, 'a> {
             local: RepoScan::default(),
             shared: self.shared,
             buf: Vec::new(),
+            folders: Default::default(),
         })
     }
 }
@@ -180,6 +182,8 @@ struct Visitor<'s, 'a> {
     local: RepoScan,
     shared: &'s Mutex<RepoScan>,
     buf: Vec<u8>,
+    /// The material folder globs' answer for the folder last visited.
+    folders: crate::inputs::material::FolderMemo,
 }
 
 impl Drop for Visitor<'_, '_> {
@@ -238,7 +242,7 @@ impl Visitor<'_, '_> {
 
     /// A symbolic link: listed (a committed symlink is a file to git), never followed or read.
     fn symlink(&mut self, rel: String, tracked: bool) {
-        let material = self.opts.materials.of(&rel);
+        let material = self.opts.materials.of_in(&rel, &mut self.folders);
         self.owners(&rel, material);
         self.local.files.push(RepoFile {
             path: rel,
@@ -266,7 +270,7 @@ impl Visitor<'_, '_> {
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let tracked = self.is_tracked(&rel);
-        let material = self.opts.materials.of(&rel);
+        let material = self.opts.materials.of_in(&rel, &mut self.folders);
         let owners = self.owners(&rel, material);
         let keepers: Vec<usize> = self
             .opts
