@@ -971,3 +971,56 @@ fn a_check_with_no_file_of_its_material_says_so_and_one_with_a_file_evaluates() 
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(status(&r, "debug-settings"), "fail", "{r:#}");
 }
+
+/// A private key in the configuration of the development or test environment alone (hexpm's
+/// development JWT signing key in Mix's `config/dev.exs`, which `config/config.exs` imports only
+/// when `MIX_ENV=dev`) is a developer's server's key: a production release never loads it. The
+/// true cases beside it: the same key in `config/prod.exs` and `config/runtime.exs`, and a live
+/// token in `config/dev.exs`, are still reported.
+#[test]
+fn a_key_in_development_environment_configuration_is_a_developers_key() {
+    let body = format!(
+        "{}{}",
+        "MHcCAQEEIPISAWTKQ64wDwp/464yFXWPz+WfmCJde2jvCW0eJuUUT1nY8ABxUpuI",
+        "\nYxyJpAaexqt+Gsa+C5iNN3gMLDGVF1cpMHH5GrENUn8GWUwnarKni8FHZ4RA0Ktd\n"
+    );
+    let key = format!("-----BEGIN EC PRIVATE KEY-----\n{body}-----END EC PRIVATE KEY-----\n");
+    let exs =
+        |k: &str| format!("import Config\n\nconfig :app,\n  jwt_signing_key: \"\"\"\n{k}\"\"\"\n");
+    let t = TestRepo::new();
+    t.write("mix.exs", "defmodule App.MixProject do\nend\n")
+        .write(
+            "config/config.exs",
+            "import Config\nimport_config \"#{config_env()}.exs\"\n",
+        )
+        .write("config/dev.exs", exs(&key))
+        .write("config/test.exs", exs(&key))
+        .write(
+            "config/environments/development.rb",
+            format!("KEY = <<~PEM\n{key}PEM\n"),
+        );
+    t.commit("init");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    t.write("config/prod.exs", exs(&key))
+        .write("config/runtime.exs", exs(&key))
+        .write(
+            "config/dev.exs",
+            format!("{}aws_access_key_id = {}\n", exs(&key), fake_aws_key()),
+        );
+    t.commit("a key in production configuration, and an AWS key in dev.exs");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let mut paths: Vec<String> = check(&r, "repo-secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["config/dev.exs", "config/prod.exs", "config/runtime.exs"],
+        "{r:#}"
+    );
+}

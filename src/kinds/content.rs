@@ -65,6 +65,13 @@ pub struct ContentParams {
     /// anyone else reaches, so a match of `patterns` in `files` is a local server's key.
     #[serde(default)]
     pub local_tls_keys: Option<LocalTlsKeys>,
+    /// Configuration files of the development and test environments only (Mix's `config/dev.exs`
+    /// and `config/test.exs`, imported by `config/config.exs` for that environment alone; Rails'
+    /// `config/environments/development.rb`): a match of `patterns` in `files` is the key a
+    /// developer's server or a test run signs with; a release is built with the production
+    /// environment and never loads them. Any other secret in them is still reported.
+    #[serde(default)]
+    pub dev_config_keys: Option<LocalTlsKeys>,
 }
 
 /// See [`ContentParams::local_tls_keys`].
@@ -132,6 +139,13 @@ impl ContentParams {
                 k.files.sources.join(", ")
             ));
         }
+        if let Some(k) = &self.dev_config_keys {
+            lines.push(format!(
+                "{} in a development or test environment's configuration ({}) is a developer's or a test run's key, never loaded by a production release, not a finding",
+                k.patterns.join(", "),
+                k.files.sources.join(", ")
+            ));
+        }
         if let Some(g) = &self.commented_examples {
             lines.push(format!(
                 "a commented-out line of an example file ({}) is documentation, not a finding",
@@ -186,7 +200,8 @@ impl ContentParams {
     }
 
     /// Drops the matches on a CI or development file's line that sets the application's own key,
-    /// on a commented-out line of an example file, and a localhost key file's key.
+    /// on a commented-out line of an example file, a localhost key file's key, and a development
+    /// environment configuration's key.
     pub fn drop_documented(&self, matches: &mut Vec<(String, RawMatch)>) {
         if let Some(k) = &self.local_run_keys {
             matches.retain(|(path, m)| {
@@ -195,6 +210,10 @@ impl ContentParams {
             });
         }
         if let Some(k) = &self.local_tls_keys {
+            matches
+                .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
+        }
+        if let Some(k) = &self.dev_config_keys {
             matches
                 .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
         }
