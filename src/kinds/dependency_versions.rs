@@ -304,19 +304,21 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
             .collect();
         let (inc, exc) = (GlobList::new(&include)?, GlobList::new(&exclude)?);
         let mut deps: BTreeMap<String, Vec<Ask>> = BTreeMap::new();
-        let mut members: Vec<(String, serde_json::Value)> = Vec::new();
+        // The workspace's package.json files, each parsed once: for the links, then the asks.
+        let mut members = Vec::new();
         for (path, dir, text) in files.named("package.json") {
             if dir != root && (!inc.is_match(&dir) || exc.is_match(&dir)) {
                 continue;
             }
-            members.push((path.clone(), json(&path, &text)?));
+            let j = json(&path, &text)?;
+            members.push((path, text, j));
         }
         let names: BTreeMap<&str, &str> = members
             .iter()
-            .filter_map(|(p, j)| Some((j.get("name")?.as_str()?, p.as_str())))
+            .filter_map(|(p, _, j)| Some((j.get("name")?.as_str()?, p.as_str())))
             .collect();
         let mut links = Links::default();
-        for (path, j) in &members {
+        for (path, _, j) in &members {
             for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
                 for name in j
                     .get(field)
@@ -342,11 +344,7 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                 }
             }
         }
-        for (path, dir, text) in files.named("package.json") {
-            if dir != root && (!inc.is_match(&dir) || exc.is_match(&dir)) {
-                continue;
-            }
-            let j = json(&path, &text)?;
+        for (path, text, j) in &members {
             for field in ["dependencies", "optionalDependencies"] {
                 for (name, spec) in j
                     .get(field)
@@ -374,7 +372,7 @@ fn js(files: &Files<'_>) -> Result<Vec<Workspace>, String> {
                     }
                     deps.entry(name.clone()).or_default().push(Ask {
                         file: path.clone(),
-                        line: line_of(&text, &format!("\"{name}\"")),
+                        line: line_of(text, &format!("\"{name}\"")),
                         spec: spec.to_string(),
                         req: npm_req(spec),
                     });
