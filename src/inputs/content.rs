@@ -1072,6 +1072,25 @@ mod tests {
         v
     }
 
+    /// What each pattern finds run on its own over the whole of `hay` (its `match` group, or the
+    /// whole match), as `found` names them.
+    fn each_alone(patterns: &[&str], hay: &str) -> Vec<(String, String)> {
+        let mut expected: Vec<(String, String)> = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let re = Pattern::new(p).unwrap();
+            let re = re.compiled().unwrap();
+            for c in re.captures_iter(hay.as_bytes()) {
+                let m = c.name("match").unwrap_or(c.get(0).unwrap());
+                expected.push((
+                    format!("p{i}"),
+                    String::from_utf8_lossy(m.as_bytes()).into(),
+                ));
+            }
+        }
+        expected.sort();
+        expected
+    }
+
     /// The matcher finds exactly what running every pattern on its own finds, whether a pattern
     /// shares the prefilter or is searched alone.
     #[test]
@@ -1133,19 +1152,7 @@ mod tests {
             keys.as_str(),
         ]
         .join("\n");
-        let mut expected: Vec<(String, String)> = Vec::new();
-        for (i, p) in refs.iter().enumerate() {
-            let re = Pattern::new(p).unwrap();
-            let re = re.compiled().unwrap();
-            for c in re.captures_iter(hay.as_bytes()) {
-                let m = c.name("match").unwrap_or(c.get(0).unwrap());
-                expected.push((
-                    format!("p{i}"),
-                    String::from_utf8_lossy(m.as_bytes()).into(),
-                ));
-            }
-        }
-        expected.sort();
+        let expected = each_alone(&refs, &hay);
         assert!(expected.len() > 10);
         assert_eq!(found(&m, &hay), expected);
     }
@@ -1181,19 +1188,7 @@ mod tests {
             "token=abcdef",
         ]
         .join("\n");
-        let mut expected: Vec<(String, String)> = Vec::new();
-        for (i, p) in refs.iter().enumerate() {
-            let re = Pattern::new(p).unwrap();
-            let re = re.compiled().unwrap();
-            for c in re.captures_iter(hay.as_bytes()) {
-                let m = c.name("match").unwrap_or(c.get(0).unwrap());
-                expected.push((
-                    format!("p{i}"),
-                    String::from_utf8_lossy(m.as_bytes()).into(),
-                ));
-            }
-        }
-        expected.sort();
+        let expected = each_alone(&refs, &hay);
         let got = found(&m, &hay);
         assert_eq!(got, expected);
         // The whole-file search's own answers, as a person reads them.
