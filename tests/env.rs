@@ -22,6 +22,16 @@ fn names(r: &serde_json::Value, id: &str) -> Vec<String> {
         .collect()
 }
 
+/// Commits the repository's files with a deploy environment file that sets none of them
+/// (`deploy.env`: `OTHER=1`), and runs missing-env-vars against it.
+fn missing_against_an_unrelated_env(t: &TestRepo) -> (i32, serde_json::Value) {
+    t.write("deploy.env", "OTHER=1\n");
+    t.commit("init");
+    t.only(&["missing-env-vars"])
+        .args(&["--env-file", "deploy.env"])
+        .json()
+}
+
 fn code_repo() -> TestRepo {
     let t = TestRepo::new();
     t.write(
@@ -121,13 +131,8 @@ fn requiredness_is_per_read_not_per_name() {
     .write(
         "compose.deploy.yml",
         "services:\n  web:\n    labels:\n      - rule=Host(`${DOMAIN:?Variable not set}`)\n",
-    )
-    .write("deploy.env", "OTHER=1\n");
-    t.commit("init");
-    let (code, r) = t
-        .only(&["missing-env-vars"])
-        .args(&["--env-file", "deploy.env"])
-        .json();
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(names(&r, "missing-env-vars"), ["DOMAIN"]);
     assert_eq!(
@@ -145,13 +150,8 @@ fn python_reads_under_an_environment_test_are_conditional() {
     t.write(
         "site/settings/production.py",
         "import os\nSECRET_KEY = os.environ[\"SECRET_KEY\"]\nif not DEBUG:\n    DB = os.environ[\"DATABASE_URL\"]\nif \"S3_BUCKET\" not in os.environ:\n    MEDIA = os.environ[\"MEDIA_ROOT\"]\n\nif \"S3_BUCKET\" in os.environ:\n    BUCKET = os.getenv(\"S3_BUCKET\")\n    if \"S3_REGION\" in os.environ:\n        REGION = os.environ[\"S3_REGION\"]\n\nif (\n    \"CF_TOKEN\" in os.environ\n    or \"CF_BEARER\" in os.environ\n):\n    CACHE = {\n        \"default\": {\n            \"ZONE\": os.environ[\"CF_ZONE\"],\n        }\n    }\n",
-    )
-    .write("deploy.env", "OTHER=1\n");
-    t.commit("init");
-    let (code, r) = t
-        .only(&["missing-env-vars"])
-        .args(&["--env-file", "deploy.env"])
-        .json();
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(
         names(&r, "missing-env-vars"),
@@ -451,13 +451,8 @@ fn runner_variables_and_equality_tests_are_not_requirements() {
     .write(
         "server/scripts/backfill.ts",
         "const teamId = process.argv[2];\nif (!teamId && process.env.DEPLOYMENT === \"hosted\") {\n  throw new Error(\"Team ID is required\");\n}\nif (process.env.MIGRATION_MODE !== \"ready\") {\n  throw new Error(\"set MIGRATION_MODE\");\n}\n",
-    )
-    .write("deploy.env", "OTHER=1\n");
-    t.commit("init");
-    let (code, r) = t
-        .only(&["missing-env-vars"])
-        .args(&["--env-file", "deploy.env"])
-        .json();
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(
         names(&r, "missing-env-vars"),
@@ -474,13 +469,8 @@ fn a_shell_scripts_own_variable_is_no_requirement() {
     t.write(
         "scripts/release.sh",
         "#!/usr/bin/env bash\nVERSION=app-$1\nTMP_FOLDER=$2\nexport OUT_DIR=\"$3\"\nfor ITEM in a b; do :; done\nrm -rf \"${TMP_FOLDER:?}\"/\"${OUT_DIR:?}\"\necho \"${ITEM:?}\"\npsql \"${DATABASE_URL:?set DATABASE_URL}\"\necho \"${LATE:?}\"\nLATE=1\n",
-    )
-    .write("deploy.env", "OTHER=1\n");
-    t.commit("init");
-    let (code, r) = t
-        .only(&["missing-env-vars"])
-        .args(&["--env-file", "deploy.env"])
-        .json();
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(names(&r, "missing-env-vars"), ["DATABASE_URL", "LATE"]);
 }
@@ -503,13 +493,8 @@ fn an_abort_on_a_feature_switch_is_the_features_requirement() {
     .write(
         "lib/db.ts",
         "if (process.env.POSTGRES_URL) console.log(\"db configured\");\nconst url = process.env.POSTGRES_URL;\n\nif (!url) {\n  throw new Error(\"POSTGRES_URL is not set\");\n}\n",
-    )
-    .write("deploy.env", "OTHER=1\n");
-    t.commit("init");
-    let (code, r) = t
-        .only(&["missing-env-vars"])
-        .args(&["--env-file", "deploy.env"])
-        .json();
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");
     assert_eq!(names(&r, "missing-env-vars"), ["POSTGRES_URL"]);
 }
