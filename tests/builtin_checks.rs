@@ -1,7 +1,7 @@
 //! Each built-in check, run alone with `--only`, fails on a repository that has the problem and
 //! passes on one that does not. Repositories are real and committed.
 
-use crate::util::{check, fake_aws_key, status, TestRepo};
+use crate::util::{check, fake_aws_key, finding_paths, status, TestRepo};
 
 /// (check id, files of a bad repo, files of a clean repo, status expected on the bad repo).
 type Files = Vec<(&'static str, String)>;
@@ -821,13 +821,7 @@ fn a_commented_out_line_of_an_env_example_is_documentation() {
         .write("config/app.env", format!("# ADMIN_TOKEN={token}\n"));
     t.commit("uncommented, and commented out elsewhere");
     let (_, r) = t.only(&["generic-secrets"]).json();
-    let mut paths: Vec<String> = check(&r, "generic-secrets")["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
-        .collect();
-    paths.sort();
+    let paths = finding_paths(&r, "generic-secrets");
     assert_eq!(paths, [".env.template", "config/app.env"], "{r:#}");
 }
 
@@ -861,13 +855,7 @@ fn a_key_file_named_for_localhost_is_a_local_servers_key() {
     t.commit("a server key, and an AWS key in the localhost file");
     let (code, r) = t.only(&["repo-secrets"]).json();
     assert_eq!(code, 1, "{r:#}");
-    let mut paths: Vec<String> = check(&r, "repo-secrets")["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
-        .collect();
-    paths.sort();
+    let paths = finding_paths(&r, "repo-secrets");
     assert_eq!(
         paths,
         ["apps/client/localhost.pem", "deploy/server.pem"],
@@ -915,16 +903,7 @@ fn the_development_and_ci_environments_own_keys_are_not_leaks() {
     t.commit("the production secret, another service's token in CI, a production env file");
     let (code, r) = t.only(&ids).json();
     assert_eq!(code, 1, "{r:#}");
-    let paths = |id: &str| {
-        let mut p: Vec<String> = check(&r, id)["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["location"]["path"].as_str().unwrap().to_string())
-            .collect();
-        p.sort();
-        p
-    };
+    let paths = |id: &str| finding_paths(&r, id);
     assert_eq!(
         paths("generic-secrets"),
         [".env.ci", ".env.production", "config/prod.exs"],
@@ -1011,13 +990,7 @@ fn a_key_in_development_environment_configuration_is_a_developers_key() {
     t.commit("a key in production configuration, and an AWS key in dev.exs");
     let (code, r) = t.only(&["repo-secrets"]).json();
     assert_eq!(code, 1, "{r:#}");
-    let mut paths: Vec<String> = check(&r, "repo-secrets")["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
-        .collect();
-    paths.sort();
+    let paths = finding_paths(&r, "repo-secrets");
     assert_eq!(
         paths,
         ["config/dev.exs", "config/prod.exs", "config/runtime.exs"],

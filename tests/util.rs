@@ -150,6 +150,18 @@ pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Val
         .unwrap_or_else(|| panic!("no check {id} in report: {report:#}"))
 }
 
+/// The paths of the check's findings, sorted (each finding must have one).
+pub fn finding_paths(report: &serde_json::Value, id: &str) -> Vec<String> {
+    let mut paths: Vec<String> = check(report, id)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    paths
+}
+
 pub fn status<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
     check(report, id)["status"].as_str().unwrap()
 }
