@@ -209,11 +209,12 @@ impl ContentParams {
                     && k.names.is_match(m.line_text.as_bytes()).unwrap_or(false))
             });
         }
-        if let Some(k) = &self.local_tls_keys {
-            matches
-                .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
-        }
-        if let Some(k) = &self.dev_config_keys {
+        // A localhost key file's key, a development environment configuration's key: the same
+        // shape of list (files, and the patterns whose matches there are a developer's).
+        for k in [&self.local_tls_keys, &self.dev_config_keys]
+            .into_iter()
+            .flatten()
+        {
             matches
                 .retain(|(path, m)| !(k.files.is_match(path) && k.patterns.contains(&m.pattern)));
         }
