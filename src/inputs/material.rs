@@ -193,6 +193,20 @@ const TEST: &[&str] = &[
     // Elixir (Mix) projects' test environment: `import_config "#{config_env()}.exs"` loads it
     // under `MIX_ENV=test` only.
     "config/test.exs",
+    // Seed data for development databases (Phoenix's `priv/repo/seeds.exs`, Rails'
+    // `db/seeds.rb`, Laravel's `database/seeders/`, memos' `store/seed/`): `mix ecto.setup` and
+    // `rails db:setup` load it into a new local database.
+    "seeds.exs",
+    "seeds.rb",
+    "seed/",
+    "seeds/",
+    "seeders/",
+    // Test data builders: ExMachina's `factory.ex` (hexpm keeps it in `lib/`), factory_boy's
+    // `factories.py`, factory_bot's `factories/`.
+    "factory.ex",
+    "*_factory.ex",
+    "factories.py",
+    "factories/",
     // The test environment's dotenv files: loaded when the test runner sets the environment to
     // `test` (outline's `.sequelizerc` picks `.env.test` under NODE_ENV=test; Laravel reads
     // `.env.testing` under APP_ENV=testing; Symfony `.env.test`). A live credential in one is
@@ -243,6 +257,11 @@ const DOC: &[&str] = &[
     "AUTHORS*",
     "CONTRIBUTING*",
     "*.ipynb",
+    // How-to pages, in a docs tree or shipped as an application's help (wallabag's
+    // `views/Developer/howto_app.html.twig`: a sample OAuth exchange with made-up tokens).
+    "*howto*",
+    "*how-to*",
+    "*how_to*",
 ];
 
 const BENCH: &[&str] = &[
@@ -322,6 +341,11 @@ const TOOLING: &[&str] = &[
     "settings.gradle*",
     "__utils__/",
     "xtask/",
+    // A top-level `scripts/` folder: release, maintenance and one-off scripts (wallabag's
+    // `scripts/release.sh`), and programs deployed on their own (papercups'
+    // `scripts/lambdas/`), not the application. Only checks about what the program runs
+    // (`scope: runtime`: the variables it reads) leave it out; every other check looks at it.
+    "scripts/**",
     ".husky/",
     "lefthook.yml",
     ".pre-commit-config.yaml",
@@ -396,7 +420,39 @@ impl Materials {
             .enumerate()
             .find(|(i, (_, split))| memo.kinds & (1 << i) != 0 || split.rest.is_match_query(&query))
             .map(|(_, (m, _))| *m)
+            .or_else(|| mix_env_material(path))
     }
+}
+
+/// The material of `path` when it is a Mix project's configuration for an environment no release
+/// is built for: `config/<env>.exs` is loaded by `import_config "#{config_env()}.exs"` under
+/// `MIX_ENV=<env>` alone, and a release is built with `prod` (or a staging-like environment).
+/// `config.exs`, `runtime.exs` and `releases.exs` load in every environment. `dev.exs` is
+/// development tooling (in an umbrella's `apps/*/config/` too; the root's has a glob of its
+/// own); any other environment (hexpm's `config/hex.exs`, the one its client's integration tests
+/// run in; `ci`, `e2e`, `bench`) is test material, unless its name says production, staging,
+/// release, live, UAT, preview, demo or secret. `settings.material.shipped` makes one ship.
+fn mix_env_material(path: &str) -> Option<Material> {
+    let (dir, file) = path.rsplit_once('/')?;
+    let env = file.strip_suffix(".exs")?.to_ascii_lowercase();
+    if dir != "config" && !dir.ends_with("/config") {
+        return None;
+    }
+    const EVERY_ENV: [&str; 3] = ["config", "runtime", "releases"];
+    const DEPLOYED: [&str; 8] = [
+        "prod", "stag", "release", "live", "uat", "preview", "demo", "secret",
+    ];
+    if env.is_empty()
+        || EVERY_ENV.contains(&env.as_str())
+        || DEPLOYED.iter().any(|d| env.contains(d))
+    {
+        return None;
+    }
+    Some(if env == "dev" {
+        Material::Tooling
+    } else {
+        Material::Test
+    })
 }
 
 /// Regions of a file that do not count for some checks.
@@ -794,6 +850,14 @@ mod tests {
         assert_eq!(m.of("docs/setup.md"), Some(Material::Doc));
         assert_eq!(m.of("api-docs/api.yaml"), Some(Material::Doc));
         assert_eq!(m.of("src/api/docs.ts"), None);
+        assert_eq!(
+            m.of("src/Wallabag/CoreBundle/Resources/views/Developer/howto_app.html.twig"),
+            Some(Material::Doc)
+        );
+        assert_eq!(
+            m.of("src/Wallabag/ApiBundle/Controller/AppController.php"),
+            None
+        );
         assert_eq!(m.of("vendor/github.com/x/y.go"), Some(Material::Vendored));
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
         assert_eq!(m.of("src/main.rs"), None);
@@ -810,6 +874,40 @@ mod tests {
         assert_eq!(m.of("config/prod.exs"), None);
         assert_eq!(m.of("config/runtime.exs"), None);
         assert_eq!(m.of("config/config.exs"), None);
+        // A Mix environment no release is built for is test material; production, staging and
+        // the files every environment loads ship.
+        assert_eq!(m.of("config/hex.exs"), Some(Material::Test));
+        assert_eq!(m.of("apps/api/config/ci.exs"), Some(Material::Test));
+        assert_eq!(m.of("apps/api/config/dev.exs"), Some(Material::Tooling));
+        for ships in [
+            "config/staging.exs",
+            "config/prod.secret.exs",
+            "config/production.exs",
+            "config/releases.exs",
+            "apps/api/config/prod.exs",
+            "apps/api/config/runtime.exs",
+        ] {
+            assert_eq!(m.of(ships), None, "{ships} ships");
+        }
+        let shipped = Materials::new(&[], &["config/hex.exs".into()]).unwrap();
+        assert_eq!(shipped.of("config/hex.exs"), None, "shipped anyway");
+        assert_eq!(m.of("priv/repo/seeds.exs"), Some(Material::Test));
+        assert_eq!(
+            m.of("database/seeders/UserSeeder.php"),
+            Some(Material::Test)
+        );
+        assert_eq!(m.of("lib/hexpm/factory.ex"), Some(Material::Test));
+        assert_eq!(m.of("lib/hexpm/accounts/key.ex"), None);
+        assert_eq!(
+            m.of("scripts/lambdas/send-email-to-webhook/index.js"),
+            Some(Material::Tooling)
+        );
+        assert_eq!(
+            m.of("server/scripts/backfill.ts"),
+            None,
+            "only a top-level scripts/"
+        );
+        assert_eq!(m.of("src/main/java/app/factory/BeanFactory.java"), None);
         let m = Materials::new(&[], &["docs/api/".into()]).unwrap();
         assert_eq!(m.of("docs/api/server.js"), None, "shipped anyway");
         assert!(Scope::Shipped.covers(Some(Material::Tooling)));
