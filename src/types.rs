@@ -461,6 +461,18 @@ pub struct PatternDef {
     /// local address that is only the default argument of a lookup: `get("url", "http://…`).
     #[serde(default)]
     pub unless_before: Option<Pattern>,
+    /// A match is not a finding when the whole text the regex matched (of which the `match`
+    /// group, tested by `allow`, is a part) matches this regex: a local address whose URL's user
+    /// and password say it is a placeholder (`postgresql://placeholder:placeholder@localhost`,
+    /// the value a build step needs to generate a database client).
+    #[serde(default)]
+    pub unless_whole: Option<Pattern>,
+    /// A match is a finding only when some match of this regex in the same file refers to its
+    /// `name` capture as `$name` or `${name}`: a Dockerfile `ARG X=latest` that no `FROM` uses
+    /// (solidtime's `ARG BUN_VERSION="latest"`, used by a commented-out `FROM` alone) picks no
+    /// image.
+    #[serde(default)]
+    pub only_if_used: Option<Pattern>,
     /// A match inside a doc comment (`/** */`, `///`, `//!`, a docstring: an API's example) is
     /// not a finding when that comment (with the comments right beside it) also matches this
     /// regex: a key shown with its certificate is documentation. In code, in a plain comment
@@ -495,6 +507,8 @@ impl PatternDef {
             everywhere: false,
             context_after: 0,
             unless_before: None,
+            unless_whole: None,
+            only_if_used: None,
             unless_in_comment_with: None,
             entropy: None,
             checksum: None,

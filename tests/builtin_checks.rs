@@ -974,6 +974,8 @@ fn a_key_in_development_environment_configuration_is_a_developers_key() {
         )
         .write("config/dev.exs", exs(&key))
         .write("config/test.exs", exs(&key))
+        // hexpm's `config/hex.exs`: the environment its client's integration tests run in.
+        .write("config/hex.exs", exs(&key))
         .write(
             "config/environments/development.rb",
             format!("KEY = <<~PEM\n{key}PEM\n"),
@@ -983,6 +985,7 @@ fn a_key_in_development_environment_configuration_is_a_developers_key() {
     assert_eq!(code, 0, "{r:#}");
     t.write("config/prod.exs", exs(&key))
         .write("config/runtime.exs", exs(&key))
+        .write("config/staging.exs", exs(&key))
         .write(
             "config/dev.exs",
             format!("{}aws_access_key_id = {}\n", exs(&key), fake_aws_key()),
@@ -993,7 +996,58 @@ fn a_key_in_development_environment_configuration_is_a_developers_key() {
     let paths = finding_paths(&r, "repo-secrets");
     assert_eq!(
         paths,
-        ["config/dev.exs", "config/prod.exs", "config/runtime.exs"],
+        [
+            "config/dev.exs",
+            "config/prod.exs",
+            "config/runtime.exs",
+            "config/staging.exs"
+        ],
         "{r:#}"
     );
+}
+
+/// Phoenix's `config/config.exs` holds the development `secret_key_base`; `config/runtime.exs`,
+/// loaded after it, sets the key again for production (teslamate, papercups). That default is
+/// not reported; the same key with no later setting, and another secret on a line of its own in
+/// config.exs, still are.
+#[test]
+fn a_config_exs_key_that_runtime_exs_sets_again_is_a_development_default() {
+    let kb = "Kz7vmP1gPYv/sogke6P3RP9uipMjOLhneQdbokZVx5gpLsNaN44TD20vtOWkMFIT";
+    let config = format!("import Config\n\nconfig :app, AppWeb.Endpoint,\n  url: [host: \"localhost\"],\n  secret_key_base: \"{kb}\",\n  pubsub_server: App.PubSub\n\nconfig :app, App.Mailer,\n  api_key: \"SG7pW2rTq9XvL4mZ8nB3cD6fH1jK5sA0eR\"\n");
+    let t = TestRepo::new();
+    t.write("mix.exs", "defmodule App.MixProject do\nend\n")
+        .write("config/config.exs", &config);
+    t.commit("no runtime.exs");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let lines: Vec<u64> = found_lines(&r, "generic-secrets");
+    assert_eq!(lines, [5, 9], "{r:#}");
+    t.write(
+        "config/runtime.exs",
+        "import Config\n\nif config_env() == :prod do\n  config :app, AppWeb.Endpoint,\n    # the release reads it from the environment\n    secret_key_base: System.fetch_env!(\"SECRET_KEY_BASE\")\nend\n",
+    );
+    t.commit("runtime.exs sets secret_key_base");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert_eq!(found_lines(&r, "generic-secrets"), [9], "{r:#}");
+    // A runtime.exs that mentions the key only in a comment sets nothing.
+    t.write(
+        "config/runtime.exs",
+        "import Config\n# secret_key_base: set by the platform\n",
+    );
+    t.commit("runtime.exs only mentions it");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert_eq!(found_lines(&r, "generic-secrets"), [5, 9], "{r:#}");
+}
+
+/// The line of each finding of check `id`, sorted.
+fn found_lines(r: &serde_json::Value, id: &str) -> Vec<u64> {
+    let mut v: Vec<u64> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id)
+        .flat_map(|c| c["findings"].as_array().unwrap().clone())
+        .map(|f| f["location"]["line"].as_u64().unwrap())
+        .collect();
+    v.sort();
+    v
 }

@@ -564,6 +564,7 @@ impl ContentMatcher {
         }
         let mut lines = LineIndex::new(data);
         let mut defined: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();
+        let mut using: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();
         for (i, start, end) in found {
             let rule = &self.rules[i];
             let extras = (
@@ -578,14 +579,31 @@ impl ContentMatcher {
                     .as_ref()
                     .map(Pattern::compiled)
                     .transpose(),
+                rule.def
+                    .unless_whole
+                    .as_ref()
+                    .map(Pattern::compiled)
+                    .transpose(),
+                rule.def
+                    .only_if_used
+                    .as_ref()
+                    .map(Pattern::compiled)
+                    .transpose(),
             );
-            let (allow, defined_by, before) = match extras {
-                (Ok(a), Ok(d), Ok(b)) => (a, d, b),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            let (allow, defined_by, before, whole, used_by) = match extras {
+                (Ok(a), Ok(d), Ok(b), Ok(w), Ok(u)) => (a, d, b, w, u),
+                (Err(e), ..)
+                | (_, Err(e), ..)
+                | (_, _, Err(e), ..)
+                | (_, _, _, Err(e), _)
+                | (.., Err(e)) => {
                     out.errors.push((rule.owner, e));
                     continue;
                 }
             };
+            if whole.is_some_and(|w| w.is_match(&data[start..end])) {
+                continue;
+            }
             let (m, name, has_default, fails) = match (rule.groups, rule.def.regex.compiled()) {
                 (true, Ok(re)) => match re.captures_at(data, start) {
                     Some(c) if c.get(0).is_some_and(|w| w.start() == start) => {
@@ -619,6 +637,17 @@ impl ContentMatcher {
                         .collect()
                 });
                 if names.contains(&n.to_ascii_lowercase()) {
+                    continue;
+                }
+            }
+            if let Some(u) = used_by {
+                let uses = using
+                    .entry(i)
+                    .or_insert_with(|| u.find_iter(data).map(|m| m.as_bytes().to_vec()).collect());
+                if !name
+                    .as_ref()
+                    .is_some_and(|n| uses.iter().any(|t| refers_to(t, n)))
+                {
                     continue;
                 }
             }
@@ -668,6 +697,20 @@ impl ContentMatcher {
             });
         }
     }
+}
+
+/// Whether `text` refers to the variable `name` as `$name` or `${name}` (`$name_2` is another).
+fn refers_to(text: &[u8], name: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memchr_iter(b'$', text).any(|at| {
+        let rest = &text[at + 1..];
+        match rest.strip_prefix(b"{") {
+            Some(inner) => {
+                inner.starts_with(name) && inner.get(name.len()).is_some_and(|&b| !word(b))
+            }
+            None => rest.starts_with(name) && rest.get(name.len()).is_none_or(|&b| !word(b)),
+        }
+    })
 }
 
 /// The engine's regex for one pattern: multi-line, bytes, ASCII word boundaries, no captures

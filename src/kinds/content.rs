@@ -72,6 +72,25 @@ pub struct ContentParams {
     /// environment and never loads them. Any other secret in them is still reported.
     #[serde(default)]
     pub dev_config_keys: Option<LocalTlsKeys>,
+    /// Settings a later file of the same folder sets again for production: Phoenix's
+    /// `config/config.exs` holds the development `secret_key_base`, and `config/runtime.exs`
+    /// (or `config/prod.exs`), loaded after it, sets the key from the environment. A match in
+    /// `files` on a line that sets a key `names` captures is not a finding when one of `by`
+    /// sets that key too; the same key with no later setting is still reported.
+    #[serde(default)]
+    pub overridden_keys: Option<OverriddenKeys>,
+}
+
+/// See [`ContentParams::overridden_keys`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OverriddenKeys {
+    /// The files whose settings later files override (globs).
+    pub files: GlobList,
+    /// The file names, in the same folder, that override them (`runtime.exs`, `prod.exs`).
+    pub by: Vec<String>,
+    /// A regex the match's line must match; its first capture is the key's name.
+    pub names: Pattern,
 }
 
 /// See [`ContentParams::local_tls_keys`].
@@ -144,6 +163,13 @@ impl ContentParams {
                 "{} in a development or test environment's configuration ({}) is a developer's or a test run's key, never loaded by a production release, not a finding",
                 k.patterns.join(", "),
                 k.files.sources.join(", ")
+            ));
+        }
+        if let Some(k) = &self.overridden_keys {
+            lines.push(format!(
+                "in {}, a line setting a key that {} in the same folder sets again is a development default the production setting replaces, not a finding",
+                k.files.sources.join(", "),
+                k.by.join(" or ")
             ));
         }
         if let Some(g) = &self.commented_examples {
@@ -225,6 +251,38 @@ impl ContentParams {
         }
     }
 
+    /// Drops the matches of [`ContentParams::overridden_keys`]: a key that a later file of the
+    /// same folder under `root` sets again.
+    pub fn drop_overridden(&self, root: &std::path::Path, matches: &mut Vec<(String, RawMatch)>) {
+        let Some(k) = &self.overridden_keys else {
+            return;
+        };
+        let Ok(names) = k.names.compiled() else {
+            return;
+        };
+        let mut later: std::collections::HashMap<String, String> = Default::default();
+        matches.retain(|(path, m)| {
+            if !k.files.is_match(path) {
+                return true;
+            }
+            let Some(key) = names
+                .captures(m.line_text.as_bytes())
+                .and_then(|c| c.get(1))
+                .map(|g| String::from_utf8_lossy(g.as_bytes()).into_owned())
+            else {
+                return true;
+            };
+            let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+            let text = later.entry(folder.to_string()).or_insert_with(|| {
+                k.by.iter()
+                    .filter_map(|f| std::fs::read_to_string(root.join(folder).join(f)).ok())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            !sets_key(text, &key)
+        });
+    }
+
     /// How many findings these patterns make on a sample file.
     pub fn run_sample(&self, id: &str, sample: &Sample) -> Result<usize, String> {
         let content = sample.text("a content sample needs `content`")?;
@@ -254,6 +312,20 @@ impl ContentParams {
     }
 }
 
+/// Whether `text` sets `key` (`key:` or `key =`, outside a `#` comment).
+fn sets_key(text: &str, key: &str) -> bool {
+    text.lines().any(|line| {
+        let code = line.split('#').next().unwrap_or("");
+        code.match_indices(key).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + key.len()..].trim_start();
+            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                && (after.starts_with(':') && !after.starts_with("::") || after.starts_with('='))
+                && !after.starts_with("==")
+        })
+    })
+}
+
 /// Every regex of a list of pattern definitions.
 pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
     defs.iter().flat_map(|d| {
@@ -261,6 +333,8 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
             .chain(&d.allow)
             .chain(&d.unless_defined_by)
             .chain(&d.unless_before)
+            .chain(&d.unless_whole)
+            .chain(&d.only_if_used)
             .chain(&d.unless_in_comment_with)
     })
 }
