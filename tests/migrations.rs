@@ -620,6 +620,55 @@ fn an_added_column_compensated_by_a_guarded_new_migration_is_not_an_edit() {
     }
 }
 
+/// A released Laravel migration edited only to add a plain index (laravel/laravel #6736:
+/// `$table->integer('expiration')->index()`) is `edited-migration-indexes`' warning, not
+/// `edited-migrations`' error: databases that ran it keep working without the index. A unique
+/// index, or the index beside any other change, is still the error.
+#[test]
+fn a_released_migration_edited_only_to_add_an_index_is_a_warning() {
+    let create = |column: &str| {
+        format!("<?php\nreturn new class extends Migration\n{{\n    public function up(): void\n    {{\n        Schema::create('cache', function (Blueprint $table) {{\n            $table->string('key')->primary();\n            $table->mediumText('value');\n            {column}\n        }});\n    }}\n}};\n")
+    };
+    let cases = [
+        ("an index", "$table->integer('expiration')->index();", false),
+        (
+            "a unique index",
+            "$table->integer('expiration')->unique();",
+            true,
+        ),
+        (
+            "an index and a type",
+            "$table->bigInteger('expiration')->index();",
+            true,
+        ),
+    ];
+    for (case, edited, error) in cases {
+        let t = TestRepo::new();
+        let path = "database/migrations/0001_01_01_000001_create_cache_table.php";
+        t.write(path, create("$table->integer('expiration');"));
+        t.commit("Initial");
+        t.tag("v12.11.1");
+        t.write(path, create(edited));
+        t.commit("Update cache migration");
+        let (code, r) = run(&t, &["edited-migrations", "edited-migration-indexes"]);
+        let (errors, warnings) = if error {
+            (vec![format!("{path}:9")], vec![])
+        } else {
+            (vec![], vec![format!("{path}:9")])
+        };
+        assert_eq!(places(&r, "edited-migrations"), errors, "{case}: {r:#}");
+        assert_eq!(
+            places(&r, "edited-migration-indexes"),
+            warnings,
+            "{case}: {r:#}"
+        );
+        assert_eq!(code, if error { 1 } else { 0 }, "{case}: {r:#}");
+        if !error {
+            assert_eq!(status(&r, "edited-migration-indexes"), "warn", "{r:#}");
+        }
+    }
+}
+
 #[test]
 fn dropped_columns_still_used_by_the_code_are_errors_with_the_place() {
     let t = released();

@@ -179,6 +179,11 @@ impl Kind for Migrations {
                 "a migration in the last release tag that the range changes or deletes".into(),
             );
         }
+        if self.reports(Class::EditedIndex) {
+            lines.push(
+                "a Laravel migration in the last release tag that the range changes only to add plain indexes".into(),
+            );
+        }
         lines.push("a release without migrations passes".into());
         lines.push(
             "silenced by: safety_assured (strong_migrations), -- squawk-ignore / squawk-ignore-file, \
@@ -279,7 +284,7 @@ IgnoreMigration() (django-migration-linter), shipgate:allow <id>"
     fn has_samples(&self) -> bool {
         self.report
             .iter()
-            .any(|c| !matches!(c, Class::Edited | Class::StillUsed))
+            .any(|c| !(c.is_edit() || *c == Class::StillUsed))
     }
 
     fn run_sample(&self, check: &Meta, sample: &Sample) -> Result<usize, String> {
@@ -417,10 +422,11 @@ impl Migrations {
         if !git.is_shallow() || !matches!(spec, RangeSpec::SinceLastTag | RangeSpec::Upstream) {
             return false;
         }
-        if self.reports(Class::Edited) && !git.tag_names(None).is_ok_and(|t| t.is_empty()) {
+        let edits = self.report.iter().any(|c| c.is_edit());
+        if edits && !git.tag_names(None).is_ok_and(|t| t.is_empty()) {
             return false;
         }
-        if self.report.iter().all(|c| *c == Class::Edited) {
+        if self.report.iter().all(|c| c.is_edit()) {
             return true;
         }
         !tip_has_migrations(git, layouts)
@@ -840,6 +846,14 @@ fn edited<'s>(
             if same_code(&a, &b, layout.lang()) {
                 return Ok(None);
             }
+            if layout == Layout::Laravel && compensated::only_adds_indexes(&a, &b) {
+                let first = first_difference(&a, &b);
+                return Ok(Some(Op::new(
+                    Rule::EditedIndex,
+                    first,
+                    format!("{}, released in {name}, is changed in this range:", c.path),
+                )));
+            }
             if layout == Layout::Laravel {
                 if let Some(cols) = compensated::added_columns(&a, &b) {
                     let sources = added()?;
@@ -851,12 +865,7 @@ fn edited<'s>(
                     }
                 }
             }
-            let first = a
-                .lines()
-                .zip(b.lines())
-                .position(|(x, y)| x != y)
-                .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
-            (first as u64 + 1, "changed")
+            (first_difference(&a, &b), "changed")
         }
     };
     Ok(Some(Op::new(
@@ -864,6 +873,16 @@ fn edited<'s>(
         line,
         format!("{}, released in {name}, is {how} in this range:", c.path),
     )))
+}
+
+/// The 1-based line where two versions of a file first differ.
+fn first_difference(a: &str, b: &str) -> u64 {
+    let first = a
+        .lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+    first as u64 + 1
 }
 
 /// Whether two versions of a migration differ only in layout: comments, white space, quotes,

@@ -74,6 +74,51 @@ pub fn added_columns(old: &str, new: &str) -> Option<Vec<(String, String)>> {
     (unmatched.is_empty() && !added.is_empty()).then_some(added)
 }
 
+/// Whether an edit of a migration only adds plain (not unique, primary or full-text) indexes:
+/// `->index()` appended to a column's definition, or new `$table->index(…)` lines; every other
+/// line stays as it was. Laravel's skeleton (#6736) indexed `cache.expiration` so.
+pub fn only_adds_indexes(old: &str, new: &str) -> bool {
+    let lines = |t: &str| -> Vec<String> {
+        Source::new(t, Lang::Php)
+            .text
+            .lines()
+            .map(norm)
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let (before, after) = (lines(old), lines(new));
+    let mut unmatched = before.clone();
+    let mut indexed = false;
+    for l in &after {
+        if let Some(i) = unmatched.iter().position(|o| o == l) {
+            unmatched.remove(i);
+            continue;
+        }
+        let plain = without_index(l);
+        match plain.and_then(|p| unmatched.iter().position(|o| *o == p)) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None if l.starts_with("$table->index(") => {}
+            None => return false,
+        }
+        indexed = true;
+    }
+    unmatched.is_empty() && indexed
+}
+
+/// A normalised column line without the `->index()` (or `->index('name')`) that ends it.
+fn without_index(line: &str) -> Option<String> {
+    let body = line.strip_suffix(';')?;
+    let at = body.rfind("->index")?;
+    let rest = &body[at + "->index".len()..];
+    let plain_args = rest.is_empty()
+        || (rest.starts_with("('")
+            && rest.ends_with("')")
+            && !rest[2..rest.len() - 2].contains('\''));
+    (plain_args && at > 0).then(|| format!("{};", &body[..at]))
+}
+
 /// Whether a migration's source adds `column` to `table` guarded by
 /// `Schema::hasColumn('table', 'column')`.
 pub fn adds_guarded(source: &str, table: &str, column: &str) -> bool {
@@ -130,6 +175,40 @@ mod tests {
         );
         assert_eq!(added_columns(CREATE, &index), None);
         assert_eq!(added_columns(CREATE, CREATE), None);
+    }
+
+    #[test]
+    fn an_edit_that_only_adds_plain_indexes() {
+        // Laravel's skeleton (#6736): `->index()` on a column, and an index line.
+        let appended = edit(
+            "$table->string('name')->nullable();",
+            "$table->string('name')->nullable()->index();",
+        );
+        assert!(only_adds_indexes(CREATE, &appended));
+        let line = edit(
+            "            $table->timestamps();\n",
+            "            $table->timestamps();\n            $table->index(['name', 'created_at']);\n",
+        );
+        assert!(only_adds_indexes(CREATE, &line));
+        // A unique index changes what the table accepts; any other change is an edit.
+        let unique = edit(
+            "$table->string('name')->nullable();",
+            "$table->string('name')->nullable()->unique();",
+        );
+        assert!(!only_adds_indexes(CREATE, &unique));
+        let unique_line = edit(
+            "            $table->timestamps();\n",
+            "            $table->timestamps();\n            $table->unique('name');\n",
+        );
+        assert!(!only_adds_indexes(CREATE, &unique_line));
+        let and_more = appended.replace("->nullable()", "");
+        assert!(!only_adds_indexes(CREATE, &and_more));
+        let column = edit(
+            "            $table->timestamps();\n",
+            "            $table->string('type')->index();\n            $table->timestamps();\n",
+        );
+        assert!(!only_adds_indexes(CREATE, &column));
+        assert!(!only_adds_indexes(CREATE, CREATE));
     }
 
     #[test]

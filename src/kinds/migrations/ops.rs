@@ -21,6 +21,9 @@ pub enum Class {
     Irreversible,
     /// A migration released in the last tag was changed or deleted.
     Edited,
+    /// A Laravel migration released in the last tag was changed only to add plain indexes:
+    /// databases that ran it keep running without them (slower, not wrong).
+    EditedIndex,
     /// The code at the tip still names a column or table the release drops or renames.
     StillUsed,
     /// A statement the SQL parser could not read (so nothing could be said about it).
@@ -28,12 +31,13 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 7] = [
+    pub const ALL: [Class; 8] = [
         Class::Destructive,
         Class::Incompatible,
         Class::Locking,
         Class::Irreversible,
         Class::Edited,
+        Class::EditedIndex,
         Class::StillUsed,
         Class::Unparsed,
     ];
@@ -45,9 +49,16 @@ impl Class {
             Class::Locking => "locking",
             Class::Irreversible => "irreversible",
             Class::Edited => "edited",
+            Class::EditedIndex => "edited-index",
             Class::StillUsed => "still-used",
             Class::Unparsed => "unparsed",
         }
+    }
+
+    /// Whether the class is about released migrations that the range edits (it needs the last
+    /// release tag, and the migration's history rather than its text).
+    pub fn is_edit(self) -> bool {
+        matches!(self, Class::Edited | Class::EditedIndex)
     }
 }
 
@@ -71,6 +82,7 @@ pub enum Rule {
     RewriteColumnType,
     Irreversible,
     Edited,
+    EditedIndex,
     StillUsed,
     Unparsed,
 }
@@ -95,6 +107,7 @@ impl Rule {
             Rule::RewriteColumnType => "rewrite-column-type",
             Rule::Irreversible => "irreversible",
             Rule::Edited => "edited",
+            Rule::EditedIndex => "edited-index",
             Rule::StillUsed => "still-used",
             Rule::Unparsed => "unparsed",
         }
@@ -119,6 +132,7 @@ impl Rule {
             | Rule::RewriteColumnType => Class::Locking,
             Rule::Irreversible => Class::Irreversible,
             Rule::Edited => Class::Edited,
+            Rule::EditedIndex => Class::EditedIndex,
             Rule::StillUsed => Class::StillUsed,
             Rule::Unparsed => Class::Unparsed,
         }
@@ -214,6 +228,10 @@ impl Rule {
             Rule::Edited => (
                 "rewrites history: databases that already ran the released version will not run it again",
                 "leave released migrations as they are and add a new migration",
+            ),
+            Rule::EditedIndex => (
+                "adds indexes that only databases created from now on get: those that already ran the released version keep running without them",
+                "leave the released migration as it was and add the indexes in a new migration (`Schema::table(…, fn ($t) => $t->index(…))`)",
             ),
             Rule::StillUsed => (
                 "is still named by the code at the tip of the release",

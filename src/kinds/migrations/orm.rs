@@ -424,14 +424,56 @@ fn rails_add(cx: &mut Cx<'_, '_>, name: &str, at: usize, call: &Call, in_change:
         }
         "execute" => {
             cx.embedded(call.span, "execute", at);
-            irreversible(
-                cx,
-                "execute in change cannot be reversed: use up/down or reversible",
-            );
+            if !for_another_adapter(cx, line) {
+                irreversible(
+                    cx,
+                    "execute in change cannot be reversed: use up/down or reversible",
+                );
+            }
         }
         "change_table" => rails_change_table(cx, &t, at, call),
         _ => {}
     }
+}
+
+/// Whether the statement on `line` is the first of an `if … adapter_name == "X"` branch for a
+/// database other than the project's (doorkeeper's generated migration, in maybe: an `execute`
+/// for SQL Server beside the reversible `add_index` that PostgreSQL runs). That branch never
+/// runs here; the same `execute` under the project's own adapter, or under no condition, is
+/// still irreversible.
+fn for_another_adapter(cx: &Cx<'_, '_>, line: u64) -> bool {
+    let Some(cond) = (1..line)
+        .rev()
+        .map(|l| cx.src.line_text(l).trim())
+        .find(|t| !t.is_empty() && !t.starts_with('#'))
+    else {
+        return false;
+    };
+    let Some(rest) = cond
+        .strip_prefix("if ")
+        .or_else(|| cond.strip_prefix("elsif "))
+    else {
+        return false;
+    };
+    let Some((_, after)) = rest.split_once("adapter_name") else {
+        return false;
+    };
+    let Some(value) = after.trim_start().strip_prefix("==") else {
+        return false;
+    };
+    let name = value
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .to_ascii_lowercase();
+    let ours: &[&str] = match cx.dialect {
+        Dialect::Postgres => &["postgresql", "postgis"],
+        Dialect::Mysql => &["mysql", "mysql2", "trilogy"],
+        Dialect::Sqlite => &["sqlite", "sqlite3"],
+        Dialect::Clickhouse => &["clickhouse"],
+    };
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && !ours.contains(&name.as_str())
 }
 
 fn rails_column(cx: &mut Cx<'_, '_>, t: &str, c: &str, args: &[&str], line: u64, what: &str) {
