@@ -237,6 +237,64 @@ fn committed_env_defaults_without_credentials_pass_and_a_dsn_password_fails() {
     );
 }
 
+/// formbricks tracks `apps/web/.env` as a symbolic link to the root's `.env`, which git ignores:
+/// a link holds no values, so it is not a committed env file. A real `.env` beside it is.
+#[test]
+fn a_committed_env_symlink_is_no_env_file() {
+    let t = TestRepo::new();
+    t.write(".gitignore", "/.env\n")
+        .write("apps/web/package.json", "{}\n");
+    std::os::unix::fs::symlink("../../.env", t.path("apps/web/.env")).unwrap();
+    t.commit("link the app's env to the root's");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    let password = ["Zq8Lr2", "Pw7Xk4"].concat();
+    t.write("apps/api/.env", format!("DB_PASSWORD={password}\n"));
+    t.commit("a real env file");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(
+        check(&r, "committed-env-files")["findings"][0]["location"]["path"],
+        "apps/api/.env"
+    );
+}
+
+/// The home of an account the repository creates is that service's (formbricks' Dockerfile runs
+/// `adduser -S -u 1001 -G nextjs nextjs`, and its start script uses `/home/nextjs/`; huginn's
+/// install guide runs `sudo adduser … huginn` for its nginx template's `/home/huginn/`). The
+/// true case beside it: another user's home in the same files is still a developer's machine.
+#[test]
+fn the_home_of_an_account_the_repository_creates_is_no_developers_machine() {
+    let t = TestRepo::new();
+    t.write(
+        "apps/web/Dockerfile",
+        "FROM node:22-alpine\nRUN addgroup -S nextjs \\\n    && adduser -S -u 1001 -G nextjs nextjs\nCOPY start.sh /start.sh\n",
+    )
+    .write(
+        "apps/web/scripts/start.sh",
+        "#!/bin/sh\ncd /home/nextjs/apps/web && node server.js\n",
+    )
+    .write(
+        "doc/manual/installation.md",
+        "Create a user:\n\n    sudo adduser --disabled-login --gecos 'Huginn' huginn\n",
+    )
+    .write(
+        "deployment/nginx/huginn",
+        "server {\n  root /home/huginn/huginn/public;\n}\n",
+    );
+    t.commit("service accounts");
+    let (code, r) = t.only(&["static-paths"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    t.write(
+        "apps/web/scripts/start.sh",
+        "#!/bin/sh\ncd /home/nextjs/apps/web && node server.js\ncp /home/dave/certs/dev.pem /tmp/\n",
+    );
+    t.commit("a developer's path");
+    let (code, r) = t.only(&["static-paths"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(found_lines(&r, "static-paths"), [3], "{r:#}");
+}
+
 /// Kamal's `.env.erb` (once-campfire's) renders the deploy's secrets from a password manager at
 /// deploy time: its `<%= … %>` outputs are no values, its `<% … %>` tags no variables. A literal
 /// secret written beside them is still a committed secret.

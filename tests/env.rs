@@ -159,6 +159,22 @@ fn python_reads_under_an_environment_test_are_conditional() {
     );
 }
 
+/// A read whose own line asks whether the variable is set (paperless-ngx's
+/// `os.environ["X"] if "X" in os.environ else None`) is optional, as is a name built at run time
+/// from a prefix (saleor's `"DJANGO_SUPERUSER_" + field.upper()`). A read asking about another
+/// name, and the same subscript alone, still require it.
+#[test]
+fn python_reads_that_ask_first_or_name_a_prefix_are_not_required() {
+    let t = TestRepo::new();
+    t.write(
+        "site/settings.py",
+        "import os\nPROXY = os.environ[\"PROXY_SSL_HEADER\"] if \"PROXY_SSL_HEADER\" in os.environ else None\nHOST = os.environ[\"DB_HOST\"] if \"DB_PORT\" in os.environ else None\nUSER = os.environ[\"DJANGO_SUPERUSER_\" + field.upper()]\nKEY = os.environ[\"SECRET_KEY\"]\n",
+    );
+    let (code, r) = missing_against_an_unrelated_env(&t);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(names(&r, "missing-env-vars"), ["DB_HOST", "SECRET_KEY"]);
+}
+
 /// The `.env` beside a compose file provides its `${X}`; a framework's own requirement counts.
 #[test]
 fn compose_env_files_and_framework_requirements() {

@@ -506,6 +506,55 @@ fn a_django_migration_reworded_in_its_labels_only_is_not_an_edit() {
     }
 }
 
+/// mealie v2.0.0 annotated the revision identifiers of 31 released Alembic migrations
+/// (`down_revision: str | None = None`): nothing a database ran changes, so the edit is none.
+/// The same annotation beside a changed operation is still an edit, and in neither case are the
+/// released migration's own operations (an index built without CONCURRENTLY) reported again:
+/// they ran with the release.
+#[test]
+fn an_alembic_migration_annotated_in_its_identifiers_only_is_not_an_edit() {
+    let path = "alembic/versions/2022_02_21_6b0f5f32d602_initial.py";
+    let migration = |annotated: bool, index: &str| {
+        let (down, labels) = if annotated {
+            ("down_revision: str | None = None", "branch_labels: str | tuple[str, ...] | None = None\ndepends_on: str | tuple[str, ...] | None = None")
+        } else {
+            (
+                "down_revision = None",
+                "branch_labels = None\ndepends_on = None",
+            )
+        };
+        format!("from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"6b0f5f32d602\"\n{down}\n{labels}\n\n\ndef upgrade():\n    op.create_index(\"{index}\", \"users\", [\"email\"])\n\n\ndef downgrade():\n    op.drop_index(\"{index}\", table_name=\"users\")\n")
+    };
+    for (case, index, reported) in [
+        ("annotated only", "ix_users_email", false),
+        ("annotated, and the index renamed", "ix_users_email_2", true),
+    ] {
+        let t = TestRepo::new();
+        t.write(path, migration(false, "ix_users_email"));
+        t.commit("Initial");
+        t.tag("v1.12.0");
+        t.write(path, migration(true, index));
+        t.commit("Annotate revision identifiers");
+        let ids = [
+            "edited-migrations",
+            "locking-migrations",
+            "irreversible-migrations",
+        ];
+        let (_, r) = run(&t, &ids);
+        let expected: Vec<&str> = if reported { vec![path] } else { vec![] };
+        let f = found(&r, "edited-migrations");
+        let at: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(at, expected, "{case}: {r:#}");
+        // What the released migration does ran with the release: its index is not this
+        // release's lock, whatever the edit.
+        assert!(found(&r, "locking-migrations").is_empty(), "{case}: {r:#}");
+        assert!(
+            found(&r, "irreversible-migrations").is_empty(),
+            "{case}: {r:#}"
+        );
+    }
+}
+
 /// umami's ClickHouse migrations drop a materialized view `TO` a table with `DROP TABLE` and
 /// create it again: such a view holds no rows, so nothing is lost, when the earlier migrations
 /// made that name such a view. Still a drop: a name they made a table, and a view recreated with

@@ -294,6 +294,11 @@ const VENDORED: &[&str] = &[
     "*.pb.go",
     "*_pb2.py",
     "*.generated.*",
+    // Linters' and type checkers' baselines: the findings a tool recorded, paths of the machine
+    // it ran on included (paperless-ngx's `.pyrefly-baseline.json`).
+    "*baseline.json",
+    "*-baseline.neon",
+    "*-baseline.xml",
 ];
 
 const TOOLING: &[&str] = &[
@@ -341,11 +346,6 @@ const TOOLING: &[&str] = &[
     "settings.gradle*",
     "__utils__/",
     "xtask/",
-    // A top-level `scripts/` folder: release, maintenance and one-off scripts (wallabag's
-    // `scripts/release.sh`), and programs deployed on their own (papercups'
-    // `scripts/lambdas/`), not the application. Only checks about what the program runs
-    // (`scope: runtime`: the variables it reads) leave it out; every other check looks at it.
-    "scripts/**",
     ".husky/",
     "lefthook.yml",
     ".pre-commit-config.yaml",
@@ -860,6 +860,8 @@ mod tests {
         );
         assert_eq!(m.of("vendor/github.com/x/y.go"), Some(Material::Vendored));
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
+        assert_eq!(m.of(".pyrefly-baseline.json"), Some(Material::Vendored));
+        assert_eq!(m.of("phpstan-baseline.neon"), Some(Material::Vendored));
         assert_eq!(m.of("src/main.rs"), None);
         assert_eq!(m.of("config/production.yml"), None);
         assert_eq!(m.of("config/environments/test.rb"), Some(Material::Test));
@@ -898,15 +900,6 @@ mod tests {
         );
         assert_eq!(m.of("lib/hexpm/factory.ex"), Some(Material::Test));
         assert_eq!(m.of("lib/hexpm/accounts/key.ex"), None);
-        assert_eq!(
-            m.of("scripts/lambdas/send-email-to-webhook/index.js"),
-            Some(Material::Tooling)
-        );
-        assert_eq!(
-            m.of("server/scripts/backfill.ts"),
-            None,
-            "only a top-level scripts/"
-        );
         assert_eq!(m.of("src/main/java/app/factory/BeanFactory.java"), None);
         let m = Materials::new(&[], &["docs/api/".into()]).unwrap();
         assert_eq!(m.of("docs/api/server.js"), None, "shipped anyway");

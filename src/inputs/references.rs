@@ -265,6 +265,7 @@ mod tests {
                 tracked: true,
                 material,
                 names_dockerfile: None,
+                symlink: false,
             }
         };
         let long = format!(

@@ -32,6 +32,8 @@ pub struct RepoFile {
     /// read it whole (`None`: not read). A file that holds neither names no Dockerfile, so the
     /// search for what builds a variant Dockerfile (`references`) does not read it again.
     pub names_dockerfile: Option<bool>,
+    /// A symbolic link (listed, never followed or read).
+    pub symlink: bool,
 }
 
 /// A part of the repository that could not be read. `owners` are the content checks that wanted
@@ -249,6 +251,7 @@ impl Visitor<'_, '_> {
             tracked,
             material,
             names_dockerfile: None,
+            symlink: true,
         });
     }
 
@@ -289,6 +292,7 @@ impl Visitor<'_, '_> {
             tracked,
             material,
             names_dockerfile,
+            symlink: false,
         });
     }
 

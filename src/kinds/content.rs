@@ -79,6 +79,22 @@ pub struct ContentParams {
     /// sets that key too; the same key with no later setting is still reported.
     #[serde(default)]
     pub overridden_keys: Option<OverriddenKeys>,
+    /// Accounts the repository itself creates: a match of `/home/<user>/` (or `/Users/<user>/`)
+    /// where one of `files` creates `<user>` (`creates` captures the name: `adduser … nextjs` in
+    /// a Dockerfile, `sudo adduser … huginn` in an install guide) is that service account's
+    /// home, not a developer's machine. Another user's home is still reported.
+    #[serde(default)]
+    pub service_users: Option<ServiceUsers>,
+}
+
+/// See [`ContentParams::service_users`].
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServiceUsers {
+    /// The files that create accounts (globs: Dockerfiles, install guides, setup scripts).
+    pub files: GlobList,
+    /// A regex whose first capture is the name of an account a line creates.
+    pub creates: Pattern,
 }
 
 /// See [`ContentParams::overridden_keys`].
@@ -170,6 +186,13 @@ impl ContentParams {
                 "in {}, a line setting a key that {} in the same folder sets again is a development default the production setting replaces, not a finding",
                 k.files.sources.join(", "),
                 k.by.join(" or ")
+            ));
+        }
+        if let Some(u) = &self.service_users {
+            lines.push(format!(
+                "the home of an account that {} create (`{}`) is that service's, not a developer's machine",
+                u.files.sources.join(", "),
+                u.creates.as_str()
             ));
         }
         if let Some(g) = &self.commented_examples {
@@ -281,6 +304,54 @@ impl ContentParams {
             });
             !sets_key(text, &key)
         });
+    }
+
+    /// Drops the matches of [`ContentParams::service_users`]: the home of an account one of
+    /// `files` (among `listed`, read under `root`) creates.
+    pub fn drop_service_homes(
+        &self,
+        root: &std::path::Path,
+        listed: &[crate::inputs::repo::RepoFile],
+        matches: &mut Vec<(String, RawMatch)>,
+    ) {
+        let Some(s) = &self.service_users else {
+            return;
+        };
+        let home = |m: &RawMatch| -> Option<String> {
+            let rest = m
+                .matched
+                .strip_prefix("/home/")
+                .or_else(|| m.matched.strip_prefix("/Users/"))?;
+            Some(rest.split('/').next()?.to_string())
+        };
+        if !matches.iter().any(|(_, m)| home(m).is_some()) {
+            return;
+        }
+        let Ok(creates) = s.creates.compiled() else {
+            return;
+        };
+        // At most this many files of at most 1 MiB are read: the accounts are made in a few.
+        const MAX_FILES: usize = 200;
+        let mut users = std::collections::BTreeSet::new();
+        for f in listed
+            .iter()
+            .filter(|f| !f.symlink && s.files.is_match(&f.path))
+            .take(MAX_FILES)
+        {
+            let full = root.join(&f.path);
+            if std::fs::metadata(&full).is_ok_and(|m| m.len() > 1 << 20) {
+                continue;
+            }
+            let Ok(text) = std::fs::read(&full) else {
+                continue;
+            };
+            for c in creates.captures_iter(&text) {
+                if let Some(u) = c.get(1) {
+                    users.insert(String::from_utf8_lossy(u.as_bytes()).into_owned());
+                }
+            }
+        }
+        matches.retain(|(_, m)| home(m).is_none_or(|u| !users.contains(&u)));
     }
 
     /// How many findings these patterns make on a sample file.

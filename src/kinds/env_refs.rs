@@ -139,7 +139,26 @@ pub fn frameworks() -> &'static [Framework] {
 /// Whether the platform, shell or CI sets `name` (never the deploy's to provide), or the name is
 /// not an upper-case environment variable at all.
 pub fn not_a_deploy_variable(name: &str) -> bool {
-    name.bytes().any(|b| b.is_ascii_lowercase()) || loaded().platform.is_match(name)
+    // A name ending in `_` is the prefix of names built at run time (saleor's
+    // `"DJANGO_SUPERUSER_" + field.upper()`), not one variable.
+    name.bytes().any(|b| b.is_ascii_lowercase())
+        || name.ends_with('_')
+        || loaded().platform.is_match(name)
+}
+
+/// Whether the text after a read asks whether the variable is set before the read is used:
+/// Python's `os.environ["X"] if "X" in os.environ else None` (paperless-ngx).
+fn asked_in_os_environ(after: &str, name: &str) -> bool {
+    let Some(at) = after.find(" if ") else {
+        return false;
+    };
+    let cond = after[at + 4..].trim_start();
+    [
+        format!("\"{name}\" in os.environ"),
+        format!("'{name}' in os.environ"),
+    ]
+    .iter()
+    .any(|c| cond.starts_with(c.as_str()))
 }
 
 /// How one read uses the variable.
@@ -180,7 +199,7 @@ pub fn classify(m: &RawMatch) -> Use {
     if is_in_string(before, after) || is_assignment(after) {
         return Use::NotRead;
     }
-    if m.has_default {
+    if m.has_default || asked_in_os_environ(after, name) {
         return Use::Optional;
     }
     match form.reads {

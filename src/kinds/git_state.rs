@@ -542,5 +542,10 @@ mod tests {
         ));
         assert!(!branch_matches(&["main".into()], "feature/x"));
         assert!(branch_matches(&["*.x".into()], "12.x"));
+        let version = ["v[0-9]*.[0-9]*".to_string(), "[0-9]*.[0-9]*".to_string()];
+        assert!(branch_matches(&version, "v0.19"));
+        assert!(branch_matches(&version, "3.20"));
+        assert!(!branch_matches(&version, "v2-redesign"));
+        assert!(!branch_matches(&version, "feature/v0.19"));
     }
 }

@@ -678,8 +678,30 @@ fn read_release(
         let Some((layout, role)) = layouts.detect(&c.path, &atlas_dir) else {
             continue;
         };
+        // A migration of the last release that the range changes ran on production with that
+        // release: what it does is not this release's to report again (mealie's v2.0.0 retouched
+        // a v1.4 migration's downgrade, and its released DROP TABLE and type changes were
+        // reported as new). The edit itself is (`edited`, below).
+        let mut tag_of = || -> Result<Option<(String, Oid)>, String> {
+            Ok(match &released {
+                Some(t) => t.clone(),
+                None => {
+                    let t = previous_release(git, tip)?;
+                    released = Some(t.clone());
+                    t
+                }
+            })
+        };
+        let ran_before = c.kind == ChangeKind::Modified
+            && role != Role::Repeatable
+            && match tag_of()? {
+                Some((_, at)) => blob_at(git, at, &c.path)?.is_some(),
+                None => false,
+            };
         let mut file = match (c.kind, c.new) {
-            (ChangeKind::Added | ChangeKind::Modified, Some(id)) if role != Role::Down => {
+            (ChangeKind::Added | ChangeKind::Modified, Some(id))
+                if role != Role::Down && !ran_before =>
+            {
                 let size = blob_size(git, id, &c.path)?;
                 if size > MAX_MIGRATION {
                     let d = dialect.for_path(&c.path);
@@ -713,8 +735,13 @@ fn read_release(
                     let text = if reformatted { String::new() } else { text };
                     let mut f =
                         analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
+                    if reformatted {
+                        // Nothing to run, nor anything missing: the empty text read above says
+                        // "no downgrade()" of a file whose downgrade is as it was.
+                        f.ops.clear();
+                    }
                     recreated_views(git, tip, &c.path, d, &mut f.ops)?;
-                    if let Some(down) = down_of(layout, &c.path) {
+                    if let (false, Some(down)) = (reformatted, down_of(layout, &c.path)) {
                         let missing = match blob_at(git, tip, &down)? {
                             None => true,
                             Some(d) => {
@@ -739,15 +766,7 @@ fn read_release(
         };
         file.change = c.kind;
         if c.kind != ChangeKind::Added && role != Role::Repeatable {
-            let tag = match &released {
-                Some(t) => t.clone(),
-                None => {
-                    let t = previous_release(git, tip)?;
-                    released = Some(t.clone());
-                    t
-                }
-            };
-            if let Some((name, at)) = tag {
+            if let Some((name, at)) = tag_of()? {
                 if let Some(op) = edited(git, at, &name, c, layout, &added_sources)? {
                     file.ops.push(op);
                 }
@@ -890,10 +909,13 @@ fn first_difference(a: &str, b: &str) -> u64 {
 /// rewrite old migrations). Such an edit changes nothing a database ran.
 fn same_code(a: &str, b: &str, lang: Option<Lang>) -> bool {
     fn norm(text: &str, lang: Option<Lang>) -> String {
-        let blanked = match lang {
+        let mut blanked = match lang {
             Some(l) => Source::new(text, l).text,
             None => sql_without_comments(text),
         };
+        if lang == Some(Lang::Python) {
+            blanked = alembic_identifiers_unannotated(&blanked);
+        }
         let mut out: String = blanked
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -910,6 +932,23 @@ fn same_code(a: &str, b: &str, lang: Option<Lang>) -> bool {
         out
     }
     norm(a, lang) == norm(b, lang)
+}
+
+/// Alembic's revision identifiers without their type annotations: newer templates write
+/// `down_revision: str | None = None` where older ones wrote `down_revision = None`, and
+/// projects annotate their old migrations to match (mealie v2.0.0 did in 31 released files):
+/// the annotation changes nothing a database ran.
+fn alembic_identifiers_unannotated(text: &str) -> String {
+    static ANNOTATED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    ANNOTATED
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?m)^(revision|down_revision|branch_labels|depends_on)[ \t]*:[^=\n]*=",
+            )
+            .expect("valid")
+        })
+        .replace_all(text, "${1} =")
+        .into_owned()
 }
 
 /// Django's `help_text` and `verbose_name(_plural)` are labels of the model state, never part of

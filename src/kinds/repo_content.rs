@@ -52,6 +52,8 @@ impl Kind for RepoContent {
             }
             self.0.drop_documented(&mut mine);
             self.0.drop_overridden(&view.repo.root, &mut mine);
+            self.0
+                .drop_service_homes(&view.repo.root, &scan.files, &mut mine);
             let mut unbuilt = std::collections::BTreeSet::new();
             if self.0.built_dockerfiles_only {
                 let mut paths: Vec<&str> = mine.iter().map(|(p, _)| p.as_str()).collect();
@@ -76,6 +78,7 @@ impl Kind for RepoContent {
         content::regexes(&self.0.patterns)
             .chain(self.0.local_run_keys.as_ref().map(|k| &k.names))
             .chain(self.0.overridden_keys.as_ref().map(|k| &k.names))
+            .chain(self.0.service_users.as_ref().map(|u| &u.creates))
             .collect()
     }
 

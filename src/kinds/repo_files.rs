@@ -136,6 +136,7 @@ impl Kind for RepoFiles {
                 path,
                 tracked: true,
                 names_dockerfile: None,
+                symlink: false,
             })
             .collect();
         let cx = Contents {
@@ -281,7 +282,9 @@ fn evaluate(check: &Meta, p: &RepoFiles, files: &[RepoFile], cx: &Contents<'_>) 
     if !p.forbid.is_empty() {
         for f in &files {
             let hits = p.forbid.matches(&f.path);
-            if hits.is_empty() || p.allow.is_match(&f.path) || harmless(&f.path) {
+            // A symbolic link holds no values: what it points at is a file of its own (formbricks'
+            // tracked `apps/web/.env -> ../../.env`, whose target git ignores).
+            if hits.is_empty() || f.symlink || p.allow.is_match(&f.path) || harmless(&f.path) {
                 continue;
             }
             let state = if f.tracked {
