@@ -555,6 +555,33 @@ fn an_alembic_migration_annotated_in_its_identifiers_only_is_not_an_edit() {
     }
 }
 
+/// mealie fixed the `downgrade()` of a released Alembic migration: databases that ran its
+/// `upgrade()` are where they were, so it is no edit. A change to `upgrade()` still is.
+#[test]
+fn an_alembic_migration_changed_in_its_downgrade_only_is_not_an_edit() {
+    let path = "alembic/versions/2024_03_18_d7c6efd2de42_favorites.py";
+    let migration = |up: &str, down: &str| {
+        format!("from alembic import op\n\nrevision = \"d7c6efd2de42\"\ndown_revision = None\n\n\ndef upgrade():\n    op.drop_column(\"recipes\", \"{up}\")\n\n\ndef downgrade():\n    op.add_column(\"recipes\", sa.Column(\"rating\", sa.Integer()))\n{down}")
+    };
+    let unique = "    op.create_unique_constraint(\"units_key\", \"units\", [\"name\"])\n";
+    for (case, up, down, reported) in [
+        ("downgrade fixed", "rating", "", false),
+        ("upgrade changed", "score", unique, true),
+    ] {
+        let t = TestRepo::new();
+        t.write(path, migration("rating", unique));
+        t.commit("Initial");
+        t.tag("v1.4.0");
+        t.write(path, migration(up, down));
+        t.commit("Fix the downgrade");
+        let (_, r) = run(&t, &["edited-migrations"]);
+        let f = found(&r, "edited-migrations");
+        let at: Vec<&str> = f.iter().map(|x| x.0.as_str()).collect();
+        let expected: Vec<&str> = if reported { vec![path] } else { vec![] };
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
 /// umami's ClickHouse migrations drop a materialized view `TO` a table with `DROP TABLE` and
 /// create it again: such a view holds no rows, so nothing is lost, when the earlier migrations
 /// made that name such a view. Still a drop: a name they made a table, and a view recreated with

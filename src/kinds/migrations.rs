@@ -865,6 +865,17 @@ fn edited<'s>(
             if same_code(&a, &b, layout.lang()) {
                 return Ok(None);
             }
+            // An Alembic migration whose `upgrade()` is as it was: databases that ran it are
+            // where they were (mealie fixed a released migration's `downgrade()`).
+            if layout == Layout::Alembic
+                && same_code(
+                    &without_downgrade(&a),
+                    &without_downgrade(&b),
+                    layout.lang(),
+                )
+            {
+                return Ok(None);
+            }
             if layout == Layout::Laravel && compensated::only_adds_indexes(&a, &b) {
                 let first = first_difference(&a, &b);
                 return Ok(Some(Op::new(
@@ -892,6 +903,22 @@ fn edited<'s>(
         line,
         format!("{}, released in {name}, is {how} in this range:", c.path),
     )))
+}
+
+/// A Python migration's text without its top-level `def downgrade(…)` function.
+fn without_downgrade(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        let top_level = !line.starts_with([' ', '\t', '\n', '\r', '#']);
+        if top_level {
+            skipping = line.starts_with("def downgrade(");
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The 1-based line where two versions of a file first differ.

@@ -858,7 +858,16 @@ pub fn image_version(image: &str, args: &BTreeMap<String, String>) -> Option<(&'
     }
     let img = img.split('@').next()?;
     let last = img.rsplit('/').next()?;
-    let (name, tag) = last.split_once(':')?;
+    let (name, mut tag) = last.split_once(':')?;
+    // The dev container images tag the image's own version first: `devcontainers/python:
+    // 0-3.10-bullseye` is Python 3.10 (mealie's `.devcontainer/Dockerfile`), not 0.
+    if img.contains("devcontainers/") {
+        if let Some((lead, rest)) = tag.split_once('-') {
+            if !lead.is_empty() && lead.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty() {
+                tag = rest;
+            }
+        }
+    }
     let rt = match name {
         "node" => "node",
         "python" => "python",
@@ -1032,6 +1041,27 @@ mod tests {
             1
         );
         // Java: built for 17, run on 11.
+        // A dev container image's tag leads with its own version.
+        assert_eq!(
+            count(&[
+                ("pyproject.toml", "[project]\nname = \"app\"\nrequires-python = \">=3.10\"\n"),
+                (".devcontainer/Dockerfile", "ARG VARIANT=\"3.10-bullseye\"\nFROM mcr.microsoft.com/devcontainers/python:0-${VARIANT}\n")
+            ]),
+            0
+        );
+        assert_eq!(
+            count(&[
+                (
+                    "pyproject.toml",
+                    "[project]\nname = \"app\"\nrequires-python = \">=3.11\"\n"
+                ),
+                (
+                    ".devcontainer/Dockerfile",
+                    "FROM mcr.microsoft.com/devcontainers/python:1-3.9-bookworm\n"
+                )
+            ]),
+            1
+        );
         assert_eq!(count(&[("pom.xml", "<project><properties><maven.compiler.release>17</maven.compiler.release></properties></project>"), ("Dockerfile", "FROM eclipse-temurin:11-jre\n")]), 1);
         assert_eq!(count(&[("pom.xml", "<project><properties><maven.compiler.release>17</maven.compiler.release></properties></project>"), ("Dockerfile", "FROM eclipse-temurin:21-jre\n")]), 0);
     }
