@@ -582,6 +582,53 @@ fn an_alembic_migration_changed_in_its_downgrade_only_is_not_an_edit() {
     }
 }
 
+/// saleor 3.21 adds a field with a Python `default=` and gives it a database default with
+/// RunSQL in the same migration, then renames it in the next one: old inserts work, and no
+/// released version knew the old name. Without the RunSQL the add still breaks old inserts,
+/// and renaming a field of an earlier release still breaks the old version.
+#[test]
+fn a_django_field_given_a_database_default_or_renamed_in_its_own_release_is_compatible() {
+    let head = "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n\n    operations = [\n";
+    let add = |sql: bool| {
+        let run_sql = if sql {
+            "        migrations.RunSQL(\n            sql=\"ALTER TABLE channel_channel ALTER COLUMN use_legacy SET DEFAULT true;\",\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n"
+        } else {
+            ""
+        };
+        format!("{head}        migrations.AddField(\n            model_name=\"channel\",\n            name=\"use_legacy\",\n            field=models.BooleanField(default=True),\n        ),\n{run_sql}    ]\n")
+    };
+    let rename = |old: &str| {
+        format!("{head}        migrations.RenameField(\n            model_name=\"channel\",\n            old_name=\"{old}\",\n            new_name=\"{old}_2\",\n        ),\n    ]\n")
+    };
+    for (case, sql, renamed, expected) in [
+        (
+            "database default, rename of the new field",
+            true,
+            "use_legacy",
+            vec![],
+        ),
+        ("no database default", false, "use_legacy", vec!["0020"]),
+        ("rename of a released field", true, "slug", vec!["0021"]),
+    ] {
+        let t = TestRepo::new();
+        t.write(
+            "saleor/channel/migrations/0001_initial.py",
+            format!("{head}        migrations.CreateModel(name=\"channel\", fields=[(\"slug\", models.SlugField())]),\n    ]\n"),
+        );
+        t.commit("Initial");
+        t.tag("3.20.0");
+        t.write("saleor/channel/migrations/0020_use_legacy.py", add(sql))
+            .write("saleor/channel/migrations/0021_rename.py", rename(renamed));
+        t.commit("Add and rename");
+        let (_, r) = run(&t, &["incompatible-migrations"]);
+        let at: Vec<String> = found(&r, "incompatible-migrations")
+            .iter()
+            .map(|x| x.0.split('/').next_back().unwrap()[..4].to_string())
+            .collect();
+        assert_eq!(at, expected, "{case}: {r:#}");
+    }
+}
+
 /// umami's ClickHouse migrations drop a materialized view `TO` a table with `DROP TABLE` and
 /// create it again: such a view holds no rows, so nothing is lost, when the earlier migrations
 /// made that name such a view. Still a drop: a name they made a table, and a view recreated with

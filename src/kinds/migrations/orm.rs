@@ -690,7 +690,10 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                         .gone_word(&t),
                 );
             }
-            "RenameField" => {
+            // A field this release added (an earlier migration of the range, or this one):
+            // no released version uses its old name (saleor adds a field in 0020 and renames it
+            // in 0021, both in 3.21).
+            "RenameField" if !cx.new_in_release(&arg("model_name", 0), &arg("old_name", 1)) => {
                 let (t, c) = (arg("model_name", 0), arg("old_name", 1));
                 cx.push(
                     Op::new(Rule::RenameColumn, line, "RenameField")
@@ -725,6 +728,7 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                 if !cx.created(&t) {
                     django_add_field(cx, &t, &c, field, line);
                 }
+                cx.added(&t, &c);
             }
             "AlterField" => {
                 let (t, c) = (arg("model_name", 0), arg("name", 1));
@@ -789,6 +793,23 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
             _ => {}
         }
     }
+    // Django keeps a field's `default=` in Python only; a RunSQL of the same migration that
+    // gives the column a database default (`ALTER COLUMN c SET DEFAULT true`, saleor's 0020)
+    // makes the old version's inserts work: the new column is not what breaks them.
+    let sql = src.text.to_ascii_lowercase();
+    let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    cx.out.retain(|o| {
+        !(o.rule == Rule::AddNotNullColumn
+            && o.column.as_ref().is_some_and(|c| {
+                sql.contains(&format!(
+                    "alter column {} set default",
+                    c.to_ascii_lowercase()
+                )) || sql.contains(&format!(
+                    "alter column \"{}\" set default",
+                    c.to_ascii_lowercase()
+                ))
+            }))
+    });
 }
 
 fn django_add_field(cx: &mut Cx<'_, '_>, t: &str, c: &str, field: &str, line: u64) {
