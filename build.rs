@@ -50,4 +50,18 @@ fn main() {
         out,
     )
     .unwrap();
+
+    // The env kind's table of code-reference forms, as JSON for the same reason (parsing its
+    // YAML was a tenth of a pre-push hook's main thread); a unit test checks both load the same.
+    let refs = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("src/kinds/env_refs.yaml");
+    println!("cargo:rerun-if-changed={}", refs.display());
+    let text = fs::read_to_string(&refs).unwrap();
+    let json = yaml_serde::from_str::<serde_json::Value>(&text)
+        .expect("src/kinds/env_refs.yaml is valid YAML")
+        .to_string();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("env_refs.json"),
+        json,
+    )
+    .unwrap();
 }

@@ -104,7 +104,14 @@ fn default_squash_subjects() -> Vec<Pattern> {
 }
 
 fn default_forge_committers() -> IdentGlobs {
-    IdentGlobs::new(&["* <noreply@github.com>".into(), "GitLab <*>".into()]).expect("valid")
+    // Built once and cloned: every `review` that does not name them, and every default review
+    // (asked by `wants` several times a run), takes these.
+    static GLOBS: std::sync::OnceLock<IdentGlobs> = std::sync::OnceLock::new();
+    GLOBS
+        .get_or_init(|| {
+            IdentGlobs::new(&["* <noreply@github.com>".into(), "GitLab <*>".into()]).expect("valid")
+        })
+        .clone()
 }
 
 /// Globs over identities (`Name <email>`), case-insensitive; `*` matches anything.
@@ -146,14 +153,20 @@ impl<'de> Deserialize<'de> for IdentGlobs {
 
 impl Default for Review {
     fn default() -> Self {
-        Review {
-            trailers: default_trailers(),
-            merge_subjects: default_merge_subjects(),
-            squash_subjects: default_squash_subjects(),
-            forge_committers: default_forge_committers(),
-            committer_applied: true,
-            clean_merges: true,
-        }
+        // Made once and cloned (the patterns share their compiled regex): a check with no
+        // `review` of its own makes the default at every `wants`, several times a run, and
+        // parsing its subject patterns each time was a twentieth of a pre-push hook.
+        static DEFAULT: std::sync::OnceLock<Review> = std::sync::OnceLock::new();
+        DEFAULT
+            .get_or_init(|| Review {
+                trailers: default_trailers(),
+                merge_subjects: default_merge_subjects(),
+                squash_subjects: default_squash_subjects(),
+                forge_committers: default_forge_committers(),
+                committer_applied: true,
+                clean_merges: true,
+            })
+            .clone()
     }
 }
 
