@@ -571,11 +571,18 @@ pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<Confi
 
 fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>) -> Settings {
     let s = &raw.settings;
+    // Every field here rather than `..Settings::default()`: the default materials were built
+    // only to be replaced below.
     let mut out = Settings {
+        timezone: None,
+        timezone_name: None,
         max_file_size: s.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
         exclude: s.exclude.clone(),
+        artifact_budgets: Default::default(),
+        protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
         signoff: signoff::SignoffSettings::from_raw(&raw.signoff, text, errors),
-        ..Settings::default()
+        materials: materials(&s.material, text, errors),
+        env_from: BTreeMap::new(),
     };
     let b = &mut out.artifact_budgets;
     if let Some(v) = s.artifact_max_scan_size {
@@ -596,7 +603,6 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     if let Some(p) = &s.protected_branches {
         out.protected_branches = p.clone();
     }
-    out.materials = materials(&s.material, text, errors);
     if let Some(name) = &s.timezone {
         match jiff::tz::TimeZone::get(name) {
             Ok(tz) => {
