@@ -28,20 +28,31 @@ fn main() {
     // (JSON parses in a fraction of YAML's time; parsing YAML was most of a pre-push hook's
     // fixed cost). The YAML text stays for `explain`, parameter merges and error positions, and
     // a test checks both forms load to the same checks.
-    let mut out = String::from("/// The built-in checks: (file name, YAML text, the same as JSON).\npub static BUILTIN_CHECKS: &[(&str, &str, &str)] = &[\n");
+    let mut out = String::from("/// The built-in checks: (file name, YAML text, the same as JSON but its samples, the samples\n/// as JSON).\npub static BUILTIN_CHECKS: &[(&str, &str, &str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
         let text = fs::read_to_string(f).unwrap();
         // A file that is not valid YAML is embedded without its JSON form: the loader parses
         // the YAML and reports the error with its position.
-        let json = yaml_serde::from_str::<serde_json::Value>(&text)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
+        // The samples apart (`shipgate validate` and the tests run them; a run never does):
+        // the loader parses them when first asked.
+        let (json, samples) = match yaml_serde::from_str::<serde_json::Value>(&text) {
+            Ok(mut v) => {
+                let samples = v
+                    .as_object_mut()
+                    .and_then(|m| m.remove("samples"))
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                (v.to_string(), samples)
+            }
+            Err(_) => Default::default(),
+        };
         out.push_str(&format!(
-            "    (\"checks/{name}\", include_str!({:?}), {:?}),\n",
+            "    (\"checks/{name}\", include_str!({:?}), {:?}, {:?}),\n",
             f.display().to_string(),
-            json
+            json,
+            samples
         ));
     }
     out.push_str("];\n");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use crate::check::{Check, Meta};
+use crate::check::{Check, CheckSamples, Meta};
 use crate::error::{ConfigError, Error};
 use crate::kinds::{Borrowing, KIND_KEYS};
 use crate::text::did_you_mean;
@@ -231,13 +231,22 @@ pub fn builtin_secret_patterns() -> Vec<PatternDef> {
 pub fn builtin_sources() -> Vec<Source> {
     BUILTIN_CHECKS
         .iter()
-        .map(|(name, text, json)| Source {
+        .map(|(name, text, json, _)| Source {
             label: (*name).to_string(),
             text: (*text).to_string(),
             builtin: true,
             json: (!json.is_empty()).then_some(*json),
         })
         .collect()
+}
+
+/// The samples of the built-in check file `label` as JSON (`""`: it has none), which its JSON
+/// form leaves out.
+fn builtin_samples(label: &str) -> &'static str {
+    BUILTIN_CHECKS
+        .iter()
+        .find(|c| c.0 == label)
+        .map_or("", |c| c.3)
 }
 
 /// Check files at `rel` (a file, or a folder of `*.yaml`/`*.yml` files), relative to `root`.
@@ -466,7 +475,15 @@ fn validate_check(
             builtin: src.builtin,
         },
         spec,
-        samples: raw.samples,
+        // A built-in check read from its JSON form has its samples apart, parsed when asked.
+        samples: match (
+            src.builtin,
+            src.json,
+            change.and_then(|c| c.params.as_ref()),
+        ) {
+            (true, Some(_), None) => CheckSamples::built_in(builtin_samples(&src.label)),
+            _ => CheckSamples::parsed(raw.samples),
+        },
     })
 }
 
