@@ -87,6 +87,10 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// `.shipgate.yaml`, when the project has one.
     pub project_file: Option<PathBuf>,
+    /// Every built-in check was loaded, and none with changed `params`: the built-in secret
+    /// patterns are then all among the checks' own (`engine::passes::secret_patterns` need not
+    /// parse the checklist again for them).
+    pub builtins_as_shipped: bool,
 }
 
 impl Config {
@@ -202,6 +206,9 @@ pub fn load_from(
     }
 
     Config {
+        builtins_as_shipped: raw_project.builtins.unwrap_or(true)
+            && raw_project.checks.values().all(|c| c.params.is_none())
+            && errors.is_empty(),
         checks,
         settings,
         waivers,
