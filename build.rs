@@ -3,6 +3,32 @@
 //! tests whether `gpg` is installed (`cfg(has_gpg)`).
 use std::{env, fs, path::Path};
 
+// The engine's reading of a pattern and its prefix literals: the built-in secret patterns'
+// are extracted here, once, rather than by the redactor at every start.
+#[path = "src/literals.rs"]
+#[allow(dead_code)]
+mod literals;
+
+/// Must equal `inputs::content::QUICK_PREFIX_LIMIT` (a unit test compares the table with what
+/// the run-time extraction gives).
+const QUICK_PREFIX_LIMIT: usize = 250;
+
+/// Every `regex` of an object that says `secret: true`, anywhere in a check.
+fn secret_regexes(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (Some(serde_json::Value::String(r)), Some(serde_json::Value::Bool(true))) =
+                (m.get("regex"), m.get("secret"))
+            {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| secret_regexes(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| secret_regexes(x, out)),
+        _ => {}
+    }
+}
+
 fn main() {
     // The sign-off tests that need OpenPGP run where `gpg` is installed and are ignored, saying
     // so, where it is not.
@@ -29,6 +55,7 @@ fn main() {
     // fixed cost). The YAML text stays for `explain`, parameter merges and error positions, and
     // a test checks both forms load to the same checks.
     let mut out = String::from("/// The built-in checks: (file name, YAML text, the same as JSON but its samples, the samples\n/// as JSON).\npub static BUILTIN_CHECKS: &[(&str, &str, &str, &str)] = &[\n");
+    let mut secrets = Vec::new();
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
@@ -39,6 +66,7 @@ fn main() {
         // the loader parses them when first asked.
         let (json, samples) = match yaml_serde::from_str::<serde_json::Value>(&text) {
             Ok(mut v) => {
+                secret_regexes(&v, &mut secrets);
                 let samples = v
                     .as_object_mut()
                     .and_then(|m| m.remove("samples"))
@@ -59,6 +87,31 @@ fn main() {
     fs::write(
         Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_checks.rs"),
         out,
+    )
+    .unwrap();
+
+    println!("cargo:rerun-if-changed=src/literals.rs");
+    secrets.sort();
+    secrets.dedup();
+    let mut table =
+        String::from("pub(crate) static QUICK_PREFIXES: &[(&str, Option<&[&[u8]]>)] = &[\n");
+    for r in &secrets {
+        let lits = match literals::prefix_literals_within(r, QUICK_PREFIX_LIMIT) {
+            Some(ls) => format!(
+                "Some(&[{}])",
+                ls.iter()
+                    .map(|l| format!("&{l:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "None".into(),
+        };
+        table.push_str(&format!("    ({r:?}, {lits}),\n"));
+    }
+    table.push_str("];\n");
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("quick_prefixes.rs"),
+        table,
     )
     .unwrap();
 

@@ -9,6 +9,9 @@ use std::time::Duration;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
+pub use crate::literals::engine_hir;
+use crate::literals::{engine_ast, invalid};
+
 /// `error` fails the gate; `warning` is reported only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -200,65 +203,6 @@ pub fn engine_syntax(src: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The parsed pattern with its word boundaries made ASCII (`engine_syntax`).
-fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
-    use regex_syntax::ast::{self, AssertionKind as K, Ast, GroupKind};
-    fn rewrite(a: &mut Ast) {
-        match a {
-            Ast::Assertion(x)
-                if !matches!(
-                    x.kind,
-                    K::StartLine | K::EndLine | K::StartText | K::EndText
-                ) =>
-            {
-                let span = x.span;
-                let inner = std::mem::replace(a, Ast::empty(span));
-                *a = Ast::group(ast::Group {
-                    span,
-                    kind: GroupKind::NonCapturing(ast::Flags {
-                        span,
-                        items: vec![
-                            ast::FlagsItem {
-                                span,
-                                kind: ast::FlagsItemKind::Negation,
-                            },
-                            ast::FlagsItem {
-                                span,
-                                kind: ast::FlagsItemKind::Flag(ast::Flag::Unicode),
-                            },
-                        ],
-                    }),
-                    ast: Box::new(inner),
-                });
-            }
-            Ast::Group(g) => rewrite(&mut g.ast),
-            Ast::Repetition(r) => rewrite(&mut r.ast),
-            Ast::Alternation(x) => x.asts.iter_mut().for_each(rewrite),
-            Ast::Concat(x) => x.asts.iter_mut().for_each(rewrite),
-            _ => {}
-        }
-    }
-    let mut parsed = ast::parse::Parser::new()
-        .parse(src)
-        .map_err(|e| invalid(src, &e))?;
-    rewrite(&mut parsed);
-    Ok(parsed)
-}
-
-/// The pattern as the engine runs it (`engine_syntax`), parsed for analysis (multi-line, any
-/// bytes): one parse, where printing the rewritten pattern and parsing it again cost twice (the
-/// literal extraction parses every secret pattern at every run).
-pub fn engine_hir(src: &str) -> Result<regex_syntax::hir::Hir, String> {
-    use regex_syntax::hir::translate::TranslatorBuilder;
-    let ast = engine_ast(src)?;
-    TranslatorBuilder::new()
-        .multi_line(true)
-        .utf8(false)
-        .build()
-        .translate(src, &ast)
-        .map_err(|e| invalid(src, &e))
-}
-
 fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
     regex_syntax::ParserBuilder::new()
         .multi_line(true)
@@ -266,19 +210,6 @@ fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
         .build()
         .parse(src)
         .map_err(|e| invalid(src, &e))
-}
-
-/// The error of a pattern that does not parse or compile, on one line.
-fn invalid(src: &str, e: &dyn std::fmt::Display) -> String {
-    format!("invalid regex `{src}`: {}", one_line(&e.to_string()))
-}
-
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl fmt::Debug for Pattern {

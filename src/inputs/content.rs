@@ -868,9 +868,28 @@ fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
 /// A quick version of [`prefix_literals`] (the extractor's default limits: shorter, fewer
 /// literals), for screening short texts.
 pub(crate) fn quick_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    // The built-in secret patterns' were extracted at build time, by the same code (build.rs
+    // includes `literals`): extracting them at every start was half of the redactor's screen,
+    // which a pre-push hook's report waits for. `built_in_quick_prefixes_are_extracted_ones`
+    // checks the table.
+    if let Ok(i) = QUICK_PREFIXES.binary_search_by(|(p, _)| (*p).cmp(pattern)) {
+        return QUICK_PREFIXES[i]
+            .1
+            .map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+    }
     static CACHE: OnceLock<LiteralCache> = OnceLock::new();
-    cached(&CACHE, pattern, |p| prefix_literals_within(p, 250))
+    cached(&CACHE, pattern, |p| {
+        crate::literals::prefix_literals_within(p, QUICK_PREFIX_LIMIT)
+    })
 }
+
+/// How many prefix literals `quick_prefix_literals` lets the extractor expand (build.rs uses
+/// the same).
+pub(crate) const QUICK_PREFIX_LIMIT: usize = 250;
+
+// `QUICK_PREFIXES`: (pattern, its `quick_prefix_literals`) of every built-in secret pattern,
+// sorted by pattern.
+include!(concat!(env!("OUT_DIR"), "/quick_prefixes.rs"));
 
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
 /// least two bytes long).
@@ -901,39 +920,7 @@ fn cached(
 }
 
 fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    prefix_literals_within(pattern, 1024)
-}
-
-/// The prefix literals of `pattern`, the extractor expanding at most `limit` of them.
-fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = hir(pattern)?;
-    // Case-insensitive prefixes expand to every spelling (`(?i)twilio`: 64 and more); they fold
-    // back into one literal in the ASCII case-insensitive automaton, so the budget is generous.
-    let seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
-        .limit_class(16)
-        .limit_total(limit)
-        .extract(&hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
-        return None;
-    }
-    // Longer prefixes add states, not selectivity; shortened until few enough remain (`SK` and
-    // a hex digit rather than every four-digit spelling). A shorter prefix is still a prefix: it
-    // only adds places to try, which the anchored search rejects.
-    for len in [8, 6, 5, 4, 3, 2] {
-        let mut out: Vec<Vec<u8>> = lits
-            .iter()
-            .map(|l| l.as_bytes()[..l.len().min(len)].to_ascii_lowercase())
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        if out.len() <= 256 {
-            return Some(out);
-        }
-    }
-    None
+    crate::literals::prefix_literals_within(pattern, 1024)
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -999,6 +986,31 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table build.rs makes is what the run-time extraction gives, and it holds every
+    /// built-in secret pattern.
+    #[test]
+    fn built_in_quick_prefixes_are_extracted_ones() {
+        for (p, ls) in QUICK_PREFIXES {
+            let table: Option<Vec<Vec<u8>>> = ls.map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+            assert_eq!(
+                crate::literals::prefix_literals_within(p, QUICK_PREFIX_LIMIT),
+                table,
+                "{p}"
+            );
+        }
+        let secrets = crate::config::builtin_secret_patterns();
+        assert!(secrets.len() > 40);
+        for d in secrets {
+            assert!(
+                QUICK_PREFIXES
+                    .binary_search_by(|(p, _)| (*p).cmp(d.regex.as_str()))
+                    .is_ok(),
+                "{}",
+                d.regex.as_str()
+            );
+        }
+    }
 
     #[test]
     fn the_simd_first_stage_finds_what_the_dfa_finds() {
