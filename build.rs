@@ -109,6 +109,25 @@ fn main() {
         table.push_str(&format!("    ({r:?}, {lits}),\n"));
     }
     table.push_str("];\n");
+    // Of those without such prefixes, the literals one of which every match holds somewhere,
+    // when all are ASCII (see `secrets::Redactor`): extracting them costs a search per suffix,
+    // which only the build can afford.
+    table.push_str("pub(crate) static SCREEN_REQUIRED: &[(&str, &[&[u8]])] = &[\n");
+    for r in &secrets {
+        if literals::prefix_literals_within(r, QUICK_PREFIX_LIMIT).is_some() {
+            continue;
+        }
+        let Some(ls) = literals::engine_hir(r)
+            .ok()
+            .and_then(|h| literals::needs(&h))
+            .filter(|ls| ls.iter().all(|l| l.is_ascii()))
+        else {
+            continue;
+        };
+        let ls: Vec<String> = ls.iter().map(|l| format!("&{l:?}")).collect();
+        table.push_str(&format!("    ({r:?}, &[{}]),\n", ls.join(", ")));
+    }
+    table.push_str("];\n");
     fs::write(
         Path::new(&env::var("OUT_DIR").unwrap()).join("quick_prefixes.rs"),
         table,

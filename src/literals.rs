@@ -105,3 +105,70 @@ pub fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>
     }
     None
 }
+
+/// The literals one of which every match of `h` contains (see
+/// `inputs::content::required_literals`).
+pub fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+        let min = set.iter().map(Vec::len).min().unwrap_or(0);
+        (min, std::cmp::Reverse(set.len()))
+    }
+    match h.kind() {
+        HirKind::Capture(c) => needs(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => needs(&r.sub),
+        HirKind::Alternation(xs) => {
+            let mut all = Vec::new();
+            for x in xs {
+                all.extend(needs(x)?);
+            }
+            all.sort();
+            all.dedup();
+            (all.len() <= 64).then_some(all)
+        }
+        HirKind::Concat(xs) => {
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            for k in 0..xs.len() {
+                for cand in [needs(&xs[k]), prefix_set(&Hir::concat(xs[k..].to_vec()))]
+                    .into_iter()
+                    .flatten()
+                {
+                    if best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
+                        best = Some(cand);
+                    }
+                }
+            }
+            best
+        }
+        _ => prefix_set(h),
+    }
+}
+
+/// The prefix literals of `h`, if finite, few and each at least two bytes.
+pub fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    // The extractor's default limits: this runs for every suffix of every concatenation.
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    // Spellings of one case-insensitive literal are one literal of the case-insensitive
+    // automaton: counted once. (Folded first, then minimized: the extractor's own optimization
+    // compares every spelling with every other, a fifth of a small run's time.)
+    let mut out: Vec<Vec<u8>> = lits
+        .iter()
+        .map(|l| l.as_bytes()[..l.len().min(16)].to_ascii_lowercase())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    // A literal another one starts is redundant: a text holding it holds the shorter one. Sorted,
+    // a literal's prefixes in the set come before it.
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(out.len());
+    for l in out {
+        if !kept.iter().any(|k| l.starts_with(k)) {
+            kept.push(l);
+        }
+    }
+    (kept.len() <= 64).then_some(kept)
+}
