@@ -185,11 +185,7 @@ impl GitCommits {
 
     /// Compiles the check's subject patterns (they are compiled on first use).
     pub fn compile(&self) -> Result<(), String> {
-        let review = self
-            .review
-            .iter()
-            .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects));
-        Pattern::compile_all(review.chain(self.forbid_subjects.iter().map(|s| &s.regex)))
+        Pattern::compile_all(self.patterns())
     }
 }
 
@@ -336,7 +332,12 @@ impl Kind for GitCommits {
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        if let Err(e) = self.compile() {
+        // A pattern that cannot be compiled ends the check in `error`, whether or not it would
+        // have been skipped. Only a project's own patterns can fail (the suite compiles the
+        // built-in ones): those are compiled first, the built-in ones once the check is known to
+        // examine commits (compiling them for a skip was a sixth of a pre-push hook's main
+        // thread).
+        if let Err(e) = Pattern::compile_untrusted(self.patterns()) {
             return Outcome::error(e);
         }
         let (Some(pass), Some(git)) = (view.commits, view.repo.repo.as_ref()) else {
@@ -358,6 +359,9 @@ impl Kind for GitCommits {
                 .all(|s| matches!(&pass.ranges[s], Ok(r) if r.unbounded))
         {
             return Outcome::skip(UNBOUNDED);
+        }
+        if let Err(e) = self.compile() {
+            return Outcome::error(e);
         }
         let mut out = Outcome::pass();
         let empty = HashSet::new();
