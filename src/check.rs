@@ -57,7 +57,51 @@ impl Meta {
 pub struct Check {
     pub meta: Meta,
     pub spec: Spec,
-    pub samples: Option<Samples>,
+    pub samples: CheckSamples,
+}
+
+/// A check's samples. A built-in check's are parsed the first time they are asked for (`shipgate
+/// validate`, the tests): parsing the checklist's thousand samples at every start was half of
+/// loading it.
+#[derive(Clone)]
+pub struct CheckSamples {
+    parsed: std::sync::OnceLock<Option<Samples>>,
+    /// A built-in check's samples as JSON (converted at build time; `""`: none), until parsed.
+    json: &'static str,
+}
+
+impl CheckSamples {
+    pub fn parsed(samples: Option<Samples>) -> Self {
+        CheckSamples {
+            parsed: std::sync::OnceLock::from(samples),
+            json: "",
+        }
+    }
+
+    pub fn built_in(json: &'static str) -> Self {
+        CheckSamples {
+            parsed: std::sync::OnceLock::new(),
+            json,
+        }
+    }
+
+    pub fn get(&self) -> Option<&Samples> {
+        self.parsed
+            .get_or_init(|| {
+                (!self.json.is_empty()).then(|| {
+                    serde_json::from_str(self.json).expect(
+                        "built-in samples are valid (builtin_checks_as_json_are_the_checks_their_yaml_gives)",
+                    )
+                })
+            })
+            .as_ref()
+    }
+}
+
+impl std::fmt::Debug for CheckSamples {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 impl std::ops::Deref for Check {

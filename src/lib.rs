@@ -18,6 +18,7 @@ pub mod hook;
 pub mod init;
 pub mod inputs;
 pub mod kinds;
+pub mod literals;
 pub mod output;
 pub mod progress;
 pub mod report;

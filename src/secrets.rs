@@ -288,7 +288,14 @@ impl Redactor {
                 // Prefixes only, quickly extracted: the literals inside a pattern cost a search
                 // per suffix to find, and a finding's text is short enough to search with the
                 // few patterns left.
-                let Some(ls) = crate::inputs::content::quick_prefix_literals(p.as_str()) else {
+                // A built-in pattern without such prefixes: the ASCII literals one of which its
+                // every match holds somewhere, extracted at build time (a text without any cannot
+                // hold a match, and redacting a match adds no ASCII text that was not there, so
+                // no later pass over the text can either). Compiling the few patterns with
+                // neither, to try them on every text, was most of a pre-push hook's critical path.
+                let Some(ls) = crate::inputs::content::quick_prefix_literals(p.as_str())
+                    .or_else(|| crate::inputs::content::built_in_required_literals(p.as_str()))
+                else {
                     always.push(i);
                     continue;
                 };

@@ -9,6 +9,9 @@ use std::time::Duration;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
+pub use crate::literals::engine_hir;
+use crate::literals::{engine_ast, invalid};
+
 /// `error` fails the gate; `warning` is reported only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -102,6 +105,8 @@ impl Input {
 pub struct Pattern {
     src: std::sync::Arc<str>,
     compiled: std::sync::Arc<std::sync::OnceLock<Result<regex::bytes::Regex, String>>>,
+    /// Taken while `Trusted` was set (shipped with shipgate: the test suite compiles it).
+    trusted: bool,
 }
 
 thread_local! {
@@ -132,12 +137,14 @@ pub const PATTERN_SIZE_LIMIT: usize = 64 << 20;
 impl Pattern {
     /// Checks the syntax (rejecting what the engine cannot run: look-around, backreferences).
     pub fn new(src: &str) -> Result<Self, String> {
-        if !TRUSTED.with(std::cell::Cell::get) {
+        let trusted = TRUSTED.with(std::cell::Cell::get);
+        if !trusted {
             parse(src)?;
         }
         Ok(Pattern {
             src: src.into(),
             compiled: Default::default(),
+            trusted,
         })
     }
 
@@ -174,6 +181,14 @@ impl Pattern {
             .try_for_each(|p| p.compiled().map(|_| ()))
     }
 
+    /// `compile_all` of the patterns not shipped with shipgate: the only ones that can fail (the
+    /// test suite compiles every built-in one), so `Ok` here means `compile_all` will be `Ok`.
+    pub fn compile_untrusted<'a>(
+        patterns: impl IntoIterator<Item = &'a Pattern>,
+    ) -> Result<(), String> {
+        Pattern::compile_all(patterns.into_iter().filter(|p| !p.trusted))
+    }
+
     /// Whether the pattern can match the empty string (decided from its syntax).
     pub fn matches_empty(&self) -> bool {
         parse(&self.src).is_ok_and(|h| h.properties().minimum_len() == Some(0))
@@ -200,65 +215,6 @@ pub fn engine_syntax(src: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The parsed pattern with its word boundaries made ASCII (`engine_syntax`).
-fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
-    use regex_syntax::ast::{self, AssertionKind as K, Ast, GroupKind};
-    fn rewrite(a: &mut Ast) {
-        match a {
-            Ast::Assertion(x)
-                if !matches!(
-                    x.kind,
-                    K::StartLine | K::EndLine | K::StartText | K::EndText
-                ) =>
-            {
-                let span = x.span;
-                let inner = std::mem::replace(a, Ast::empty(span));
-                *a = Ast::group(ast::Group {
-                    span,
-                    kind: GroupKind::NonCapturing(ast::Flags {
-                        span,
-                        items: vec![
-                            ast::FlagsItem {
-                                span,
-                                kind: ast::FlagsItemKind::Negation,
-                            },
-                            ast::FlagsItem {
-                                span,
-                                kind: ast::FlagsItemKind::Flag(ast::Flag::Unicode),
-                            },
-                        ],
-                    }),
-                    ast: Box::new(inner),
-                });
-            }
-            Ast::Group(g) => rewrite(&mut g.ast),
-            Ast::Repetition(r) => rewrite(&mut r.ast),
-            Ast::Alternation(x) => x.asts.iter_mut().for_each(rewrite),
-            Ast::Concat(x) => x.asts.iter_mut().for_each(rewrite),
-            _ => {}
-        }
-    }
-    let mut parsed = ast::parse::Parser::new()
-        .parse(src)
-        .map_err(|e| invalid(src, &e))?;
-    rewrite(&mut parsed);
-    Ok(parsed)
-}
-
-/// The pattern as the engine runs it (`engine_syntax`), parsed for analysis (multi-line, any
-/// bytes): one parse, where printing the rewritten pattern and parsing it again cost twice (the
-/// literal extraction parses every secret pattern at every run).
-pub fn engine_hir(src: &str) -> Result<regex_syntax::hir::Hir, String> {
-    use regex_syntax::hir::translate::TranslatorBuilder;
-    let ast = engine_ast(src)?;
-    TranslatorBuilder::new()
-        .multi_line(true)
-        .utf8(false)
-        .build()
-        .translate(src, &ast)
-        .map_err(|e| invalid(src, &e))
-}
-
 fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
     regex_syntax::ParserBuilder::new()
         .multi_line(true)
@@ -266,19 +222,6 @@ fn parse(src: &str) -> Result<regex_syntax::hir::Hir, String> {
         .build()
         .parse(src)
         .map_err(|e| invalid(src, &e))
-}
-
-/// The error of a pattern that does not parse or compile, on one line.
-fn invalid(src: &str, e: &dyn std::fmt::Display) -> String {
-    format!("invalid regex `{src}`: {}", one_line(&e.to_string()))
-}
-
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl fmt::Debug for Pattern {
@@ -306,6 +249,9 @@ impl<'de> Deserialize<'de> for Pattern {
 #[derive(Clone, Default)]
 pub struct GlobList {
     pub sources: Vec<String>,
+    /// Compiled by `new`, which checks them; a trusted list (see `Trusted`) is compiled with its
+    /// set, on first use (compiling the built-in checks' globs at every load was a seventh of a
+    /// pre-push hook's main thread).
     globs: Vec<globset::Glob>,
     /// Built on first use: the built-in checks hold dozens of glob lists, most never asked in a
     /// run, and building a set compiles its regexes (a fifth of a pre-push hook's fixed cost).
@@ -335,6 +281,13 @@ enum Matcher {
 
 impl GlobList {
     pub fn new(globs: &[String]) -> Result<Self, String> {
+        if TRUSTED.with(std::cell::Cell::get) {
+            return Ok(GlobList {
+                sources: globs.to_vec(),
+                globs: Vec::new(),
+                set: std::sync::OnceLock::new(),
+            });
+        }
         Ok(GlobList {
             sources: globs.to_vec(),
             globs: globs
@@ -347,13 +300,26 @@ impl GlobList {
 
     fn matcher(&self) -> &Matcher {
         self.set.get_or_init(|| {
+            // A trusted list's globs, compiled now (the test suite compiles every built-in one;
+            // one that did not compile would match nothing).
+            let deferred: Vec<globset::Glob>;
+            let globs = if self.globs.len() == self.sources.len() {
+                &self.globs
+            } else {
+                deferred = self
+                    .sources
+                    .iter()
+                    .filter_map(|g| compile_glob(g).ok())
+                    .collect();
+                &deferred
+            };
             let mut b = GlobSetBuilder::new();
-            for g in &self.globs {
+            for g in globs {
                 b.add(g.clone());
             }
             match b.build() {
                 Ok(set) => Matcher::Set(set),
-                Err(_) => Matcher::Each(self.globs.iter().map(|g| g.compile_matcher()).collect()),
+                Err(_) => Matcher::Each(globs.iter().map(|g| g.compile_matcher()).collect()),
             }
         })
     }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use crate::check::{Check, Meta};
+use crate::check::{Check, CheckSamples, Meta};
 use crate::error::{ConfigError, Error};
 use crate::kinds::{Borrowing, KIND_KEYS};
 use crate::text::did_you_mean;
@@ -87,6 +87,10 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// `.shipgate.yaml`, when the project has one.
     pub project_file: Option<PathBuf>,
+    /// Every built-in check was loaded, and none with changed `params`: the built-in secret
+    /// patterns are then all among the checks' own (`engine::passes::secret_patterns` need not
+    /// parse the checklist again for them).
+    pub builtins_as_shipped: bool,
 }
 
 impl Config {
@@ -202,6 +206,9 @@ pub fn load_from(
     }
 
     Config {
+        builtins_as_shipped: raw_project.builtins.unwrap_or(true)
+            && raw_project.checks.values().all(|c| c.params.is_none())
+            && errors.is_empty(),
         checks,
         settings,
         waivers,
@@ -231,13 +238,22 @@ pub fn builtin_secret_patterns() -> Vec<PatternDef> {
 pub fn builtin_sources() -> Vec<Source> {
     BUILTIN_CHECKS
         .iter()
-        .map(|(name, text, json)| Source {
+        .map(|(name, text, json, _)| Source {
             label: (*name).to_string(),
             text: (*text).to_string(),
             builtin: true,
             json: (!json.is_empty()).then_some(*json),
         })
         .collect()
+}
+
+/// The samples of the built-in check file `label` as JSON (`""`: it has none), which its JSON
+/// form leaves out.
+fn builtin_samples(label: &str) -> &'static str {
+    BUILTIN_CHECKS
+        .iter()
+        .find(|c| c.0 == label)
+        .map_or("", |c| c.3)
 }
 
 /// Check files at `rel` (a file, or a folder of `*.yaml`/`*.yml` files), relative to `root`.
@@ -466,7 +482,15 @@ fn validate_check(
             builtin: src.builtin,
         },
         spec,
-        samples: raw.samples,
+        // A built-in check read from its JSON form has its samples apart, parsed when asked.
+        samples: match (
+            src.builtin,
+            src.json,
+            change.and_then(|c| c.params.as_ref()),
+        ) {
+            (true, Some(_), None) => CheckSamples::built_in(builtin_samples(&src.label)),
+            _ => CheckSamples::parsed(raw.samples),
+        },
     })
 }
 
@@ -571,11 +595,18 @@ pub(crate) fn resolve_patterns_from(checks: &mut [Check], errors: &mut Vec<Confi
 
 fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>) -> Settings {
     let s = &raw.settings;
+    // Every field here rather than `..Settings::default()`: the default materials were built
+    // only to be replaced below.
     let mut out = Settings {
+        timezone: None,
+        timezone_name: None,
         max_file_size: s.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
         exclude: s.exclude.clone(),
+        artifact_budgets: Default::default(),
+        protected_branches: DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect(),
         signoff: signoff::SignoffSettings::from_raw(&raw.signoff, text, errors),
-        ..Settings::default()
+        materials: materials(&s.material, text, errors),
+        env_from: BTreeMap::new(),
     };
     let b = &mut out.artifact_budgets;
     if let Some(v) = s.artifact_max_scan_size {
@@ -596,7 +627,6 @@ fn settings(raw: &RawProject, text: Option<&str>, errors: &mut Vec<ConfigError>)
     if let Some(p) = &s.protected_branches {
         out.protected_branches = p.clone();
     }
-    out.materials = materials(&s.material, text, errors);
     if let Some(name) = &s.timezone {
         match jiff::tz::TimeZone::get(name) {
             Ok(tz) => {

@@ -7,7 +7,7 @@ use crate::types::Sample;
 
 /// Runs the check's samples; one error per sample that does not behave.
 pub fn verify(check: &Check) -> Vec<ConfigError> {
-    let Some(samples) = &check.samples else {
+    let Some(samples) = check.samples.get() else {
         return Vec::new();
     };
     let mut errors = Vec::new();
@@ -81,7 +81,7 @@ mod tests {
             }
             let s = c
                 .samples
-                .as_ref()
+                .get()
                 .unwrap_or_else(|| panic!("{} has no samples", c.id));
             assert!(
                 !s.fail.is_empty() && !s.pass.is_empty(),

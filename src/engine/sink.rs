@@ -3,7 +3,7 @@
 //! severity, the operator's confirmations and overrides, the summary and the verdict. It reads
 //! nothing and can run again on the same outcomes (sign-off does, after asking).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use jiff::Zoned;
@@ -70,6 +70,7 @@ impl Sink<'_> {
             expired: vec![false; n],
         };
         let mut notes = Vec::new();
+        let mut cleaned = HashMap::new();
         let checks: Vec<CheckResult> = outcomes
             .iter()
             .map(|(i, outcome, ms)| {
@@ -77,7 +78,7 @@ impl Sink<'_> {
                 let mut r = self.result(check, outcome.clone(), &mut used);
                 r.duration_ms = *ms;
                 self.operate(check, &mut r, &mut notes);
-                self.redact(&mut r);
+                self.redact(&mut r, &mut cleaned);
                 r
             })
             .collect();
@@ -110,9 +111,18 @@ impl Sink<'_> {
 
     /// Every secret-shaped value in what the result shows, redacted: messages, evidence, the
     /// reason (command output, errors), whatever check produced them.
-    fn redact(&self, r: &mut CheckResult) {
-        let clean = |s: &mut String| {
-            let c = self.redactor.clean(s);
+    /// `cleaned` holds each text already cleaned in this report, and what it became: many
+    /// results give the same text (a skip reason shared by a dozen checks), cleaned once.
+    fn redact(&self, r: &mut CheckResult, cleaned: &mut HashMap<String, String>) {
+        let mut clean = |s: &mut String| {
+            let c = match cleaned.get(s.as_str()) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.redactor.clean(s);
+                    cleaned.insert(s.clone(), c.clone());
+                    c
+                }
+            };
             if c != *s {
                 *s = c;
             }

@@ -820,43 +820,7 @@ fn hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
 
 fn extract_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = hir(pattern)?;
-    needs(&hir)
-}
-
-fn needs(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::{Hir, HirKind};
-    fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
-        let min = set.iter().map(Vec::len).min().unwrap_or(0);
-        (min, std::cmp::Reverse(set.len()))
-    }
-    match h.kind() {
-        HirKind::Capture(c) => needs(&c.sub),
-        HirKind::Repetition(r) if r.min >= 1 => needs(&r.sub),
-        HirKind::Alternation(xs) => {
-            let mut all = Vec::new();
-            for x in xs {
-                all.extend(needs(x)?);
-            }
-            all.sort();
-            all.dedup();
-            (all.len() <= 64).then_some(all)
-        }
-        HirKind::Concat(xs) => {
-            let mut best: Option<Vec<Vec<u8>>> = None;
-            for k in 0..xs.len() {
-                for cand in [needs(&xs[k]), prefix_set(&Hir::concat(xs[k..].to_vec()))]
-                    .into_iter()
-                    .flatten()
-                {
-                    if best.as_ref().is_none_or(|b| score(&cand) > score(b)) {
-                        best = Some(cand);
-                    }
-                }
-            }
-            best
-        }
-        _ => prefix_set(h),
-    }
+    crate::literals::needs(&hir)
 }
 
 /// Whether a match of `h` can hold a line end (`\n`).
@@ -879,41 +843,40 @@ fn holds_newline(h: &regex_syntax::hir::Hir) -> bool {
     }
 }
 
-/// The prefix literals of `h`, if finite, few and each at least two bytes.
-fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    // The extractor's default limits: this runs for every suffix of every concatenation.
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(h);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
-        return None;
-    }
-    // Spellings of one case-insensitive literal are one literal of the case-insensitive
-    // automaton: counted once. (Folded first, then minimized: the extractor's own optimization
-    // compares every spelling with every other, a fifth of a small run's time.)
-    let mut out: Vec<Vec<u8>> = lits
-        .iter()
-        .map(|l| l.as_bytes()[..l.len().min(16)].to_ascii_lowercase())
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    // A literal another one starts is redundant: a text holding it holds the shorter one. Sorted,
-    // a literal's prefixes in the set come before it.
-    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(out.len());
-    for l in out {
-        if !kept.iter().any(|k| l.starts_with(k)) {
-            kept.push(l);
-        }
-    }
-    (kept.len() <= 64).then_some(kept)
-}
-
 /// A quick version of [`prefix_literals`] (the extractor's default limits: shorter, fewer
 /// literals), for screening short texts.
 pub(crate) fn quick_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    // The built-in secret patterns' were extracted at build time, by the same code (build.rs
+    // includes `literals`): extracting them at every start was half of the redactor's screen,
+    // which a pre-push hook's report waits for. `built_in_quick_prefixes_are_extracted_ones`
+    // checks the table.
+    if let Ok(i) = QUICK_PREFIXES.binary_search_by(|(p, _)| (*p).cmp(pattern)) {
+        return QUICK_PREFIXES[i]
+            .1
+            .map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+    }
     static CACHE: OnceLock<LiteralCache> = OnceLock::new();
-    cached(&CACHE, pattern, |p| prefix_literals_within(p, 250))
+    cached(&CACHE, pattern, |p| {
+        crate::literals::prefix_literals_within(p, QUICK_PREFIX_LIMIT)
+    })
 }
+
+/// For a built-in secret pattern without quick prefix literals: literals one of which every
+/// match holds somewhere, all ASCII (extracted at build time; `None` for any other pattern).
+pub(crate) fn built_in_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let i = SCREEN_REQUIRED
+        .binary_search_by(|(p, _)| (*p).cmp(pattern))
+        .ok()?;
+    Some(SCREEN_REQUIRED[i].1.iter().map(|l| l.to_vec()).collect())
+}
+
+/// How many prefix literals `quick_prefix_literals` lets the extractor expand (build.rs uses
+/// the same).
+pub(crate) const QUICK_PREFIX_LIMIT: usize = 250;
+
+// `QUICK_PREFIXES`: (pattern, its `quick_prefix_literals`) of every built-in secret pattern,
+// sorted by pattern; `SCREEN_REQUIRED`: see `built_in_required_literals`.
+include!(concat!(env!("OUT_DIR"), "/quick_prefixes.rs"));
 
 /// The literals every match of `pattern` starts with, if there are few enough to be useful (each at
 /// least two bytes long).
@@ -944,39 +907,7 @@ fn cached(
 }
 
 fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    prefix_literals_within(pattern, 1024)
-}
-
-/// The prefix literals of `pattern`, the extractor expanding at most `limit` of them.
-fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = hir(pattern)?;
-    // Case-insensitive prefixes expand to every spelling (`(?i)twilio`: 64 and more); they fold
-    // back into one literal in the ASCII case-insensitive automaton, so the budget is generous.
-    let seq = Extractor::new()
-        .kind(ExtractKind::Prefix)
-        .limit_class(16)
-        .limit_total(limit)
-        .extract(&hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
-        return None;
-    }
-    // Longer prefixes add states, not selectivity; shortened until few enough remain (`SK` and
-    // a hex digit rather than every four-digit spelling). A shorter prefix is still a prefix: it
-    // only adds places to try, which the anchored search rejects.
-    for len in [8, 6, 5, 4, 3, 2] {
-        let mut out: Vec<Vec<u8>> = lits
-            .iter()
-            .map(|l| l.as_bytes()[..l.len().min(len)].to_ascii_lowercase())
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        if out.len() <= 256 {
-            return Some(out);
-        }
-    }
-    None
+    crate::literals::prefix_literals_within(pattern, 1024)
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -1042,6 +973,37 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table build.rs makes is what the run-time extraction gives, and it holds every
+    /// built-in secret pattern.
+    #[test]
+    fn built_in_quick_prefixes_are_extracted_ones() {
+        for (p, ls) in QUICK_PREFIXES {
+            let table: Option<Vec<Vec<u8>>> = ls.map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+            assert_eq!(
+                crate::literals::prefix_literals_within(p, QUICK_PREFIX_LIMIT),
+                table,
+                "{p}"
+            );
+        }
+        for (p, ls) in SCREEN_REQUIRED {
+            let required = crate::literals::needs(&hir(p).unwrap()).unwrap();
+            assert!(required.iter().all(|l| l.is_ascii()), "{p}");
+            assert_eq!(ls.iter().map(|l| l.to_vec()).collect::<Vec<_>>(), required);
+            assert!(quick_prefix_literals(p).is_none(), "{p}");
+        }
+        let secrets = crate::config::builtin_secret_patterns();
+        assert!(secrets.len() > 40);
+        for d in secrets {
+            assert!(
+                QUICK_PREFIXES
+                    .binary_search_by(|(p, _)| (*p).cmp(d.regex.as_str()))
+                    .is_ok(),
+                "{}",
+                d.regex.as_str()
+            );
+        }
+    }
 
     #[test]
     fn the_simd_first_stage_finds_what_the_dfa_finds() {

@@ -380,11 +380,18 @@ impl Materials {
     pub fn new(replace: &[(Material, Vec<String>)], shipped: &[String]) -> Result<Self, String> {
         let mut by_kind = Vec::new();
         for m in Material::ALL {
-            let globs: Vec<String> = match replace.iter().find(|(k, _)| *k == m) {
-                Some((_, g)) => g.clone(),
-                None => default_globs(m).iter().map(|s| s.to_string()).collect(),
+            let split = match replace.iter().find(|(k, _)| *k == m) {
+                Some((_, g)) => Split::new(g)?,
+                None => {
+                    // Shipped with shipgate (`default_globs_compile` compiles them): compiled
+                    // when first asked, not at every start.
+                    let _trusted = crate::types::Trusted::set(true);
+                    let globs: Vec<String> =
+                        default_globs(m).iter().map(|s| s.to_string()).collect();
+                    Split::new(&globs)?
+                }
             };
-            by_kind.push((m, Split::new(&globs)?));
+            by_kind.push((m, split));
         }
         Ok(Materials {
             by_kind,
@@ -761,6 +768,18 @@ fn matching_brace(d: &[u8], open: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// The default globs, which `Materials::new` takes unchecked, compile.
+    #[test]
+    fn default_globs_compile() {
+        for m in super::Material::ALL {
+            let globs: Vec<String> = super::default_globs(m)
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            crate::types::GlobList::new(&globs).unwrap();
+        }
+    }
+
     /// A folder's memo gives what each category's whole list says of every path, in any order
     /// of folders and files, for the built-in lists and for replaced ones with folders anchored at
     /// the root.

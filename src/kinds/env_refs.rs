@@ -106,34 +106,36 @@ struct Table {
     frameworks: Vec<Framework>,
 }
 
-/// The table, parsed once (a unit test runs every sample).
-struct Loaded {
-    table: Table,
-    platform: GlobSet,
+/// The table, parsed once (a unit test runs every sample), from the JSON that build.rs converts
+/// `env_refs.yaml` to (parsing the YAML at every start was a tenth of a pre-push hook's main
+/// thread; `json_and_yaml_tables_agree` checks both forms).
+fn loaded() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/env_refs.json")))
+            .expect("env_refs.yaml is valid")
+    })
 }
 
-fn loaded() -> &'static Loaded {
-    static T: OnceLock<Loaded> = OnceLock::new();
-    T.get_or_init(|| {
-        let table: Table =
-            yaml_serde::from_str(include_str!("env_refs.yaml")).expect("env_refs.yaml is valid");
+/// The platform's names as one set, built the first time a name is asked (a run that finds no
+/// read in the code never asks).
+fn platform() -> &'static GlobSet {
+    static SET: OnceLock<GlobSet> = OnceLock::new();
+    SET.get_or_init(|| {
         let mut b = GlobSetBuilder::new();
-        for n in &table.platform_names {
+        for n in &loaded().platform_names {
             b.add(Glob::new(n).expect("valid platform-name glob"));
         }
-        Loaded {
-            platform: b.build().expect("valid platform names"),
-            table,
-        }
+        b.build().expect("valid platform names")
     })
 }
 
 pub fn forms() -> &'static [RefForm] {
-    &loaded().table.forms
+    &loaded().forms
 }
 
 pub fn frameworks() -> &'static [Framework] {
-    &loaded().table.frameworks
+    &loaded().frameworks
 }
 
 /// Whether the platform, shell or CI sets `name` (never the deploy's to provide), or the name is
@@ -141,9 +143,7 @@ pub fn frameworks() -> &'static [Framework] {
 pub fn not_a_deploy_variable(name: &str) -> bool {
     // A name ending in `_` is the prefix of names built at run time (saleor's
     // `"DJANGO_SUPERUSER_" + field.upper()`), not one variable.
-    name.bytes().any(|b| b.is_ascii_lowercase())
-        || name.ends_with('_')
-        || loaded().platform.is_match(name)
+    name.bytes().any(|b| b.is_ascii_lowercase()) || name.ends_with('_') || platform().is_match(name)
 }
 
 /// Whether the text after a read asks whether the variable is set before the read is used:
@@ -453,4 +453,29 @@ fn aborts(line: &str) -> bool {
         r"\b(?:throw|raise|panic!?|log\.Fatal\w*|Fatal\w*|os\.Exit|process\.exit|sys\.exit|exit!?|abort!?|die|bail!|unreachable!|ImproperlyConfigured)\b",
     )
     .is_match(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON build.rs makes of `env_refs.yaml` loads to the same table as the YAML itself.
+    #[test]
+    fn json_and_yaml_tables_agree() {
+        let yaml: Table =
+            yaml_serde::from_str(include_str!("env_refs.yaml")).expect("env_refs.yaml is valid");
+        assert_eq!(format!("{yaml:?}"), format!("{:?}", loaded()));
+    }
+
+    /// The forms' globs and regexes, which the env kind takes unchecked at run time, compile.
+    #[test]
+    fn forms_compile() {
+        for f in forms() {
+            crate::types::GlobList::new(&f.files).unwrap();
+            crate::types::Pattern::new(&f.regex)
+                .unwrap()
+                .compiled()
+                .unwrap();
+        }
+    }
 }

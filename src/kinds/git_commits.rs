@@ -104,7 +104,14 @@ fn default_squash_subjects() -> Vec<Pattern> {
 }
 
 fn default_forge_committers() -> IdentGlobs {
-    IdentGlobs::new(&["* <noreply@github.com>".into(), "GitLab <*>".into()]).expect("valid")
+    // Built once and cloned: every `review` that does not name them, and every default review
+    // (asked by `wants` several times a run), takes these.
+    static GLOBS: std::sync::OnceLock<IdentGlobs> = std::sync::OnceLock::new();
+    GLOBS
+        .get_or_init(|| {
+            IdentGlobs::new(&["* <noreply@github.com>".into(), "GitLab <*>".into()]).expect("valid")
+        })
+        .clone()
 }
 
 /// Globs over identities (`Name <email>`), case-insensitive; `*` matches anything.
@@ -146,14 +153,20 @@ impl<'de> Deserialize<'de> for IdentGlobs {
 
 impl Default for Review {
     fn default() -> Self {
-        Review {
-            trailers: default_trailers(),
-            merge_subjects: default_merge_subjects(),
-            squash_subjects: default_squash_subjects(),
-            forge_committers: default_forge_committers(),
-            committer_applied: true,
-            clean_merges: true,
-        }
+        // Made once and cloned (the patterns share their compiled regex): a check with no
+        // `review` of its own makes the default at every `wants`, several times a run, and
+        // parsing its subject patterns each time was a twentieth of a pre-push hook.
+        static DEFAULT: std::sync::OnceLock<Review> = std::sync::OnceLock::new();
+        DEFAULT
+            .get_or_init(|| Review {
+                trailers: default_trailers(),
+                merge_subjects: default_merge_subjects(),
+                squash_subjects: default_squash_subjects(),
+                forge_committers: default_forge_committers(),
+                committer_applied: true,
+                clean_merges: true,
+            })
+            .clone()
     }
 }
 
@@ -172,11 +185,7 @@ impl GitCommits {
 
     /// Compiles the check's subject patterns (they are compiled on first use).
     pub fn compile(&self) -> Result<(), String> {
-        let review = self
-            .review
-            .iter()
-            .flat_map(|r| r.merge_subjects.iter().chain(&r.squash_subjects));
-        Pattern::compile_all(review.chain(self.forbid_subjects.iter().map(|s| &s.regex)))
+        Pattern::compile_all(self.patterns())
     }
 }
 
@@ -323,7 +332,12 @@ impl Kind for GitCommits {
     }
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
-        if let Err(e) = self.compile() {
+        // A pattern that cannot be compiled ends the check in `error`, whether or not it would
+        // have been skipped. Only a project's own patterns can fail (the suite compiles the
+        // built-in ones): those are compiled first, the built-in ones once the check is known to
+        // examine commits (compiling them for a skip was a sixth of a pre-push hook's main
+        // thread).
+        if let Err(e) = Pattern::compile_untrusted(self.patterns()) {
             return Outcome::error(e);
         }
         let (Some(pass), Some(git)) = (view.commits, view.repo.repo.as_ref()) else {
@@ -345,6 +359,9 @@ impl Kind for GitCommits {
                 .all(|s| matches!(&pass.ranges[s], Ok(r) if r.unbounded))
         {
             return Outcome::skip(UNBOUNDED);
+        }
+        if let Err(e) = self.compile() {
+            return Outcome::error(e);
         }
         let mut out = Outcome::pass();
         let empty = HashSet::new();
