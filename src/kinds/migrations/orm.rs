@@ -690,9 +690,7 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                         .gone_word(&t),
                 );
             }
-            // A field this release added (an earlier migration of the range, or this one):
-            // no released version uses its old name (saleor adds a field in 0020 and renames it
-            // in 0021, both in 3.21).
+            // A field the release itself added: no released version knew its name (saleor's 0021).
             "RenameField" if !cx.new_in_release(&arg("model_name", 0), &arg("old_name", 1)) => {
                 let (t, c) = (arg("model_name", 0), arg("old_name", 1));
                 cx.push(
@@ -793,21 +791,21 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
             _ => {}
         }
     }
-    // Django keeps a field's `default=` in Python only; a RunSQL of the same migration that
-    // gives the column a database default (`ALTER COLUMN c SET DEFAULT true`, saleor's 0020)
-    // makes the old version's inserts work: the new column is not what breaks them.
-    let sql = src.text.to_ascii_lowercase();
+    drop_adds_given_a_database_default(cx);
+}
+
+/// Django keeps a field's `default=` in Python only; a RunSQL of the same migration that gives
+/// the column a database default (`ALTER COLUMN c SET DEFAULT true`, saleor's 0020) makes the
+/// old version's inserts work: the new column is not what breaks them.
+fn drop_adds_given_a_database_default(cx: &mut Cx<'_, '_>) {
+    let sql = cx.src.text.to_ascii_lowercase();
     let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     cx.out.retain(|o| {
         !(o.rule == Rule::AddNotNullColumn
             && o.column.as_ref().is_some_and(|c| {
-                sql.contains(&format!(
-                    "alter column {} set default",
-                    c.to_ascii_lowercase()
-                )) || sql.contains(&format!(
-                    "alter column \"{}\" set default",
-                    c.to_ascii_lowercase()
-                ))
+                let c = c.to_ascii_lowercase();
+                sql.contains(&format!("alter column {c} set default"))
+                    || sql.contains(&format!("alter column \"{c}\" set default"))
             }))
     });
 }
