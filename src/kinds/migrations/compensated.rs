@@ -87,24 +87,24 @@ pub fn only_adds_indexes(old: &str, new: &str) -> bool {
             .collect()
     };
     let (before, after) = (lines(old), lines(new));
-    let mut unmatched = before.clone();
     let mut indexed = false;
+    let mut kept = Vec::with_capacity(after.len());
     for l in &after {
-        if let Some(i) = unmatched.iter().position(|o| o == l) {
-            unmatched.remove(i);
+        // A new `$table->index(…);` line holding that one statement alone.
+        if l.starts_with("$table->index(") && l.ends_with(");") && l.matches(';').count() == 1 {
+            indexed = true;
             continue;
         }
-        let plain = without_index(l);
-        match plain.and_then(|p| unmatched.iter().position(|o| *o == p)) {
-            Some(i) => {
-                unmatched.remove(i);
+        match without_index(l) {
+            Some(plain) => {
+                indexed = true;
+                kept.push(plain);
             }
-            None if l.starts_with("$table->index(") => {}
-            None => return false,
+            None => kept.push(l.clone()),
         }
-        indexed = true;
     }
-    unmatched.is_empty() && indexed
+    // Every other line as it was, in its order.
+    indexed && kept == before
 }
 
 /// A normalised column line without the `->index()` (or `->index('name')`) that ends it.
@@ -113,10 +113,11 @@ fn without_index(line: &str) -> Option<String> {
     let at = body.rfind("->index")?;
     let rest = &body[at + "->index".len()..];
     let plain_args = rest.is_empty()
-        || (rest.starts_with("('")
-            && rest.ends_with("')")
-            && !rest[2..rest.len() - 2].contains('\''));
-    (plain_args && at > 0).then(|| format!("{};", &body[..at]))
+        || rest
+            .strip_prefix("('")
+            .and_then(|r| r.strip_suffix("')"))
+            .is_some_and(|a| !a.contains('\''));
+    (plain_args && at > 0 && !body[..at].contains(';')).then(|| format!("{};", &body[..at]))
 }
 
 /// Whether a migration's source adds `column` to `table` guarded by
@@ -209,6 +210,23 @@ mod tests {
         );
         assert!(!only_adds_indexes(CREATE, &column));
         assert!(!only_adds_indexes(CREATE, CREATE));
+        // An odd argument does not panic; a moved line, or another statement beside the index
+        // line, is more than an index.
+        let odd = edit(
+            "$table->string('name')->nullable();",
+            "$table->string('name')->index(');",
+        );
+        assert!(!only_adds_indexes(CREATE, &odd));
+        let moved = edit(
+            "            $table->id();\n            $table->string('name')->nullable();\n",
+            "            $table->string('name')->nullable()->index();\n            $table->id();\n",
+        );
+        assert!(!only_adds_indexes(CREATE, &moved));
+        let beside = edit(
+            "            $table->timestamps();\n",
+            "            $table->timestamps();\n            $table->index('name'); $table->dropColumn('name');\n",
+        );
+        assert!(!only_adds_indexes(CREATE, &beside));
     }
 
     #[test]
