@@ -168,7 +168,7 @@ fn python_reads_that_ask_first_or_name_a_prefix_are_not_required() {
     let t = TestRepo::new();
     t.write(
         "site/settings.py",
-        "import os\nPROXY = os.environ[\"PROXY_SSL_HEADER\"] if \"PROXY_SSL_HEADER\" in os.environ else None\nHOST = os.environ[\"DB_HOST\"] if \"DB_PORT\" in os.environ else None\nUSER = os.environ[\"DJANGO_SUPERUSER_\" + field.upper()]\nKEY = os.environ[\"SECRET_KEY\"]\n",
+        "import os\nPROXY = os.environ[\"PROXY_SSL_HEADER\"] if \"PROXY_SSL_HEADER\" in os.environ else None\nHOST = os.environ[\"DB_HOST\"] if \"DB_PORT\" in os.environ else None\nUSER = os.environ[\"DJANGO_SUPERUSER_\"]\nKEY = os.environ[\"SECRET_KEY\"]\n",
     );
     let (code, r) = missing_against_an_unrelated_env(&t);
     assert_eq!(code, 1, "{r:#}");

@@ -193,20 +193,14 @@ const TEST: &[&str] = &[
     // Elixir (Mix) projects' test environment: `import_config "#{config_env()}.exs"` loads it
     // under `MIX_ENV=test` only.
     "config/test.exs",
-    // Seed data for development databases (Phoenix's `priv/repo/seeds.exs`, Rails'
-    // `db/seeds.rb`, Laravel's `database/seeders/`, memos' `store/seed/`): `mix ecto.setup` and
-    // `rails db:setup` load it into a new local database.
-    "seeds.exs",
-    "seeds.rb",
-    "seed/",
-    "seeds/",
-    "seeders/",
-    // Test data builders: ExMachina's `factory.ex` (hexpm keeps it in `lib/`), factory_boy's
-    // `factories.py`, factory_bot's `factories/`.
+    // Phoenix's development seeds (`mix ecto.setup` runs `priv/repo/seeds.exs` into a new
+    // local database) and test data builders: ExMachina's `factory.ex` (hexpm keeps it in
+    // `lib/`), factory_boy's `factories.py`. Rails' `db/seeds.rb` and Laravel's `seeders/` may
+    // run in production (`db:seed`), and an app's own `factories/` is code: they ship.
+    "priv/repo/seeds.exs",
     "factory.ex",
     "*_factory.ex",
     "factories.py",
-    "factories/",
     // The test environment's dotenv files: loaded when the test runner sets the environment to
     // `test` (outline's `.sequelizerc` picks `.env.test` under NODE_ENV=test; Laravel reads
     // `.env.testing` under APP_ENV=testing; Symfony `.env.test`). A live credential in one is
@@ -436,23 +430,30 @@ impl Materials {
 /// `MIX_ENV=<env>` alone, and a release is built with `prod` (or a staging-like environment).
 /// `config.exs`, `runtime.exs` and `releases.exs` load in every environment. `dev.exs` is
 /// development tooling (in an umbrella's `apps/*/config/` too; the root's has a glob of its
-/// own); any other environment (hexpm's `config/hex.exs`, the one its client's integration tests
-/// run in; `ci`, `e2e`, `bench`) is test material, unless its name says production, staging,
-/// release, live, UAT, preview, demo or secret. `settings.material.shipped` makes one ship.
+/// own); the environments whose names say no release runs them (hexpm's `config/hex.exs`, the one
+/// its client's integration tests run in; `ci`, `e2e`, `bench`, `integration`, `local`, `docs`)
+/// are test material; any other file there may ship. `settings.material.shipped` makes one ship.
 fn mix_env_material(path: &str) -> Option<Material> {
     let (dir, file) = path.rsplit_once('/')?;
     let env = file.strip_suffix(".exs")?.to_ascii_lowercase();
     if dir != "config" && !dir.ends_with("/config") {
         return None;
     }
-    const EVERY_ENV: [&str; 3] = ["config", "runtime", "releases"];
-    const DEPLOYED: [&str; 8] = [
-        "prod", "stag", "release", "live", "uat", "preview", "demo", "secret",
+    // Only environments whose names say no release runs them: a fragment `config.exs`
+    // imports by name (`appsignal.exs`) or an environment called anything else (`qa`, `prd`,
+    // `docker`) may ship.
+    const NOT_RELEASED: [&str; 9] = [
+        "test",
+        "hex",
+        "ci",
+        "e2e",
+        "bench",
+        "integration",
+        "local",
+        "docs",
+        "dev",
     ];
-    if env.is_empty()
-        || EVERY_ENV.contains(&env.as_str())
-        || DEPLOYED.iter().any(|d| env.contains(d))
-    {
+    if !NOT_RELEASED.contains(&env.as_str()) {
         return None;
     }
     Some(if env == "dev" {
@@ -913,10 +914,10 @@ mod tests {
         let shipped = Materials::new(&[], &["config/hex.exs".into()]).unwrap();
         assert_eq!(shipped.of("config/hex.exs"), None, "shipped anyway");
         assert_eq!(m.of("priv/repo/seeds.exs"), Some(Material::Test));
-        assert_eq!(
-            m.of("database/seeders/UserSeeder.php"),
-            Some(Material::Test)
-        );
+        assert_eq!(m.of("database/seeders/UserSeeder.php"), None);
+        assert_eq!(m.of("src/factories/stripe.ts"), None);
+        assert_eq!(m.of("config/appsignal.exs"), None);
+        assert_eq!(m.of("config/qa.exs"), None);
         assert_eq!(m.of("lib/hexpm/factory.ex"), Some(Material::Test));
         assert_eq!(m.of("lib/hexpm/accounts/key.ex"), None);
         assert_eq!(m.of("src/main/java/app/factory/BeanFactory.java"), None);

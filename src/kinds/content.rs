@@ -79,8 +79,7 @@ pub struct ContentParams {
     /// sets that key too; the same key with no later setting is still reported.
     #[serde(default)]
     pub overridden_keys: Option<OverriddenKeys>,
-    /// Accounts the repository itself creates: a match of `/home/<user>/` (or `/Users/<user>/`)
-    /// where one of `files` creates `<user>` (`creates` captures the name: `adduser … nextjs` in
+    /// Accounts the repository itself creates: a match of `/home/<user>/` where one of `files` creates `<user>` (`creates` captures the name: `adduser … nextjs` in
     /// a Dockerfile, `sudo adduser … huginn` in an install guide) is that service account's
     /// home, not a developer's machine. Another user's home is still reported.
     #[serde(default)]
@@ -318,10 +317,7 @@ impl ContentParams {
             return;
         };
         let home = |m: &RawMatch| -> Option<String> {
-            let rest = m
-                .matched
-                .strip_prefix("/home/")
-                .or_else(|| m.matched.strip_prefix("/Users/"))?;
+            let rest = m.matched.strip_prefix("/home/")?;
             Some(rest.split('/').next()?.to_string())
         };
         if !matches.iter().any(|(_, m)| home(m).is_some()) {
@@ -385,6 +381,9 @@ impl ContentParams {
 
 /// Whether `text` sets `key` (`key:` or `key =`, outside a `#` comment).
 fn sets_key(text: &str, key: &str) -> bool {
+    if key.is_empty() {
+        return false;
+    }
     text.lines().any(|line| {
         let code = line.split('#').next().unwrap_or("");
         code.match_indices(key).any(|(at, _)| {

@@ -465,15 +465,20 @@ fn for_another_adapter(cx: &Cx<'_, '_>, line: u64) -> bool {
         .trim()
         .trim_matches(|c| c == '"' || c == '\'')
         .to_ascii_lowercase();
-    let ours: &[&str] = match cx.dialect {
-        Dialect::Postgres => &["postgresql", "postgis"],
-        Dialect::Mysql => &["mysql", "mysql2", "trilogy"],
-        Dialect::Sqlite => &["sqlite", "sqlite3"],
-        Dialect::Clickhouse => &["clickhouse"],
-    };
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric())
-        && !ours.contains(&name.as_str())
+    // The check's dialect defaults to PostgreSQL whatever `config/database.yml` says, so only
+    // adapters no dialect here stands for are another database's for sure.
+    const OURS: [&str; 9] = [
+        "postgresql",
+        "postgis",
+        "mysql",
+        "mysql2",
+        "trilogy",
+        "sqlite",
+        "sqlite3",
+        "clickhouse",
+        "",
+    ];
+    name.chars().all(|c| c.is_ascii_alphanumeric()) && !OURS.contains(&name.as_str())
 }
 
 fn rails_column(cx: &mut Cx<'_, '_>, t: &str, c: &str, args: &[&str], line: u64, what: &str) {
