@@ -273,16 +273,28 @@ impl ContentParams {
         }
     }
 
+    /// The files the cross-file rules read, kept by the repository pass (`Wants::contents`):
+    /// the later configuration files of `overridden-keys`, the files of `service-users`.
+    pub fn kept_files(&self) -> Vec<String> {
+        let mut globs = Vec::new();
+        if let Some(k) = &self.overridden_keys {
+            globs.extend(k.by.iter().cloned());
+        }
+        if let Some(u) = &self.service_users {
+            globs.extend(u.files.sources.iter().cloned());
+        }
+        globs
+    }
+
     /// Drops the matches of [`ContentParams::overridden_keys`]: a key that a later file of the
-    /// same folder under `root` sets again.
-    pub fn drop_overridden(&self, root: &std::path::Path, matches: &mut Vec<(String, RawMatch)>) {
+    /// same folder (read by the repository pass, in `kept`) sets again.
+    pub fn drop_overridden(&self, kept: &Kept, matches: &mut Vec<(String, RawMatch)>) {
         let Some(k) = &self.overridden_keys else {
             return;
         };
         let Ok(names) = k.names.compiled() else {
             return;
         };
-        let mut later: std::collections::HashMap<String, String> = Default::default();
         matches.retain(|(path, m)| {
             if !k.files.is_match(path) {
                 return true;
@@ -295,24 +307,21 @@ impl ContentParams {
                 return true;
             };
             let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
-            let text = later.entry(folder.to_string()).or_insert_with(|| {
-                k.by.iter()
-                    .filter_map(|f| std::fs::read_to_string(root.join(folder).join(f)).ok())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-            !sets_key(text, &key)
+            !k.by.iter().any(|f| {
+                let later = if folder.is_empty() {
+                    f.clone()
+                } else {
+                    format!("{folder}/{f}")
+                };
+                kept.get(&later)
+                    .is_some_and(|t| sets_key(&String::from_utf8_lossy(t), &key))
+            })
         });
     }
 
     /// Drops the matches of [`ContentParams::service_users`]: the home of an account one of
-    /// `files` (among `listed`, read under `root`) creates.
-    pub fn drop_service_homes(
-        &self,
-        root: &std::path::Path,
-        listed: &[crate::inputs::repo::RepoFile],
-        matches: &mut Vec<(String, RawMatch)>,
-    ) {
+    /// `files` (read by the repository pass, in `kept`) creates.
+    pub fn drop_service_homes(&self, kept: &Kept, matches: &mut Vec<(String, RawMatch)>) {
         let Some(s) = &self.service_users else {
             return;
         };
@@ -326,27 +335,13 @@ impl ContentParams {
         let Ok(creates) = s.creates.compiled() else {
             return;
         };
-        // At most this many files of at most 1 MiB are read: the accounts are made in a few.
-        const MAX_FILES: usize = 200;
-        let mut users = std::collections::BTreeSet::new();
-        for f in listed
+        let users: std::collections::BTreeSet<String> = kept
             .iter()
-            .filter(|f| !f.symlink && s.files.is_match(&f.path))
-            .take(MAX_FILES)
-        {
-            let full = root.join(&f.path);
-            if std::fs::metadata(&full).is_ok_and(|m| m.len() > 1 << 20) {
-                continue;
-            }
-            let Ok(text) = std::fs::read(&full) else {
-                continue;
-            };
-            for c in creates.captures_iter(&text) {
-                if let Some(u) = c.get(1) {
-                    users.insert(String::from_utf8_lossy(u.as_bytes()).into_owned());
-                }
-            }
-        }
+            .filter(|(path, _)| s.files.is_match(path))
+            .flat_map(|(_, text)| creates.captures_iter(text))
+            .filter_map(|c| c.get(1))
+            .map(|u| String::from_utf8_lossy(u.as_bytes()).into_owned())
+            .collect();
         matches.retain(|(_, m)| home(m).is_none_or(|u| !users.contains(&u)));
     }
 
@@ -378,6 +373,9 @@ impl ContentParams {
             .len())
     }
 }
+
+/// The contents the repository pass kept, by path (`RepoScan::kept`).
+type Kept = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// Whether `text` sets `key` (`key:` or `key =`, outside a `#` comment).
 fn sets_key(text: &str, key: &str) -> bool {

@@ -27,6 +27,7 @@ impl Kind for RepoContent {
     fn wants(&self) -> Wants {
         Wants {
             repo_content: Some(self.0.rule()),
+            contents: self.0.kept_files(),
             ..Wants::default()
         }
     }
@@ -51,9 +52,8 @@ impl Kind for RepoContent {
                 }
             }
             self.0.drop_documented(&mut mine);
-            self.0.drop_overridden(&view.repo.root, &mut mine);
-            self.0
-                .drop_service_homes(&view.repo.root, &scan.files, &mut mine);
+            self.0.drop_overridden(&scan.kept, &mut mine);
+            self.0.drop_service_homes(&scan.kept, &mut mine);
             let mut unbuilt = std::collections::BTreeSet::new();
             if self.0.built_dockerfiles_only {
                 let mut paths: Vec<&str> = mine.iter().map(|(p, _)| p.as_str()).collect();
