@@ -567,36 +567,22 @@ impl ContentMatcher {
         let mut using: std::collections::HashMap<usize, Vec<Vec<u8>>> = Default::default();
         for (i, start, end) in found {
             let rule = &self.rules[i];
-            let extras = (
-                rule.def.allow.as_ref().map(Pattern::compiled).transpose(),
-                rule.def
-                    .unless_defined_by
-                    .as_ref()
-                    .map(Pattern::compiled)
-                    .transpose(),
-                rule.def
-                    .unless_before
-                    .as_ref()
-                    .map(Pattern::compiled)
-                    .transpose(),
-                rule.def
-                    .unless_whole
-                    .as_ref()
-                    .map(Pattern::compiled)
-                    .transpose(),
-                rule.def
-                    .only_if_used
-                    .as_ref()
-                    .map(Pattern::compiled)
-                    .transpose(),
-            );
+            fn compiled(p: &Option<Pattern>) -> Result<Option<&regex::bytes::Regex>, String> {
+                p.as_ref().map(Pattern::compiled).transpose()
+            }
+            let d = &rule.def;
+            let extras = (|| {
+                Ok::<_, String>((
+                    compiled(&d.allow)?,
+                    compiled(&d.unless_defined_by)?,
+                    compiled(&d.unless_before)?,
+                    compiled(&d.unless_whole)?,
+                    compiled(&d.only_if_used)?,
+                ))
+            })();
             let (allow, defined_by, before, whole, used_by) = match extras {
-                (Ok(a), Ok(d), Ok(b), Ok(w), Ok(u)) => (a, d, b, w, u),
-                (Err(e), ..)
-                | (_, Err(e), ..)
-                | (_, _, Err(e), ..)
-                | (_, _, _, Err(e), _)
-                | (.., Err(e)) => {
+                Ok(x) => x,
+                Err(e) => {
                     out.errors.push((rule.owner, e));
                     continue;
                 }

@@ -803,6 +803,9 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
 /// the column a database default (`ALTER COLUMN c SET DEFAULT true`, saleor's 0020) makes the
 /// old version's inserts work: the new column is not what breaks them.
 fn drop_adds_given_a_database_default(cx: &mut Cx<'_, '_>) {
+    if !cx.out.iter().any(|o| o.rule == Rule::AddNotNullColumn) {
+        return;
+    }
     let sql = cx.src.text.to_ascii_lowercase();
     let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     cx.out.retain(|o| {
