@@ -730,39 +730,31 @@ fn read_release(
                         ),
                         _ => false,
                     };
-                    let prior = || prior_django(git, tip, &c.path, layouts);
-                    let d = dialect.for_path(&c.path);
-                    let text = if reformatted { String::new() } else { text };
-                    let mut f =
-                        analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
                     if reformatted {
-                        // Nothing to run, nor anything missing: the empty text read above says
-                        // "no downgrade()" of a file whose downgrade is as it was.
-                        f.ops.clear();
-                    }
-                    recreated_views(git, tip, &c.path, d, &mut f.ops)?;
-                    if let (false, Some(down)) = (reformatted, down_of(layout, &c.path)) {
-                        let missing = match blob_at(git, tip, &down)? {
-                            None => true,
-                            Some(d) => {
-                                sql_is_empty(&String::from_utf8_lossy(&read_blob(git, d, &down)?))
+                        // Nothing to run, nor anything missing.
+                        without_operations(&c.path, layout, role, c.kind)
+                    } else {
+                        let prior = || prior_django(git, tip, &c.path, layouts);
+                        let d = dialect.for_path(&c.path);
+                        let mut f =
+                            analyze_file(&c.path, layout, role, &text, d, &prior, &mut created)?;
+                        recreated_views(git, tip, &c.path, d, &mut f.ops)?;
+                        if let Some(down) = down_of(layout, &c.path) {
+                            let missing = match blob_at(git, tip, &down)? {
+                                None => true,
+                                Some(d) => sql_is_empty(&String::from_utf8_lossy(&read_blob(
+                                    git, d, &down,
+                                )?)),
+                            };
+                            if missing {
+                                f.ops.push(no_down(&down));
                             }
-                        };
-                        if missing {
-                            f.ops.push(no_down(&down));
                         }
+                        f
                     }
-                    f
                 }
             }
-            _ => MigrationFile {
-                path: c.path.clone(),
-                layout,
-                role,
-                change: c.kind,
-                ops: Vec::new(),
-                silencers: Silencers::default(),
-            },
+            _ => without_operations(&c.path, layout, role, c.kind),
         };
         file.change = c.kind;
         if c.kind != ChangeKind::Added && role != Role::Repeatable {
@@ -919,6 +911,19 @@ fn without_downgrade(text: &str) -> String {
         }
     }
     out
+}
+
+/// A migration file of the range with nothing to report of what it does: deleted, a down file,
+/// reformatted only, or released before (its edit is `edited`'s to say).
+fn without_operations(path: &str, layout: Layout, role: Role, change: ChangeKind) -> MigrationFile {
+    MigrationFile {
+        path: path.to_string(),
+        layout,
+        role,
+        change,
+        ops: Vec::new(),
+        silencers: Silencers::default(),
+    }
 }
 
 /// The 1-based line where two versions of a file first differ.
