@@ -91,6 +91,9 @@ impl Placeholders {
         // production…`). A generated key decodes to random bytes, never to words, so a real one
         // is still reported; so is a real password in base64 (no placeholder word in it).
         // (The match may carry its key, `jwtSecretKey": "bXkt…`: each base64 run is tried.)
+        if let Some(why) = letters_typed_as_base64(token) {
+            return Some(why);
+        }
         let runs = token
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
             .filter(|r| r.len() >= 16);
@@ -121,6 +124,30 @@ impl Placeholders {
     pub fn regexes(&self) -> impl Iterator<Item = &Pattern> {
         self.patterns.iter()
     }
+}
+
+/// A vendor token (`whsec_…`, `sk_test_…`) whose body is base64 of nothing but letters was typed
+/// by hand and encoded to look real: ntfy's docs show `whsec_ZnNkZnNIRExB…`, which is
+/// `fsdfsHDLAHSDKHADSfhsdkflhd`. A vendor generates the body at random: 12 random bytes all
+/// letters has odds of 1 in 10^8, so a real token is still reported. Only a body behind a vendor
+/// prefix is tried; a bare base64 value (a Kubernetes Secret's) may be a real password a person
+/// chose, and is still reported.
+fn letters_typed_as_base64(token: &str) -> Option<String> {
+    let (prefix, body) = token.rsplit_once('_')?;
+    let vendor = prefix.len() >= 2
+        && prefix
+            .split('_')
+            .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    if !vendor || body.len() < 16 {
+        return None;
+    }
+    let text = crate::inputs::deploy_env::decode_base64(body)?;
+    (text.len() >= 12 && text.bytes().all(|b| b.is_ascii_alphabetic())).then(|| {
+        format!(
+            "its body decodes (base64) to letters typed by hand (`{}…`)",
+            &text[..4]
+        )
+    })
 }
 
 /// Shannon entropy of the characters of `s`, in bits per character.
@@ -400,6 +427,8 @@ mod tests {
             "sk_live_YOUR_KEY_GOES_HERE_1234",
             "xoxb-<your-token>",
             "AKIAAAAAAAAAAAAAAAAA",
+            // base64 of `fsdfsHDLAHSDKHADSfhsdkflhd` (ntfy's docs)
+            "whsec_ZnNkZnNIRExBSFNES0hBRFNmaHNka2ZsaGR",
         ] {
             assert!(p.why(fake, None).is_some(), "{fake} is a placeholder");
         }
@@ -408,6 +437,9 @@ mod tests {
             format!("ghp_{}", "R7o9wQ2mZx4LkP0cVb8NtY3sHf6JdG1aUe5K"),
             format!("AKIA{}", "3LUNPCCWDU4G4BR2"),
             format!("glpat-{}", "StPKR0CsTy4Qwb8DwkNh"),
+            format!("whsec_{}", "x8d3rnIqnpsgvildDiimgdLDMT4HfIxI"),
+            // A bare base64 value may be a password a person chose: no vendor prefix, kept.
+            "ZnNkZnNIRExBSFNES0hBRFNmaHNka2ZsaGR".to_string(),
         ] {
             assert_eq!(p.why(&real, None), None, "{real} is not");
         }
