@@ -91,9 +91,8 @@ impl Placeholders {
         // production…`). A generated key decodes to random bytes, never to words, so a real one
         // is still reported; so is a real password in base64 (no placeholder word in it).
         // (The match may carry its key, `jwtSecretKey": "bXkt…`: each base64 run is tried.)
-        if let Some(why) = letters_typed_as_base64(token) {
-            return Some(why);
-        }
+        // A vendor token's body is also tried for letters typed by hand (`letters_typed`).
+        let body = vendor_body(token);
         let runs = token
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/'))
             .filter(|r| r.len() >= 16);
@@ -105,6 +104,12 @@ impl Placeholders {
             }) else {
                 continue;
             };
+            if body == Some(run) && letters_typed(&text) {
+                return Some(format!(
+                    "its body decodes (base64) to letters typed by hand (`{}…`)",
+                    &text[..4]
+                ));
+            }
             let text = text.to_ascii_lowercase();
             if let Some(w) = self
                 .words
@@ -126,28 +131,24 @@ impl Placeholders {
     }
 }
 
-/// A vendor token (`whsec_…`, `sk_test_…`) whose body is base64 of nothing but letters was typed
-/// by hand and encoded to look real: ntfy's docs show `whsec_ZnNkZnNIRExB…`, which is
-/// `fsdfsHDLAHSDKHADSfhsdkflhd`. A vendor generates the body at random: 12 random bytes all
-/// letters has odds of 1 in 10^8, so a real token is still reported. Only a body behind a vendor
-/// prefix is tried; a bare base64 value (a Kubernetes Secret's) may be a real password a person
-/// chose, and is still reported.
-fn letters_typed_as_base64(token: &str) -> Option<String> {
+/// The body of a vendor token (`whsec_…`, `sk_test_…`: lowercase words and `_` before it), its
+/// base64 padding left off as the runs `Placeholders::why` decodes leave it.
+fn vendor_body(token: &str) -> Option<&str> {
     let (prefix, body) = token.rsplit_once('_')?;
     let vendor = prefix.len() >= 2
         && prefix
             .split('_')
             .all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_lowercase()));
-    if !vendor || body.len() < 16 {
-        return None;
-    }
-    let text = crate::inputs::deploy_env::decode_base64(body)?;
-    (text.len() >= 12 && text.bytes().all(|b| b.is_ascii_alphabetic())).then(|| {
-        format!(
-            "its body decodes (base64) to letters typed by hand (`{}…`)",
-            &text[..4]
-        )
-    })
+    vendor.then(|| body.trim_end_matches('='))
+}
+
+/// A vendor token's body that decodes to nothing but letters was typed by hand and encoded to
+/// look real: ntfy's docs show `whsec_ZnNkZnNIRExB…`, which is `fsdfsHDLAHSDKHADSfhsdkflhd`. A
+/// vendor generates the body at random: 12 random bytes all letters has odds of 1 in 10^8, so a
+/// real token is still reported. Only a body behind a vendor prefix is tried; a bare base64
+/// value (a Kubernetes Secret's) may be a real password a person chose, and is still reported.
+fn letters_typed(decoded: &str) -> bool {
+    decoded.len() >= 12 && decoded.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// Shannon entropy of the characters of `s`, in bits per character.
