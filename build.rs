@@ -111,21 +111,21 @@ fn main() {
     table.push_str("];\n");
     // Of those without such prefixes, the literals one of which every match holds somewhere,
     // when all are ASCII (see `secrets::Redactor`): extracting them costs a search per suffix,
-    // which only the build can afford.
-    table.push_str("pub(crate) static SCREEN_REQUIRED: &[(&str, &[&[u8]])] = &[\n");
+    // which only the build can afford. `true`: only every match in an ASCII text (the pattern's
+    // case folding lets a match elsewhere spell them with `ſ` or the Kelvin sign).
+    table.push_str("pub(crate) static SCREEN_REQUIRED: &[(&str, bool, &[&[u8]])] = &[\n");
     for r in &secrets {
         if literals::prefix_literals_within(r, QUICK_PREFIX_LIMIT).is_some() {
             continue;
         }
-        let Some(ls) = literals::engine_hir(r)
-            .ok()
-            .and_then(|h| literals::needs(&h))
-            .filter(|ls| ls.iter().all(|l| l.is_ascii()))
-        else {
+        let Some((ascii_only, ls)) = literals::required_ascii_literals(r) else {
             continue;
         };
         let ls: Vec<String> = ls.iter().map(|l| format!("&{l:?}")).collect();
-        table.push_str(&format!("    ({r:?}, &[{}]),\n", ls.join(", ")));
+        table.push_str(&format!(
+            "    ({r:?}, {ascii_only}, &[{}]),\n",
+            ls.join(", ")
+        ));
     }
     table.push_str("];\n");
     fs::write(

@@ -51,11 +51,25 @@ pub fn engine_ast(src: &str) -> Result<regex_syntax::ast::Ast, String> {
 /// bytes): one parse, where printing the rewritten pattern and parsing it again cost twice (the
 /// literal extraction parses every secret pattern at every run).
 pub fn engine_hir(src: &str) -> Result<regex_syntax::hir::Hir, String> {
+    translate(src, true)
+}
+
+/// The pattern as it matches in an ASCII text, parsed for analysis: Unicode off where the
+/// pattern does not turn it on, so `(?i)k` is `[Kk]` and not also the Kelvin sign, which an
+/// ASCII text cannot hold. In an ASCII text a match of the pattern is a match of this one (an
+/// ASCII character is in a Unicode class exactly when it is in the ASCII one), so the literals
+/// every match of this one holds are held by every match of the pattern in an ASCII text.
+pub fn engine_hir_ascii(src: &str) -> Result<regex_syntax::hir::Hir, String> {
+    translate(src, false)
+}
+
+fn translate(src: &str, unicode: bool) -> Result<regex_syntax::hir::Hir, String> {
     use regex_syntax::hir::translate::TranslatorBuilder;
     let ast = engine_ast(src)?;
     TranslatorBuilder::new()
         .multi_line(true)
         .utf8(false)
+        .unicode(unicode)
         .build()
         .translate(src, &ast)
         .map_err(|e| invalid(src, &e))
@@ -104,6 +118,24 @@ pub fn prefix_literals_within(pattern: &str, limit: usize) -> Option<Vec<Vec<u8>
         }
     }
     None
+}
+
+/// ASCII literals one of which every match of `pattern` holds somewhere (`false`), or failing
+/// that, every match in an ASCII text (`true`); `None` if neither is known.
+pub fn required_ascii_literals(pattern: &str) -> Option<(bool, Vec<Vec<u8>>)> {
+    let ascii = |ls: &Vec<Vec<u8>>| ls.iter().all(|l| l.is_ascii());
+    if let Some(ls) = engine_hir(pattern)
+        .ok()
+        .and_then(|h| needs(&h))
+        .filter(ascii)
+    {
+        return Some((false, ls));
+    }
+    let ls = engine_hir_ascii(pattern)
+        .ok()
+        .and_then(|h| needs(&h))
+        .filter(ascii)?;
+    Some((true, ls))
 }
 
 /// The literals one of which every match of `h` contains (see

@@ -266,6 +266,10 @@ struct Screen {
     /// Per literal of the automaton: the patterns that contain it.
     of: Vec<Vec<usize>>,
     always: Vec<usize>,
+    /// Patterns whose literals the automaton holds for an ASCII text only, tried on every
+    /// other: a case-insensitive pattern's `k` also matches the Kelvin sign, its `\d` the
+    /// digits of other scripts (`crate::literals::engine_hir_ascii`).
+    ascii_only: Vec<usize>,
 }
 
 fn url_password() -> &'static Regex {
@@ -312,6 +316,7 @@ impl Redactor {
             let mut lits: Vec<Vec<u8>> = Vec::new();
             let mut of: Vec<Vec<usize>> = Vec::new();
             let mut always = Vec::new();
+            let mut ascii_only = Vec::new();
             for (i, p) in self.patterns.iter().enumerate() {
                 // Prefixes only, quickly extracted: the literals inside a pattern cost a search
                 // per suffix to find, and a finding's text is short enough to search with the
@@ -321,12 +326,21 @@ impl Redactor {
                 // hold a match, and redacting a match adds no ASCII text that was not there, so
                 // no later pass over the text can either). Compiling the few patterns with
                 // neither, to try them on every text, was most of a pre-push hook's critical path.
-                let Some(ls) = crate::inputs::content::quick_prefix_literals(p.as_str())
+                // A generic assignment pattern (`(?i)passw…`) has such literals for ASCII texts
+                // only: compiling it (Unicode case folding spelled out over classes repeated 149
+                // times) was most of the redactor's critical path in a pre-push hook, whose
+                // texts hold none of them.
+                let quick = crate::inputs::content::quick_prefix_literals(p.as_str());
+                let Some((only_ascii, ls)) = quick
+                    .map(|ls| (false, ls))
                     .or_else(|| crate::inputs::content::built_in_required_literals(p.as_str()))
                 else {
                     always.push(i);
                     continue;
                 };
+                if only_ascii {
+                    ascii_only.push(i);
+                }
                 for l in ls {
                     match lits.iter().position(|x| *x == l) {
                         Some(at) => of[at].push(i),
@@ -349,14 +363,18 @@ impl Redactor {
                 automaton,
                 of,
                 always,
+                ascii_only,
             }
         })
     }
 
     /// Builds now what the first text to clean would: the screen and the patterns it cannot
-    /// screen (the engine calls this on a spare thread while the passes run).
+    /// screen, then those it screens in ASCII texts only, which a text of findings often
+    /// needs (the engine calls this on a spare thread while the passes run; a text waits only
+    /// for what it needs).
     pub fn warm(&self) {
-        for &i in &self.screen().always {
+        let screen = self.screen();
+        for &i in screen.always.iter().chain(&screen.ascii_only) {
             let _ = self.patterns[i].compiled();
         }
     }
@@ -375,6 +393,13 @@ impl Redactor {
         let mut hits = vec![false; self.patterns.len()];
         for &i in &screen.always {
             hits[i] = true;
+        }
+        // Decided on the text before any pattern redacts it: a redaction adds `…` only, which
+        // no pattern's small ASCII class holds.
+        if !out.is_ascii() {
+            for &i in &screen.ascii_only {
+                hits[i] = true;
+            }
         }
         if let Some(automaton) = &screen.automaton {
             for m in automaton.find_overlapping_iter(aho_corasick::Input::new(out.as_bytes())) {
@@ -525,5 +550,37 @@ mod tests {
             "text after the block stays: {out}"
         );
         assert_eq!(r.clean("nothing here"), "nothing here");
+    }
+
+    /// The generic assignment patterns are screened by their words in an ASCII text, and
+    /// tried on any other: `(?i)key` also matches the Kelvin sign's `Kkey`.
+    #[test]
+    fn generic_patterns_are_screened_in_ascii_texts_only() {
+        let defs = crate::config::builtin_secret_patterns();
+        let generic = |r: &Redactor| {
+            r.patterns
+                .iter()
+                .filter(|p| p.as_str().starts_with("(?i)(?P<match>(?:passw"))
+                .map(|p| p.is_compiled())
+                .collect::<Vec<_>>()
+        };
+        let r = Redactor::new(&defs);
+        assert_eq!(generic(&r).len(), 2);
+        let skip = "runs in stage release (this run: pre-push)";
+        assert_eq!(r.clean(skip), skip);
+        assert_eq!(
+            generic(&r),
+            [false, false],
+            "an ASCII text without their words"
+        );
+        let value = "Xk8sP2mQ9vR4tL7wZ3";
+        for text in [
+            format!("DB_PASSWORD=\"{value}\""),
+            format!("\u{212A}EY = '{value}'"),
+            format!("caf\u{e9}: \u{212A}ey = '{value}'"),
+        ] {
+            let out = Redactor::new(&defs).clean(&text);
+            assert!(!out.contains(value), "{text} became {out}");
+        }
     }
 }

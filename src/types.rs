@@ -163,6 +163,12 @@ impl Pattern {
             .map_err(Clone::clone)
     }
 
+    /// Whether the pattern has been compiled (the tests of what a run leaves uncompiled).
+    #[cfg(test)]
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+
     /// Whether `s` matches; a pattern that cannot be compiled is an error, never "no match".
     pub fn is_match(&self, s: &[u8]) -> Result<bool, String> {
         self.compiled().map(|r| r.is_match(s))

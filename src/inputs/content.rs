@@ -848,12 +848,14 @@ pub(crate) fn quick_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
 }
 
 /// For a built-in secret pattern without quick prefix literals: literals one of which every
-/// match holds somewhere, all ASCII (extracted at build time; `None` for any other pattern).
-pub(crate) fn built_in_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+/// match holds somewhere, all ASCII, and whether that holds only of matches in an ASCII text
+/// (`crate::literals::required_ascii_literals`, run at build time; `None` for any other pattern).
+pub(crate) fn built_in_required_literals(pattern: &str) -> Option<(bool, Vec<Vec<u8>>)> {
     let i = SCREEN_REQUIRED
-        .binary_search_by(|(p, _)| (*p).cmp(pattern))
+        .binary_search_by(|(p, _, _)| (*p).cmp(pattern))
         .ok()?;
-    Some(SCREEN_REQUIRED[i].1.iter().map(|l| l.to_vec()).collect())
+    let (_, ascii_only, ls) = SCREEN_REQUIRED[i];
+    Some((ascii_only, ls.iter().map(|l| l.to_vec()).collect()))
 }
 
 /// How many prefix literals `quick_prefix_literals` lets the extractor expand (build.rs uses
@@ -972,12 +974,17 @@ mod tests {
                 "{p}"
             );
         }
-        for (p, ls) in SCREEN_REQUIRED {
-            let required = crate::literals::needs(&hir(p).unwrap()).unwrap();
+        for (p, ascii_only, ls) in SCREEN_REQUIRED {
+            let (only, required) = crate::literals::required_ascii_literals(p).unwrap();
             assert!(required.iter().all(|l| l.is_ascii()), "{p}");
             assert_eq!(ls.iter().map(|l| l.to_vec()).collect::<Vec<_>>(), required);
+            assert_eq!(*ascii_only, only, "{p}");
             assert!(quick_prefix_literals(p).is_none(), "{p}");
         }
+        // The generic assignment patterns (`(?i)`, no prefix) are screened in ASCII texts.
+        assert!(SCREEN_REQUIRED
+            .iter()
+            .any(|(p, only, ls)| *only && p.starts_with("(?i)") && ls.contains(&&b"passw"[..])));
         let secrets = crate::config::builtin_secret_patterns();
         assert!(secrets.len() > 40);
         for d in secrets {
