@@ -195,6 +195,8 @@ pub fn pnpm(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
                 line_of(&lock_text, "lockfileVersion").unwrap_or(1)
             ));
         }
+        let overrides = pnpm_overrides(&lock);
+        pnpm_overrides_agree(files, (&lock_path, &lock_text), &dir, &overrides, out)?;
         // Version 5 without importers: one project, specifiers at the top.
         let importers: Vec<(String, &yaml_serde::Value)> =
             match lock.get("importers").and_then(|i| i.as_mapping()) {
@@ -241,11 +243,126 @@ pub fn pnpm(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
                     }
                 }
             }
+            // An override of a direct dependency is what pnpm records as its specifier.
+            for (name, (_, spec)) in &want {
+                let Some(h) = have.get(name) else { continue };
+                if h != spec && overridden(&overrides, name, h) {
+                    have.insert(name.clone(), spec.clone());
+                }
+            }
             let how = (lock_path.as_str(), "pnpm install --frozen-lockfile");
             compare_tolerating((&manifest_path, &text), &want, &have, how, &tolerated, out);
         }
     }
     Ok(())
+}
+
+/// The `overrides` a pnpm lockfile recorded: selector (`name`, `name@range`, `a>b`) → value.
+fn pnpm_overrides(lock: &yaml_serde::Value) -> BTreeMap<String, String> {
+    lock.get("overrides")
+        .and_then(|o| o.as_mapping())
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+        .collect()
+}
+
+/// Whether an override of every `name` (or of `name@range`) sets its specifier to `spec`.
+fn overridden(overrides: &BTreeMap<String, String>, name: &str, spec: &str) -> bool {
+    overrides.iter().any(|(k, v)| {
+        let applies = k == name
+            || k.strip_prefix(name)
+                .is_some_and(|r| r.starts_with('@') && !r.contains('>'));
+        applies && v == spec
+    })
+}
+
+/// The overrides declared beside a pnpm lockfile (pnpm-workspace.yaml's `overrides`, package.json's
+/// `pnpm.overrides` and `resolutions`) are the ones it recorded: `pnpm install --frozen-lockfile`
+/// refuses a lockfile whose overrides differ. A value naming a catalog entry or a dependency
+/// (`catalog:`, `$name`) is recorded resolved, and not compared.
+fn pnpm_overrides_agree(
+    files: &Files<'_>,
+    (lock_path, lock_text): (&str, &str),
+    dir: &str,
+    recorded: &BTreeMap<String, String>,
+    out: &mut Vec<Drift>,
+) -> Result<(), String> {
+    let mut declared: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let workspace = join(dir, "pnpm-workspace.yaml");
+    if let Some(text) = files.text(&workspace) {
+        let v: yaml_serde::Value = yaml_serde::from_str(&text).map_err(|e| {
+            let line = e.location().map_or(1, |l| l.line());
+            format!("{workspace}:{line}: not valid YAML: {e}")
+        })?;
+        for (k, v) in v
+            .get("overrides")
+            .and_then(|o| o.as_mapping())
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                declared.insert(k.to_string(), (workspace.clone(), v.to_string()));
+            }
+        }
+    }
+    let manifest = join(dir, "package.json");
+    if let Some(text) = files.text(&manifest) {
+        let j = json(&manifest, &text)?;
+        let fields = [
+            j.get("pnpm").and_then(|p| p.get("overrides")),
+            j.get("resolutions"),
+        ];
+        for (k, v) in fields
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flatten()
+        {
+            if let Some(v) = v.as_str() {
+                declared.insert(k.clone(), (manifest.clone(), v.to_string()));
+            }
+        }
+    }
+    if declared.is_empty() && recorded.is_empty() {
+        return Ok(());
+    }
+    let how = "`pnpm install --frozen-lockfile` fails; run the install and commit";
+    for (k, (file, v)) in &declared {
+        let text = files.text(file).unwrap_or_default();
+        let message = match recorded.get(k) {
+            _ if v.starts_with("catalog:") || v.starts_with('$') => continue,
+            Some(h) if h == v => continue,
+            Some(h) => format!("{file} overrides {k} with {v} but {lock_path} recorded {h}: {how} {lock_path}"),
+            None => format!("{file} overrides {k} with {v}, which {lock_path} does not record: {how} {lock_path}"),
+        };
+        out.push(Drift {
+            file: file.clone(),
+            line: line_after(&text, "overrides", k).or_else(|| line_of(&text, k)),
+            lockfile: lock_path.to_string(),
+            message,
+        });
+    }
+    for k in recorded.keys().filter(|k| !declared.contains_key(*k)) {
+        out.push(Drift {
+            file: lock_path.to_string(),
+            line: line_of(lock_text, "overrides:"),
+            lockfile: lock_path.to_string(),
+            message: format!(
+                "{lock_path} records an override of {k} that neither pnpm-workspace.yaml nor package.json declares any more: {how} {lock_path}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The first line holding `needle` after the first holding `anchor`.
+fn line_after(text: &str, anchor: &str, needle: &str) -> Option<u64> {
+    let start = text.lines().position(|l| l.contains(anchor))?;
+    text.lines()
+        .skip(start + 1)
+        .position(|l| l.contains(needle))
+        .map(|i| (start + i + 2) as u64)
 }
 
 /// What a pnpm importer records beyond package.json's dependencies: the peers pnpm installs

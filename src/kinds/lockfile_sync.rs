@@ -5,7 +5,8 @@
 //! - npm: every dependency of package.json (and of each workspace package) is in
 //!   package-lock.json's `packages[""]` (or the workspace's entry) with the same specifier, and the
 //!   lock lists none the manifest dropped;
-//! - pnpm: each importer's specifiers in pnpm-lock.yaml are its package.json's;
+//! - pnpm: each importer's specifiers in pnpm-lock.yaml are its package.json's (or an override's),
+//!   and the lockfile's `overrides` are the declared ones;
 //! - Cargo: each workspace member's version is the locked one, and every dependency it declares is
 //!   a locked package with a version its requirement allows;
 //! - Poetry: poetry.lock's `content-hash` is the hash of pyproject.toml's relevant content,
@@ -55,6 +56,7 @@ pub const FILES: &[&str] = &[
     "package-lock.json",
     "npm-shrinkwrap.json",
     "pnpm-lock.yaml",
+    "pnpm-workspace.yaml",
     "yarn.lock",
     "Cargo.toml",
     "Cargo.lock",
@@ -687,6 +689,72 @@ mod tests {
             ecosystems: vec![e],
         }
         .drifts(&kept)
+    }
+
+    /// An override of a direct dependency is the specifier pnpm records (formbricks: postcss
+    /// `catalog:` overridden to 8.5.23); the overrides themselves must be the declared ones.
+    #[test]
+    fn pnpm_overrides_of_direct_dependencies() {
+        let manifest = r#"{"devDependencies": {"postcss": "catalog:", "vite": "^7.0.0"}}"#;
+        let workspace = "packages: [\"apps/*\"]\ncatalog:\n  postcss: 8.5.20\noverrides:\n  postcss: 8.5.23\n  rolldown: $rolldown\n  json5@<2: 'catalog:'\n";
+        let lock = "lockfileVersion: '9.0'\noverrides:\n  postcss: 8.5.23\n  rolldown: ~1.2.4\n  json5@<2: ^2.2.3\nimporters:\n  apps/web:\n    devDependencies:\n      postcss:\n        specifier: 8.5.23\n        version: 8.5.23\n      vite:\n        specifier: ^7.0.0\n        version: 7.3.5\n";
+        let run = |ws: &str, lock: &str| {
+            drifts(
+                Ecosystem::Pnpm,
+                &[
+                    ("package.json", "{}"),
+                    ("pnpm-workspace.yaml", ws),
+                    ("apps/web/package.json", manifest),
+                    ("pnpm-lock.yaml", lock),
+                ],
+            )
+            .unwrap()
+        };
+        assert!(
+            run(workspace, lock).is_empty(),
+            "{:?}",
+            run(workspace, lock)
+        );
+        // The true cases: a specifier no override explains; an override changed, added or
+        // removed since the install.
+        let drifted = run(
+            workspace,
+            &lock.replace("specifier: ^7.0.0", "specifier: ^6.0.0"),
+        );
+        assert_eq!(drifted.len(), 1, "{drifted:?}");
+        assert!(drifted[0]
+            .message
+            .contains("vite ^7.0.0 but pnpm-lock.yaml recorded ^6.0.0"));
+        let unexplained = run(
+            workspace,
+            &lock.replace("specifier: 8.5.23", "specifier: 8.4.0"),
+        );
+        assert_eq!(unexplained.len(), 1, "{unexplained:?}");
+        let changed = run(
+            &workspace.replace("postcss: 8.5.23", "postcss: 8.5.30"),
+            lock,
+        );
+        assert!(
+            changed.iter().any(|d| d.file == "pnpm-workspace.yaml"
+                && d.line == Some(5)
+                && d.message
+                    .contains("overrides postcss with 8.5.30 but pnpm-lock.yaml recorded 8.5.23")),
+            "{changed:?}"
+        );
+        let added = run(&format!("{workspace}  tar: 7.5.21\n"), lock);
+        assert!(
+            added.iter().any(|d| d
+                .message
+                .contains("overrides tar with 7.5.21, which pnpm-lock.yaml does not record")),
+            "{added:?}"
+        );
+        let removed = run(&workspace.replace("  postcss: 8.5.23\n", ""), lock);
+        assert!(
+            removed
+                .iter()
+                .any(|d| d.message.contains("records an override of postcss")),
+            "{removed:?}"
+        );
     }
 
     #[test]
