@@ -286,7 +286,7 @@ pub fn placeholder_value(value: &str) -> bool {
         || RE
             .get_or_init(|| {
                 regex::Regex::new(
-                    r"(?i)^(?:change[-_ ]?(?:me|this|it)(?:[-_ ].*)?|(?:your|my)[-_ a-z0-9.]*|.*(?:example|sample|placeholder|dummy|replace[-_]?me|fixme|redacted).*|not[-_ ]?a[-_ ]?(?:real[-_ ]?)?secret\b.*|x{3,}|\*{3,}|\.{3}|<[^>]*>|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|todo|tbd|none|null|nil|secret|password|passwd|test|testing|default|local|dev|development|foo|bar|baz|abc|123456|admin|root|user|guest|postgres|mysql)$",
+                    r"(?i)^(?:change[-_ ]?(?:me|this|it)(?:[-_ ].*)?|(?:your|my)[-_ a-z0-9.]*|.*(?:example|sample|placeholder|dummy|replace[-_]?me|fixme|redacted).*|not[-_ ]?a[-_ ]?(?:real[-_ ]?)?secret\b.*|x{3,}|\*{3,}|\.{3}|<[^>]*>|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|todo|tbd|none|null|nil|(?:super|top|very)?[-_]?(?:secret|password)|passwd|test|testing|default|local|dev|development|foo|bar|baz|abc|123456|admin|root|user|guest|postgres|mysql)$",
                 )
                 .expect("valid")
             })
@@ -472,6 +472,9 @@ mod tests {
                 "sqlite:///%kernel.project_dir%/data/database.sqlite",
             ),
             ("APP_SECRET", "not-a-secret--read-the-doc!"),
+            // getsentry/self-hosted's committed defaults.
+            ("LAUNCHPAD_RPC_SHARED_SECRET", "supersecret"),
+            ("ADMIN_PASSWORD", "top-secret"),
         ] {
             assert!(harmless_value(n, v), "{n}={v} should be harmless");
         }
@@ -494,6 +497,7 @@ mod tests {
                 "https://b2f1c9e4d7a84f0e@o1.ingest.sentry.io/42",
             ),
             ("APP_SECRET", "not-so-secret-k9Qx2Lr7Pz4Wm1"),
+            ("LAUNCHPAD_RPC_SHARED_SECRET", "supersecret-k9Qx2Lr7Pz4Wm1"),
             (
                 "OAUTH_CALLBACK_SECRET",
                 "https://auth.acme-corp.io/cb?token=Zq8Lr2Pw7Xk4Vn9Tb3",
