@@ -13,6 +13,34 @@ mod literals;
 /// the run-time extraction gives).
 const QUICK_PREFIX_LIMIT: usize = 250;
 
+/// Every `regex` string anywhere in a check (the content patterns among them).
+fn all_regexes(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(r)) = m.get("regex") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| all_regexes(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| all_regexes(x, out)),
+        _ => {}
+    }
+}
+
+/// `Some(&[b"..", ..])` or `None`, as Rust source.
+fn literal_list(ls: Option<Vec<Vec<u8>>>) -> String {
+    match ls {
+        Some(ls) => format!(
+            "Some(&[{}])",
+            ls.iter()
+                .map(|l| format!("&{l:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => "None".into(),
+    }
+}
+
 /// Every `regex` of an object that says `secret: true`, anywhere in a check.
 fn secret_regexes(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
@@ -56,6 +84,7 @@ fn main() {
     // a test checks both forms load to the same checks.
     let mut out = String::from("/// The built-in checks: (file name, YAML text, the same as JSON but its samples, the samples\n/// as JSON).\npub static BUILTIN_CHECKS: &[(&str, &str, &str, &str)] = &[\n");
     let mut secrets = Vec::new();
+    let mut every = Vec::new();
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();
@@ -67,6 +96,7 @@ fn main() {
         let (json, samples) = match yaml_serde::from_str::<serde_json::Value>(&text) {
             Ok(mut v) => {
                 secret_regexes(&v, &mut secrets);
+                all_regexes(&v, &mut every);
                 let samples = v
                     .as_object_mut()
                     .and_then(|m| m.remove("samples"))
@@ -96,16 +126,7 @@ fn main() {
     let mut table =
         String::from("pub(crate) static QUICK_PREFIXES: &[(&str, Option<&[&[u8]]>)] = &[\n");
     for r in &secrets {
-        let lits = match literals::prefix_literals_within(r, QUICK_PREFIX_LIMIT) {
-            Some(ls) => format!(
-                "Some(&[{}])",
-                ls.iter()
-                    .map(|l| format!("&{l:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => "None".into(),
-        };
+        let lits = literal_list(literals::prefix_literals_within(r, QUICK_PREFIX_LIMIT));
         table.push_str(&format!("    ({r:?}, {lits}),\n"));
     }
     table.push_str("];\n");
@@ -125,6 +146,28 @@ fn main() {
         table.push_str(&format!(
             "    ({r:?}, {ascii_only}, &[{}]),\n",
             ls.join(", ")
+        ));
+    }
+    table.push_str("];\n");
+    // The content matcher's plan of every built-in pattern (`inputs::content::ScanPlan`): its
+    // prefix literals, the literals every match holds, and whether a match stays on one line.
+    // Made at every start, they were a sixth of a run on a real tree before the first file.
+    every.sort();
+    every.dedup();
+    table.push_str(
+        "pub(crate) static PLAN_LITERALS: &[(&str, Option<&[&[u8]]>, Option<&[&[u8]]>, bool)] = &[\n",
+    );
+    for r in &every {
+        let Ok(h) = literals::engine_hir(r) else {
+            continue;
+        };
+        let prefix = literals::prefix_literals_within(r, literals::PREFIX_LIMIT);
+        let required = literals::needs(&h);
+        table.push_str(&format!(
+            "    ({r:?}, {}, {}, {}),\n",
+            literal_list(prefix),
+            literal_list(required),
+            !literals::holds_newline(&h)
         ));
     }
     table.push_str("];\n");

@@ -204,3 +204,26 @@ pub fn prefix_set(h: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
     }
     (kept.len() <= 64).then_some(kept)
 }
+
+/// Whether a match of `h` can hold a line end (`\n`).
+pub fn holds_newline(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&b'\n')),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).contains(&'\n')),
+        HirKind::Repetition(r) => holds_newline(&r.sub),
+        HirKind::Capture(c) => holds_newline(&c.sub),
+        HirKind::Concat(xs) | HirKind::Alternation(xs) => xs.iter().any(holds_newline),
+    }
+}
+
+/// How many prefix literals the content matcher lets the extractor expand.
+pub const PREFIX_LIMIT: usize = 1024;

@@ -268,8 +268,7 @@ impl ContentMatcher {
             let mut by_line = vec![false; rules.len()];
             if literals.is_some() {
                 for (i, _) in &inner {
-                    by_line[*i] =
-                        hir(rules[*i].def.regex.as_str()).is_some_and(|h| !holds_newline(&h));
+                    by_line[*i] = stays_on_a_line(rules[*i].def.regex.as_str());
                 }
             }
             ScanPlan {
@@ -795,8 +794,36 @@ impl Literals {
 /// alternation, the union of its branches'. `None` when no useful set exists (each literal at
 /// least two bytes, at most 64 of them).
 fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    if let Some((_, _, required, _)) = built_in_plan(pattern) {
+        return required.map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+    }
     static CACHE: OnceLock<LiteralCache> = OnceLock::new();
     cached(&CACHE, pattern, extract_required_literals)
+}
+
+/// Whether no match of `pattern` holds a line end (it can be searched line by line).
+fn stays_on_a_line(pattern: &str) -> bool {
+    if let Some((_, _, _, on_a_line)) = built_in_plan(pattern) {
+        return *on_a_line;
+    }
+    hir(pattern).is_some_and(|h| !crate::literals::holds_newline(&h))
+}
+
+type PlanRow = (
+    &'static str,
+    Option<&'static [&'static [u8]]>,
+    Option<&'static [&'static [u8]]>,
+    bool,
+);
+
+/// A built-in pattern's plan, made at build time (build.rs, by the same code:
+/// `built_in_plans_are_extracted_ones` checks the table): its prefix literals, the literals
+/// every match holds, and whether a match stays on one line.
+fn built_in_plan(pattern: &str) -> Option<&'static PlanRow> {
+    let i = PLAN_LITERALS
+        .binary_search_by(|(p, _, _, _)| (*p).cmp(pattern))
+        .ok()?;
+    Some(&PLAN_LITERALS[i])
 }
 
 /// `pattern` as the engine reads it (`types::engine_syntax`), for literal extraction.
@@ -807,26 +834,6 @@ fn hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
 fn extract_required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = hir(pattern)?;
     crate::literals::needs(&hir)
-}
-
-/// Whether a match of `h` can hold a line end (`\n`).
-fn holds_newline(h: &regex_syntax::hir::Hir) -> bool {
-    use regex_syntax::hir::{Class, HirKind};
-    match h.kind() {
-        HirKind::Empty | HirKind::Look(_) => false,
-        HirKind::Literal(l) => l.0.contains(&b'\n'),
-        HirKind::Class(Class::Bytes(c)) => c
-            .ranges()
-            .iter()
-            .any(|r| (r.start()..=r.end()).contains(&b'\n')),
-        HirKind::Class(Class::Unicode(c)) => c
-            .ranges()
-            .iter()
-            .any(|r| (r.start()..=r.end()).contains(&'\n')),
-        HirKind::Repetition(r) => holds_newline(&r.sub),
-        HirKind::Capture(c) => holds_newline(&c.sub),
-        HirKind::Concat(xs) | HirKind::Alternation(xs) => xs.iter().any(holds_newline),
-    }
 }
 
 /// A quick version of [`prefix_literals`] (the extractor's default limits: shorter, fewer
@@ -895,7 +902,10 @@ fn cached(
 }
 
 fn extract_prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    crate::literals::prefix_literals_within(pattern, 1024)
+    if let Some((_, prefix, _, _)) = built_in_plan(pattern) {
+        return prefix.map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+    }
+    crate::literals::prefix_literals_within(pattern, crate::literals::PREFIX_LIMIT)
 }
 
 /// The line (without its newline) that starts at `start`.
@@ -962,6 +972,25 @@ impl LineIndex {
 mod tests {
     use super::*;
 
+    /// The plans build.rs makes are what the run-time extraction gives.
+    #[test]
+    fn built_in_plans_are_extracted_ones() {
+        assert!(PLAN_LITERALS.len() > 60);
+        for (p, prefix, required, on_a_line) in PLAN_LITERALS {
+            let table =
+                |ls: &Option<&[&[u8]]>| ls.map(|ls| ls.iter().map(|l| l.to_vec()).collect());
+            let h = hir(p).unwrap();
+            assert_eq!(
+                crate::literals::prefix_literals_within(p, crate::literals::PREFIX_LIMIT),
+                table(prefix),
+                "{p}"
+            );
+            assert_eq!(crate::literals::needs(&h), table(required), "{p}");
+            assert_eq!(!crate::literals::holds_newline(&h), *on_a_line, "{p}");
+        }
+        assert!(!stays_on_a_line(r"(?s)a.*b") && stays_on_a_line(r"a[^\n]*b"));
+    }
+
     /// The table build.rs makes is what the run-time extraction gives, and it holds every
     /// built-in secret pattern.
     #[test]
@@ -987,6 +1016,13 @@ mod tests {
             .any(|(p, only, ls)| *only && p.starts_with("(?i)") && ls.contains(&&b"passw"[..])));
         let secrets = crate::config::builtin_secret_patterns();
         assert!(secrets.len() > 40);
+        for d in &secrets {
+            assert!(
+                built_in_plan(d.regex.as_str()).is_some(),
+                "{}",
+                d.regex.as_str()
+            );
+        }
         for d in secrets {
             assert!(
                 QUICK_PREFIXES
