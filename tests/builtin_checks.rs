@@ -295,6 +295,37 @@ fn the_home_of_an_account_the_repository_creates_is_no_developers_machine() {
     assert_eq!(found_lines(&r, "static-paths"), [3], "{r:#}");
 }
 
+/// A Dockerfile that works in `/home/shlink` (shlink's `WORKDIR /home/shlink`, `VOLUME
+/// /home/shlink`) makes that folder the container's: its compose file mounts the code there and
+/// its nginx configuration serves from it. Another user's home beside them is still reported.
+#[test]
+fn the_home_a_dockerfile_works_in_is_the_containers() {
+    let t = TestRepo::new();
+    t.write(
+        "data/infra/php.Dockerfile",
+        "FROM php:8.4-cli\nVOLUME /home/shlink\nWORKDIR /home/shlink\n",
+    )
+    .write(
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx:1.25-alpine\n    volumes:\n      - ./:/home/shlink/www\n",
+    )
+    .write(
+        "data/infra/vhost.conf",
+        "server {\n    root /home/shlink/www/public;\n}\n",
+    );
+    t.commit("the container's home");
+    let (code, r) = t.only(&["static-paths"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    t.write(
+        "data/infra/vhost.conf",
+        "server {\n    root /home/shlink/www/public;\n    error_log /home/alejandro/logs/error.log;\n}\n",
+    );
+    t.commit("a developer's path");
+    let (code, r) = t.only(&["static-paths"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(found_lines(&r, "static-paths"), [3], "{r:#}");
+}
+
 /// Kamal's `.env.erb` (once-campfire's) renders the deploy's secrets from a password manager at
 /// deploy time: its `<%= … %>` outputs are no values, its `<% … %>` tags no variables. A literal
 /// secret written beside them is still a committed secret.
@@ -884,9 +915,10 @@ fn a_commented_out_line_of_an_env_example_is_documentation() {
 }
 
 /// A key file named for localhost beside its certificate (ghostfolio's `apps/client/localhost.pem`
-/// for `ng serve --ssl`, mkcert's `localhost-key.pem`) is a local development server's key. The
-/// true cases beside it: the same key in `server.pem`, and another secret in `localhost.pem`, are
-/// still reported.
+/// for `ng serve --ssl`, mkcert's `localhost-key.pem`) is a local development server's key, and
+/// so is one named for development (fider's `etc/dev-fider-io.key`). The true cases beside it:
+/// the same key in `server.pem` or `prod-fider-io.key`, and another secret in `localhost.pem`,
+/// are still reported.
 #[test]
 fn a_key_file_named_for_localhost_is_a_local_servers_key() {
     let body = format!(
@@ -898,25 +930,33 @@ fn a_key_file_named_for_localhost_is_a_local_servers_key() {
     let t = TestRepo::new();
     t.write("apps/client/localhost.pem", pem("PRIVATE KEY"))
         .write("apps/client/localhost.cert", pem("CERTIFICATE"))
-        .write("certs/localhost-key.pem", pem("PRIVATE KEY"));
+        .write("certs/localhost-key.pem", pem("PRIVATE KEY"))
+        .write("etc/dev-fider-io.key", pem("PRIVATE KEY"))
+        .write("etc/dev-fider-io.crt", pem("CERTIFICATE"));
     t.commit("init");
     let (code, r) = t.only(&["repo-secrets"]).json();
     assert_eq!(code, 0, "{r:#}");
-    t.write("deploy/server.pem", pem("PRIVATE KEY")).write(
-        "apps/client/localhost.pem",
-        format!(
-            "{}aws_access_key_id = {}\n",
-            pem("PRIVATE KEY"),
-            fake_aws_key()
-        ),
-    );
+    t.write("deploy/server.pem", pem("PRIVATE KEY"))
+        .write("etc/prod-fider-io.key", pem("PRIVATE KEY"))
+        .write(
+            "apps/client/localhost.pem",
+            format!(
+                "{}aws_access_key_id = {}\n",
+                pem("PRIVATE KEY"),
+                fake_aws_key()
+            ),
+        );
     t.commit("a server key, and an AWS key in the localhost file");
     let (code, r) = t.only(&["repo-secrets"]).json();
     assert_eq!(code, 1, "{r:#}");
     let paths = finding_paths(&r, "repo-secrets");
     assert_eq!(
         paths,
-        ["apps/client/localhost.pem", "deploy/server.pem"],
+        [
+            "apps/client/localhost.pem",
+            "deploy/server.pem",
+            "etc/prod-fider-io.key"
+        ],
         "{r:#}"
     );
 }

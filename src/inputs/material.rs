@@ -228,6 +228,10 @@ const DOC: &[&str] = &[
     "docs/",
     "doc/",
     "documentation/",
+    // The code samples a documentation site includes (FastAPI's, Typer's and SQLModel's
+    // `docs_src/security/tutorial004.py`).
+    "docs_src/",
+    "docs-src/",
     // API references (OpenAPI/Swagger specs and their examples): koel's `api-docs/api.yaml`.
     "api-docs/",
     "api_docs/",
@@ -870,6 +874,11 @@ mod tests {
         assert_eq!(m.of("docs/setup.md"), Some(Material::Doc));
         assert_eq!(m.of("api-docs/api.yaml"), Some(Material::Doc));
         assert_eq!(m.of("src/api/docs.ts"), None);
+        assert_eq!(
+            m.of("docs_src/security/tutorial004_py310.py"),
+            Some(Material::Doc)
+        );
+        assert_eq!(m.of("fastapi/security/oauth2.py"), None);
         assert_eq!(
             m.of("src/Wallabag/CoreBundle/Resources/views/Developer/howto_app.html.twig"),
             Some(Material::Doc)

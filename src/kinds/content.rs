@@ -80,8 +80,9 @@ pub struct ContentParams {
     #[serde(default)]
     pub overridden_keys: Option<OverriddenKeys>,
     /// Accounts the repository itself creates: a match of `/home/<user>/` where one of `files` creates `<user>` (`creates` captures the name: `adduser … nextjs` in
-    /// a Dockerfile, `sudo adduser … huginn` in an install guide) is that service account's
-    /// home, not a developer's machine. Another user's home is still reported.
+    /// a Dockerfile, `sudo adduser … huginn` in an install guide, a Dockerfile's
+    /// `WORKDIR /home/shlink`) is that service account's home, not a developer's machine.
+    /// Another user's home is still reported.
     #[serde(default)]
     pub service_users: Option<ServiceUsers>,
 }
@@ -92,7 +93,8 @@ pub struct ContentParams {
 pub struct ServiceUsers {
     /// The files that create accounts (globs: Dockerfiles, install guides, setup scripts).
     pub files: GlobList,
-    /// A regex whose first capture is the name of an account a line creates.
+    /// A regex whose first capture that takes part is the name of an account a line creates
+    /// (or whose home a Dockerfile works in: `WORKDIR /home/shlink`).
     pub creates: Pattern,
 }
 
@@ -339,7 +341,7 @@ impl ContentParams {
             .iter()
             .filter(|(path, _)| s.files.is_match(path))
             .flat_map(|(_, text)| creates.captures_iter(text))
-            .filter_map(|c| c.get(1))
+            .filter_map(|c| c.iter().skip(1).flatten().next())
             .map(|u| String::from_utf8_lossy(u.as_bytes()).into_owned())
             .collect();
         matches.retain(|(_, m)| home(m).is_none_or(|u| !users.contains(&u)));
