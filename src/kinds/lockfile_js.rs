@@ -154,6 +154,16 @@ pub fn npm(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
                     }
                 }
             }
+            // `npm ci` refuses a lockfile whose installed versions no longer satisfy package.json,
+            // not one whose recorded specifier is spelled otherwise (`16.4.7` asked, `^16.4.7`
+            // recorded, 16.4.7 installed: kutt's).
+            for (name, (_, spec)) in &want {
+                if have.get(name).is_some_and(|h| h != spec)
+                    && locked_version(packages, key, name).is_some_and(|v| npm_satisfies(spec, v))
+                {
+                    have.insert(name.clone(), spec.clone());
+                }
+            }
             compare(
                 (&manifest_path, &text),
                 &want,
@@ -165,6 +175,70 @@ pub fn npm(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The version npm installed of `name` for the package at `key` (`""`: the root): the nearest
+/// `node_modules/<name>` from the package's folder up, as Node resolves it.
+fn locked_version<'a>(
+    packages: &'a serde_json::Map<String, Value>,
+    key: &str,
+    name: &str,
+) -> Option<&'a str> {
+    let mut dir = key;
+    loop {
+        let at = join(&join(dir, "node_modules"), name);
+        if let Some(entry) = packages.get(&at) {
+            return entry.get("version")?.as_str();
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir.rfind('/').map_or("", |i| &dir[..i]);
+    }
+}
+
+/// Whether `version` (a release `X.Y.Z`) satisfies the npm specifier `spec`, for the forms
+/// read exactly: `X.Y.Z`, `=X.Y.Z`, `^X.Y.Z`, `~X.Y.Z`, `>=X.Y.Z`. Any other form (ranges,
+/// partial versions, pre-releases, tags, URLs) is not judged here: `false`.
+fn npm_satisfies(spec: &str, version: &str) -> bool {
+    fn triple(s: &str) -> Option<[u64; 3]> {
+        let s = s.strip_prefix('v').unwrap_or(s);
+        let mut it = s.split('.').map(|p| {
+            (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse::<u64>().ok())
+                .flatten()
+        });
+        let t = [it.next()??, it.next()??, it.next()??];
+        it.next().is_none().then_some(t)
+    }
+    let Some(v) = triple(version) else {
+        return false;
+    };
+    let spec = spec.trim();
+    let (op, rest) = match spec
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_digit() || *c == 'v')
+    {
+        Some((i, _)) => (&spec[..i], &spec[i..]),
+        None => return false,
+    };
+    let Some(r) = triple(rest) else {
+        return false;
+    };
+    match op.trim() {
+        "" | "=" => v == r,
+        ">=" => v >= r,
+        "~" => v >= r && v < [r[0], r[1] + 1, 0],
+        "^" => {
+            let upper = match r {
+                [0, 0, z] => [0, 0, z + 1],
+                [0, y, _] => [0, y + 1, 0],
+                [x, _, _] => [x + 1, 0, 0],
+            };
+            v >= r && v < upper
+        }
+        _ => false,
+    }
 }
 
 pub fn pnpm(files: &Files<'_>, out: &mut Vec<Drift>) -> Result<(), String> {

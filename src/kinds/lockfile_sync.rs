@@ -3,7 +3,8 @@
 //! --lock` and `go mod verify` refuse at deploy time:
 //!
 //! - npm: every dependency of package.json (and of each workspace package) is in
-//!   package-lock.json's `packages[""]` (or the workspace's entry) with the same specifier, and the
+//!   package-lock.json's `packages[""]` (or the workspace's entry) with the same specifier (or
+//!   one its installed version satisfies), and the
 //!   lock lists none the manifest dropped;
 //! - pnpm: each importer's specifiers in pnpm-lock.yaml are its package.json's (or an override's),
 //!   and the lockfile's `overrides` are the declared ones;
@@ -689,6 +690,53 @@ mod tests {
             ecosystems: vec![e],
         }
         .drifts(&kept)
+    }
+
+    /// `npm ci` accepts a lockfile whose installed version satisfies package.json however the
+    /// lock spelled the specifier (kutt: `16.4.7` asked, `^16.4.7` recorded, 16.4.7 installed);
+    /// it refuses one whose installed version does not, which is still reported.
+    #[test]
+    fn npm_specifiers_spelled_otherwise_that_the_installed_version_satisfies() {
+        let lock = |spec: &str, version: &str| {
+            format!(
+                r#"{{"lockfileVersion": 3, "packages": {{"": {{"dependencies": {{"dotenv": "{spec}"}}}}, "node_modules/dotenv": {{"version": "{version}"}}, "packages/api/node_modules/dotenv": {{"version": "15.0.1"}}}}}}"#
+            )
+        };
+        let run = |manifest: &str, lock: &str| {
+            drifts(
+                Ecosystem::Npm,
+                &[
+                    (
+                        "package.json",
+                        &format!(r#"{{"dependencies": {{"dotenv": "{manifest}"}}}}"#),
+                    ),
+                    ("package-lock.json", lock),
+                ],
+            )
+            .unwrap()
+        };
+        for (asked, recorded, installed) in [
+            ("16.4.7", "^16.4.7", "16.4.7"),
+            ("^16.0.0", "^16.4.7", "16.6.1"),
+            ("~16.6.0", "^16.4.7", "16.6.1"),
+            (">=16.4.0", "^16.4.7", "16.6.1"),
+            ("^0.2.3", "0.2.5", "0.2.5"),
+        ] {
+            let d = run(asked, &lock(recorded, installed));
+            assert!(d.is_empty(), "{asked} / {recorded} / {installed}: {d:?}");
+        }
+        for (asked, recorded, installed) in [
+            ("16.4.7", "^16.4.7", "16.6.1"),
+            ("^17.0.0", "^16.4.7", "16.6.1"),
+            ("~16.5.0", "^16.4.7", "16.6.1"),
+            ("^0.2.3", "0.3.0", "0.3.0"),
+            // Forms not judged exactly stay reported when spelled otherwise.
+            ("16.x", "^16.4.7", "16.6.1"),
+            ("^16.0.0-rc.1", "^16.4.7", "16.6.1"),
+        ] {
+            let d = run(asked, &lock(recorded, installed));
+            assert_eq!(d.len(), 1, "{asked} / {recorded} / {installed}: {d:?}");
+        }
     }
 
     /// An override of a direct dependency is the specifier pnpm records (formbricks: postcss
