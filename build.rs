@@ -154,9 +154,7 @@ fn main() {
     // Made at every start, they were a sixth of a run on a real tree before the first file.
     every.sort();
     every.dedup();
-    table.push_str(
-        "pub(crate) static PLAN_LITERALS: &[(&str, Option<&[&[u8]]>, Option<&[&[u8]]>, bool)] = &[\n",
-    );
+    table.push_str("pub(crate) static PLAN_LITERALS: &[PlanRow] = &[\n");
     for r in &every {
         let Ok(h) = literals::engine_hir(r) else {
             continue;
