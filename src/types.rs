@@ -439,6 +439,13 @@ pub struct PatternDef {
     /// the value a build step needs to generate a database client).
     #[serde(default)]
     pub unless_whole: Option<Pattern>,
+    /// A match is not a finding when the lines around it (its own and `NEAR_LINES` on each
+    /// side), with `NEAR_MARK` put just before the match, match this regex: a Firebase web
+    /// config's `apiKey` beside its `authDomain: "….firebaseapp.com"` is an identifier every
+    /// visitor's browser gets (Firebase documents it as not secret), where the same key alone,
+    /// or another key beside the config, may be a server's.
+    #[serde(default)]
+    pub unless_near: Option<Pattern>,
     /// A match is a finding only when some match of this regex in the same file refers to its
     /// `name` capture as `$name` or `${name}`: a Dockerfile `ARG X=latest` that no `FROM` uses
     /// (solidtime's `ARG BUN_VERSION="latest"`, used by a commented-out `FROM` alone) picks no
@@ -466,7 +473,55 @@ pub struct PatternDef {
     pub placeholders: Option<std::sync::Arc<crate::secrets::Placeholders>>,
 }
 
+/// How many lines on each side of a match `unless-near` looks at.
+pub const NEAR_LINES: usize = 6;
+
+/// What `unless-near` reads just before the match, so that its regex can say where the match
+/// is: `api_?key\W{0,8}@MATCH@` is a key assigned to `apiKey`, not another key in the lines.
+pub const NEAR_MARK: &str = "@MATCH@";
+
 impl PatternDef {
+    /// Whether the text around a match says it is not a finding (`unless-near`): `before` is
+    /// the text from `NEAR_LINES` lines up to the match, `at` the match and the lines after it.
+    pub fn allowed_near(&self, before: &[u8], at: &[u8]) -> bool {
+        let Some(near) = &self.unless_near else {
+            return false;
+        };
+        let mut text = Vec::with_capacity(before.len() + NEAR_MARK.len() + at.len());
+        text.extend_from_slice(before);
+        text.extend_from_slice(NEAR_MARK.as_bytes());
+        text.extend_from_slice(at);
+        near.hit(&text)
+    }
+
+    /// `allowed_near` for a match in the value of `vars[i]`, a list of variables (an env
+    /// file's, in its order; a deploy environment's, by name), read as `NAME=value` lines.
+    pub fn allowed_among(&self, vars: &[(&str, &str)], i: usize) -> bool {
+        if self.unless_near.is_none() {
+            return false;
+        }
+        let (name, value) = vars[i];
+        let Some(start) = self.regex.compiled().ok().and_then(|r| {
+            let c = r.captures(value.as_bytes())?;
+            Some(c.name("match").or_else(|| c.get(0))?.start())
+        }) else {
+            return false;
+        };
+        let line = |(n, v): &(&str, &str)| format!("{n}={v}\n");
+        let mut before: String = vars[i.saturating_sub(NEAR_LINES)..i]
+            .iter()
+            .map(line)
+            .collect();
+        let mut before = std::mem::take(&mut before).into_bytes();
+        before.extend_from_slice(format!("{name}=").as_bytes());
+        before.extend_from_slice(&value.as_bytes()[..start]);
+        let mut at = value.as_bytes()[start..].to_vec();
+        at.push(b'\n');
+        let after = &vars[(i + 1).min(vars.len())..(i + 1 + NEAR_LINES).min(vars.len())];
+        at.extend(after.iter().flat_map(|v| line(v).into_bytes()));
+        self.allowed_near(&before, &at)
+    }
+
     /// A pattern with just a name and a regex.
     pub fn new(name: &str, regex: Pattern) -> Self {
         PatternDef {
@@ -480,6 +535,7 @@ impl PatternDef {
             context_after: 0,
             unless_before: None,
             unless_whole: None,
+            unless_near: None,
             only_if_used: None,
             unless_in_comment_with: None,
             entropy: None,

@@ -577,9 +577,10 @@ impl ContentMatcher {
                     compiled(&d.unless_before)?,
                     compiled(&d.unless_whole)?,
                     compiled(&d.only_if_used)?,
+                    compiled(&d.unless_near)?,
                 ))
             })();
-            let (allow, defined_by, before, whole, used_by) = match extras {
+            let (allow, defined_by, before, whole, used_by, near) = match extras {
                 Ok(x) => x,
                 Err(e) => {
                     out.errors.push((rule.owner, e));
@@ -643,6 +644,15 @@ impl ContentMatcher {
                     continue;
                 }
             }
+            if near.is_some() {
+                let w = near_window(data, line_start, m.1);
+                if rule
+                    .def
+                    .allowed_near(&data[w.start..m.0], &data[m.0..w.end])
+                {
+                    continue;
+                }
+            }
             let prefix = String::from_utf8_lossy(&data[line_start..m.0]);
             let column = prefix.chars().count() as u64 + 1;
             let id = ids(rule.owner);
@@ -682,6 +692,29 @@ impl ContentMatcher {
             });
         }
     }
+}
+
+/// The bytes of the lines around a match (`unless-near`): from `types::NEAR_LINES` lines
+/// before the one starting at `line_start` to as many after the one holding `end`.
+fn near_window(data: &[u8], line_start: usize, end: usize) -> std::ops::Range<usize> {
+    let mut from = line_start;
+    for _ in 0..crate::types::NEAR_LINES {
+        if from == 0 {
+            break;
+        }
+        from = memchr::memrchr(b'\n', &data[..from - 1]).map_or(0, |n| n + 1);
+    }
+    let mut to = end.min(data.len());
+    for _ in 0..=crate::types::NEAR_LINES {
+        match memchr(b'\n', &data[to..]) {
+            Some(n) => to += n + 1,
+            None => {
+                to = data.len();
+                break;
+            }
+        }
+    }
+    from..to
 }
 
 /// Whether `text` refers to the variable `name` as `$name` or `${name}` (`$name_2` is another).
@@ -970,6 +1003,33 @@ impl LineIndex {
 
 #[cfg(test)]
 mod tests {
+
+    /// `unless-near` sees the match's line and `NEAR_LINES` lines on each side, no more, and
+    /// stops at the start and end of the file.
+    #[test]
+    fn the_near_window_is_six_lines_each_side() {
+        let lines: Vec<String> = (0..20).map(|n| format!("line {n}")).collect();
+        let text = lines.join("\n");
+        let data = text.as_bytes();
+        let start = text.find("line 10").unwrap();
+        let w = near_window(data, start, start + 7);
+        let seen = std::str::from_utf8(&data[w]).unwrap();
+        assert!(
+            seen.starts_with("line 4\n") && seen.trim_end().ends_with("line 16"),
+            "{seen}"
+        );
+        let w = near_window(data, 0, 6);
+        assert!(std::str::from_utf8(&data[w])
+            .unwrap()
+            .trim_end()
+            .ends_with("line 6"));
+        let start = text.find("line 18").unwrap();
+        let w = near_window(data, start, start + 7);
+        assert_eq!(w.end, data.len());
+        assert!(std::str::from_utf8(&data[w])
+            .unwrap()
+            .starts_with("line 12\n"));
+    }
     use super::*;
 
     /// The plans build.rs makes are what the run-time extraction gives.

@@ -404,6 +404,7 @@ pub fn regexes(defs: &[PatternDef]) -> impl Iterator<Item = &Pattern> {
             .chain(&d.unless_defined_by)
             .chain(&d.unless_before)
             .chain(&d.unless_whole)
+            .chain(&d.unless_near)
             .chain(&d.only_if_used)
             .chain(&d.unless_in_comment_with)
     })

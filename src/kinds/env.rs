@@ -744,7 +744,20 @@ fn parity(out: &mut Out<'_>, env: &EnvInput, examples: &Examples) {
 /// Development values, and secrets in variables shipped to browsers.
 fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
     let src = &env.description;
-    for (name, (value, _, _)) in env.vars.iter().filter(|(n, _)| !env.unknown.contains(*n)) {
+    // In name order, for `unless-near`: a Firebase config's `…_API_KEY` sorts beside its
+    // `…_AUTH_DOMAIN`.
+    let pairs: Vec<(&str, &str)> = env
+        .vars
+        .iter()
+        .filter(|(n, _)| !env.unknown.contains(*n))
+        .map(|(n, (v, _, _))| (n.as_str(), v.as_str()))
+        .collect();
+    for (i, (name, (value, _, _))) in env
+        .vars
+        .iter()
+        .filter(|(n, _)| !env.unknown.contains(*n))
+        .enumerate()
+    {
         let line = format!("{name}={value}");
         if let Some(d) = p.values.iter().find(|d| d.regex.hit(line.as_bytes())) {
             out.push(
@@ -772,6 +785,7 @@ fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
         let by_value = pb.patterns.iter().find(|d| {
             d.regex.hit(value.as_bytes())
                 && !d.allow.as_ref().is_some_and(|a| a.hit(value.as_bytes()))
+                && !d.allowed_among(&pairs, i)
         });
         let why = match (by_name, by_value) {
             (true, _) => "its name says it is secret".to_string(),

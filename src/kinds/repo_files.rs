@@ -167,9 +167,15 @@ fn harmless_env(text: &[u8], secrets: &[crate::types::PatternDef]) -> bool {
     let Ok(vars) = crate::inputs::dotenv::parse(&text, "env") else {
         return false;
     };
-    vars.iter().all(|v| {
+    let pairs: Vec<(&str, &str)> = vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.as_str()))
+        .collect();
+    vars.iter().enumerate().all(|(i, v)| {
         crate::inputs::env::harmless_value(&v.name, &v.value)
-            && !secrets.iter().any(|d| d.regex.hit(v.value.as_bytes()))
+            && !secrets
+                .iter()
+                .any(|d| d.regex.hit(v.value.as_bytes()) && !d.allowed_among(&pairs, i))
     })
 }
 
