@@ -237,6 +237,46 @@ fn committed_env_defaults_without_credentials_pass_and_a_dsn_password_fails() {
     );
 }
 
+/// excalidraw commits `.env.production` with what its browser build bakes in: service URLs, a
+/// Firebase web config (its `apiKey` beside its `firebaseapp.com` authDomain, public by design)
+/// and the public key its client checks exports with. None of that is a leak; a Google key with
+/// no Firebase config beside it, or a private key under a public-sounding name, still is.
+#[test]
+fn a_committed_env_of_public_browser_settings_passes_and_a_real_key_beside_it_fails() {
+    let t = TestRepo::new();
+    let key = ["AIzaSynkRZG9EyGRU2vNf", "1yJHvKFBiy7WPhocFK"].concat();
+    let public = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE3vlmalAxrX2CF96K1eMJW4m7ekgo\n\
+                  i0FIi+vjYAcy7VCLwRzljnqpS875Gsl2VSZ/4Ekwe4BBjB2GQpSHG+7Oig==";
+    let env = format!(
+        "VITE_APP_WS_SERVER_URL=https://oss-collab.acme.dev\n\
+         VITE_APP_FIREBASE_CONFIG='{{\"apiKey\":\"{key}\",\"authDomain\":\"acme-app.firebaseapp.com\",\"projectId\":\"acme-app\"}}'\n\
+         VITE_APP_ENABLE_TRACKING=false\n\
+         VITE_APP_EXPORT_PUBLIC_KEY='{public}'\n"
+    );
+    t.write(".env.production", &env);
+    t.commit("init");
+    let (code, r) = t
+        .only(&["committed-env-files", "repo-secrets", "generic-secrets"])
+        .json();
+    assert_eq!(code, 0, "{r:#}");
+
+    t.write(".env.production", format!("{env}VITE_APP_MAPS_KEY={key}\n"));
+    t.commit("a maps key");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "a Google key alone is a secret: {r:#}");
+    assert!(!r.to_string().contains(&key), "{r:#}");
+
+    let private = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8apQcKR3jXvo6Oow\
+                   PlduNZdjJomA3zt1RduNpbHT146hRANCAATe+WZqUDGtfYIX3orV4wlbibt6SCiL\
+                   QUiL6+NgBzLtUIvBHOWOeqlLzvkayXZVJn/gSTB7gEGMHYZClIcb7s6K";
+    t.write(".env.production", env.replace(public, private));
+    t.commit("a private key where the public one was");
+    let (code, r) = t.only(&["committed-env-files"]).json();
+    assert_eq!(code, 1, "{r:#}");
+}
+
 /// formbricks tracks `apps/web/.env` as a symbolic link to the root's `.env`, which git ignores:
 /// a link holds no values, so it is not a committed env file. A real `.env` beside it is.
 #[test]

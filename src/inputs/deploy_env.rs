@@ -581,6 +581,11 @@ fn string_map(v: Option<&Value>) -> Vec<(String, String)> {
 
 /// Standard base64 (a Secret's `data`), when it decodes to UTF-8.
 pub(crate) fn decode_base64(s: &str) -> Option<String> {
+    String::from_utf8(decode_base64_bytes(s)?).ok()
+}
+
+/// Standard base64, whitespace ignored, to bytes; `None` on a character outside the alphabet.
+pub(crate) fn decode_base64_bytes(s: &str) -> Option<Vec<u8>> {
     let mut bits = 0u32;
     let mut n = 0;
     let mut out = Vec::new();
@@ -602,7 +607,7 @@ pub(crate) fn decode_base64(s: &str) -> Option<String> {
             bits &= (1 << n) - 1;
         }
     }
-    String::from_utf8(out).ok()
+    Some(out)
 }
 
 /// Where a workload keeps its pod spec.

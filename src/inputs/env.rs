@@ -330,7 +330,69 @@ pub fn harmless_value(name: &str, value: &str) -> bool {
     if public_location(v) {
         return true;
     }
+    // A public key is public, whatever its name says (`…_PUBLIC_KEY='MIIBIjANBgkq…'`, the key a
+    // client checks signatures with: excalidraw's `VITE_APP_PLUS_EXPORT_PUBLIC_KEY`).
+    if public_key(v) {
+        return true;
+    }
     !secret_name(name)
+}
+
+/// Whether a value is a public key: PEM (`-----BEGIN PUBLIC KEY-----`) or its bare base64 body,
+/// read as DER and found to be a SubjectPublicKeyInfo, `SEQUENCE { SEQUENCE { OID … }, BIT
+/// STRING }`. A private key (PKCS#1, PKCS#8: a version INTEGER first; an encrypted PKCS#8: an
+/// OCTET STRING after its algorithm) is not one, nor is a certificate or random base64.
+pub fn public_key(value: &str) -> bool {
+    let mut v = value.trim().trim_matches(['"', '\'']).to_string();
+    // PEM armour, with real or escaped (`\n`) line ends.
+    v = v.replace("\\n", "\n");
+    if let Some(start) = v.find("-----BEGIN ") {
+        let Some(label_end) = v[start + 11..].find("-----") else {
+            return false;
+        };
+        let label = &v[start + 11..start + 11 + label_end];
+        if label != "PUBLIC KEY" && label != "RSA PUBLIC KEY" {
+            return false;
+        }
+        let body = &v[start + 11 + label_end + 5..];
+        let Some(end) = body.find("-----END ") else {
+            return false;
+        };
+        v = body[..end].to_string();
+    }
+    let Some(der) = crate::inputs::deploy_env::decode_base64_bytes(&v) else {
+        return false;
+    };
+    // One DER element at `at`: its tag, where its contents start, and where it ends.
+    let element = |at: usize| -> Option<(u8, usize, usize)> {
+        let tag = *der.get(at)?;
+        let first = *der.get(at + 1)? as usize;
+        let (len, head) = if first < 0x80 {
+            (first, 2)
+        } else {
+            let n = first & 0x7f;
+            if n == 0 || n > 3 {
+                return None;
+            }
+            let len =
+                (0..n).try_fold(0usize, |l, i| Some(l << 8 | *der.get(at + 2 + i)? as usize))?;
+            (len, 2 + n)
+        };
+        let end = at + head + len;
+        (end <= der.len()).then_some((tag, at + head, end))
+    };
+    let Some((0x30, body, end)) = element(0) else {
+        return false;
+    };
+    // A DER body of some length: what short base64 happens to decode to is not a key.
+    if end != der.len() || der.len() < 40 {
+        return false;
+    }
+    let Some((0x30, alg, alg_end)) = element(body) else {
+        return false;
+    };
+    matches!(element(alg), Some((0x06, _, _)))
+        && matches!(element(alg_end), Some((0x03, _, e)) if e == end)
 }
 
 /// A URL with no credential in it (no user or password before the host, none in the query), of
@@ -441,6 +503,46 @@ mod tests {
     }
 
     use super::*;
+
+    /// A public key is harmless under any name; a private key, encrypted or not, never is, and
+    /// neither is base64 that only starts like DER. (A throwaway P-256 key made for this test.)
+    #[test]
+    fn public_keys_are_harmless_and_private_keys_are_not() {
+        let public = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE3vlmalAxrX2CF96K1eMJW4m7ekgo\n\
+                      i0FIi+vjYAcy7VCLwRzljnqpS875Gsl2VSZ/4Ekwe4BBjB2GQpSHG+7Oig==";
+        let pem = format!("-----BEGIN PUBLIC KEY-----\n{public}\n-----END PUBLIC KEY-----\n");
+        let escaped = pem.replace('\n', "\\n");
+        for v in [
+            public.to_string(),
+            format!("'{public}'"),
+            pem.clone(),
+            escaped,
+        ] {
+            assert!(public_key(&v), "{v}");
+            assert!(harmless_value("APP_EXPORT_PUBLIC_KEY", &v), "{v}");
+            assert!(harmless_value("SIGNING_KEY", &v), "{v}");
+        }
+        let private = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8apQcKR3jXvo6Oow\
+                       PlduNZdjJomA3zt1RduNpbHT146hRANCAATe+WZqUDGtfYIX3orV4wlbibt6SCiL\
+                       QUiL6+NgBzLtUIvBHOWOeqlLzvkayXZVJn/gSTB7gEGMHYZClIcb7s6K";
+        let encrypted = "MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAjzLvRmXbK2XwICCAAw\
+                         DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEGdyVrgXu6bMqG7tYJ4aEvoEgZBg\
+                         gOjSPFmV33YzjL/1kZbfxvGtaUdA4aeZYabAuHUPdf4JNQzOFfbzC76SLne4ULCL\
+                         qJSS5vfUV+A418tflutpvJ55xvCY+yFjrryY3PSr3v1apL+0EDxQXeM3PKky2W7a\
+                         L10fd94YJqtMMJqmYtzSdMEd+R5Hynl3Dxp4jWVI+8/PVLhjqs66Oxb95IWaJRY=";
+        let mislabelled = pem.replace("PUBLIC KEY", "PRIVATE KEY");
+        let truncated = &public[..60];
+        for v in [
+            private,
+            encrypted,
+            &mislabelled,
+            truncated,
+            "MFkwEwYHKoZIzj0CAQYIKoZIzj0D",
+        ] {
+            assert!(!public_key(v), "{v}");
+            assert!(!harmless_value("APP_EXPORT_PUBLIC_KEY", v), "{v}");
+        }
+    }
 
     #[test]
     fn harmless_values_and_the_real_ones_beside_them() {
