@@ -48,7 +48,13 @@ pub struct Placeholders {
 impl Placeholders {
     /// Why `token` is a placeholder, if it is. `entropy` is the pattern's own threshold.
     pub fn why(&self, token: &str, entropy: Option<f64>) -> Option<String> {
-        if self.examples.iter().any(|e| e == token) {
+        // The example itself, or as the value of an assignment match (`token: tk_AgQd…`).
+        let as_value = |e: &str| {
+            token.strip_suffix(e).is_some_and(|rest| {
+                rest.is_empty() || !rest.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        };
+        if self.examples.iter().any(|e| as_value(e)) {
             return Some("a documented example value".into());
         }
         if let Some(min) = entropy.or(self.min_entropy) {
@@ -438,7 +444,10 @@ mod tests {
             sequence: Some(6),
             words: vec!["example".into(), "your".into()],
             patterns: vec![Pattern::new(r"<[^>]*>").unwrap()],
-            examples: vec!["AKIAIOSFODNN7EXAMPLE".into()],
+            examples: vec![
+                "AKIAIOSFODNN7EXAMPLE".into(),
+                "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2".into(),
+            ],
         }
     }
 
@@ -455,6 +464,9 @@ mod tests {
             "AKIAAAAAAAAAAAAAAAAA",
             // base64 of `fsdfsHDLAHSDKHADSfhsdkflhd` (ntfy's docs)
             "whsec_ZnNkZnNIRExBSFNES0hBRFNmaHNka2ZsaGR",
+            // The example as an assignment's value.
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "token: tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2",
         ] {
             assert!(p.why(fake, None).is_some(), "{fake} is a placeholder");
         }
@@ -466,6 +478,8 @@ mod tests {
             format!("whsec_{}", "x8d3rnIqnpsgvildDiimgdLDMT4HfIxI"),
             // A bare base64 value may be a password a person chose: no vendor prefix, kept.
             "ZnNkZnNIRExBSFNES0hBRFNmaHNka2ZsaGR".to_string(),
+            // A longer token that only ends like the example is not it.
+            format!("token: Xtk_{}", "AgQdq7mVBoFD37zQVN29RhuMzNIz2"),
         ] {
             assert_eq!(p.why(&real, None), None, "{real} is not");
         }
