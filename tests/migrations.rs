@@ -1131,6 +1131,82 @@ fn django_alter_field_is_compared_with_the_earlier_definition() {
     );
 }
 
+/// wger swaps integer keys for UUIDs: `RemoveField('id')`, then `RenameField('uuid', 'id')` of
+/// the UUID field an earlier migration of the release added, then `AlterField('id', UUIDField
+/// (primary_key=True))`. The data of the old column is gone (destructive), but the name is
+/// back: code naming `id` names the new field, and the AlterField changes no type; nor does a
+/// UUID field made a ForeignKey (its column is the target's key). Beside them, a
+/// column removed and not given back is still used by the code, and an AlterField that does
+/// change what a renamed field was is reported.
+#[test]
+fn django_a_field_removed_and_renamed_into_place_leaves_no_name_behind() {
+    let t = TestRepo::new();
+    t.write(
+        "shop/migrations/0001_initial.py",
+        "operations = [\n    migrations.CreateModel(\n        name='Order',\n        fields=[\n            ('id', models.AutoField(primary_key=True)),\n            ('legacy', models.TextField()),\n            ('code', models.CharField(max_length=9)),\n        ],\n    ),\n]\n",
+    )
+    .write(
+        "shop/models.py",
+        "class Order(models.Model):\n    id = models.UUIDField(primary_key=True)\n    def show(self):\n        return Order.objects.get(id=self.id).legacy\n",
+    );
+    t.commit("Initial");
+    t.tag("v1.0.0");
+    t.write(
+        "shop/migrations/0002_uuid.py",
+        "operations = [\n    migrations.AddField(model_name='order', name='uuid', field=models.UUIDField(null=True)),\n    migrations.AddField(model_name='order', name='uuid_ref', field=models.UUIDField(null=True)),\n    migrations.AddField(model_name='order', name='ref_tmp', field=models.CharField(max_length=9, null=True)),\n]\n",
+    )
+    .write(
+        "shop/migrations/0003_swap.py",
+        "operations = [\n    migrations.RemoveField(model_name='order', name='id'),\n    migrations.RenameField(model_name='order', old_name='uuid', new_name='id'),\n    migrations.AlterField(model_name='order', name='id', field=models.UUIDField(primary_key=True)),\n    migrations.RemoveField(model_name='order', name='legacy'),\n    migrations.RenameField(model_name='order', old_name='code', new_name='ref'),\n    migrations.AlterField(model_name='order', name='ref', field=models.IntegerField()),\n    migrations.AlterField(model_name='order', name='uuid_ref', field=models.ForeignKey(to='shop.Order', null=True)),\n]\n",
+    );
+    // A field added nullable and made NOT NULL in the same migration: the old version's inserts,
+    // which do not set it, fail (Django's `default=` is the new version's, in Python).
+    t.write(
+        "shop/migrations/0004_token.py",
+        "operations = [\n    migrations.AddField(model_name='order', name='token', field=models.UUIDField(null=True)),\n    migrations.AlterField(model_name='order', name='token', field=models.UUIDField()),\n]\n",
+    );
+    t.commit("UUID keys");
+    let (_, r) = run(
+        &t,
+        &[
+            "destructive-migrations",
+            "dropped-column-still-used",
+            "incompatible-migrations",
+        ],
+    );
+    assert_eq!(
+        places(&r, "destructive-migrations"),
+        [
+            "shop/migrations/0003_swap.py:2",
+            "shop/migrations/0003_swap.py:5"
+        ],
+        "{r:#}"
+    );
+    let used = found(&r, "dropped-column-still-used");
+    assert_eq!(used.len(), 1, "{used:#?}");
+    assert!(used[0].2.contains("`legacy`"), "{}", used[0].2);
+    let changed: Vec<(String, u64)> = found(&r, "incompatible-migrations")
+        .iter()
+        .filter(|(_, _, m)| m.starts_with("change-column-type"))
+        .map(|(p, l, _)| (p.clone(), *l))
+        .collect();
+    assert_eq!(
+        changed,
+        [("shop/migrations/0003_swap.py".to_string(), 7)],
+        "{r:#}"
+    );
+    let not_null: Vec<(String, u64)> = found(&r, "incompatible-migrations")
+        .iter()
+        .filter(|(_, _, m)| m.starts_with("set-not-null"))
+        .map(|(p, l, _)| (p.clone(), *l))
+        .collect();
+    assert_eq!(
+        not_null,
+        [("shop/migrations/0004_token.py".to_string(), 3)],
+        "the swapped FK keeps the old version's nullability: {r:#}"
+    );
+}
+
 /// A table an earlier migration of the same release creates is new: dropping a column of it in a
 /// later migration breaks nothing deployed. A released migration only reformatted in the range
 /// adds nothing to run. Beside each, the same operation on a released table is reported.

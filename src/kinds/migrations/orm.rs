@@ -5,6 +5,7 @@
 //! The patterns are careful rather than complete: a call they do not know is not an operation,
 //! and SQL built at run time is reported as unparsed, never silently passed.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -656,6 +657,10 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
         &OPS,
         r"\b(RemoveField|DeleteModel|RenameField|RenameModel|AlterModelTable|CreateModel|AddField|AlterField|AddIndex|AddConstraint|RunSQL|RunPython|IgnoreMigration)\s*\(",
     );
+    // Each field's definition as this migration's operations leave it, so far: a field removed
+    // and then renamed into place (wger's `RemoveField('id')`, `RenameField('uuid', 'id')`, its
+    // integer keys swapped for UUIDs) is the renamed field, not the removed one.
+    let mut fields: HashMap<(String, String), Field> = HashMap::new();
     for m in ops.captures_iter(&src.text) {
         let name = m.get(1).unwrap();
         let Some(call) = src.call(name.end(), Lang::Python) else {
@@ -672,6 +677,70 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                 .and_then(name_of)
                 .unwrap_or_else(|| get(&pos, i))
         };
+        let key = |t: &str, c: &str| (t.to_lowercase(), c.to_string());
+        let definition = kwarg(&args, "field")
+            .or_else(|| positional(&args).get(2).copied())
+            .unwrap_or("")
+            .to_string();
+        // A name removed earlier in this migration that a rename or an add gives back: the
+        // code that names it names the new field, so the drop leaves no name behind.
+        let back = match name.as_str() {
+            "RenameField" => Some(key(&arg("model_name", 0), &arg("new_name", 2))),
+            "AddField" => Some(key(&arg("model_name", 0), &arg("name", 1))),
+            _ => None,
+        };
+        if let Some(k) = back.filter(|k| fields.get(k) == Some(&Field::Removed)) {
+            for o in cx.out.iter_mut().filter(|o| {
+                o.rule == Rule::DropColumn
+                    && o.table
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&k.0))
+                    && o.column.as_deref() == Some(k.1.as_str())
+            }) {
+                o.gone.clear();
+            }
+        }
+        let fields_before = match name.as_str() {
+            "AlterField" => fields
+                .get(&key(&arg("model_name", 0), &arg("name", 1)))
+                .cloned(),
+            _ => None,
+        };
+        let before = match name.as_str() {
+            "AlterField" => match fields.get(&key(&arg("model_name", 0), &arg("name", 1))) {
+                Some(Field::Known(d) | Field::Swapped(d)) => Some(Some(d.clone())),
+                Some(_) => Some(None),
+                None => None,
+            },
+            _ => None,
+        };
+        match name.as_str() {
+            "RemoveField" => {
+                fields.insert(key(&arg("model_name", 0), &arg("name", 1)), Field::Removed);
+            }
+            "RenameField" => {
+                let (t, old) = (arg("model_name", 0), arg("old_name", 1));
+                let was = fields.remove(&key(&t, &old)).unwrap_or_else(|| {
+                    prior_field(prior, &t, &old).map_or(Field::Unknown, Field::Known)
+                });
+                let new = key(&t, &arg("new_name", 2));
+                // Into the place of a removed field: its column type is the renamed field's,
+                // while the old version still writes the name as it knew it (nullability).
+                let was = match (was, fields.get(&new) == Some(&Field::Removed)) {
+                    (Field::Removed, _) => Field::Unknown,
+                    (Field::Known(d), true) => Field::Swapped(d),
+                    (was, _) => was,
+                };
+                fields.insert(new, was);
+            }
+            "AddField" | "AlterField" => {
+                fields.insert(
+                    key(&arg("model_name", 0), &arg("name", 1)),
+                    Field::Known(definition.clone()),
+                );
+            }
+            _ => {}
+        }
         let pg = cx.pg();
         match name.as_str() {
             "IgnoreMigration" => cx.marks.ignored = true,
@@ -735,11 +804,18 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
             }
             "AlterField" => {
                 let (t, c) = (arg("model_name", 0), arg("name", 1));
-                let field = kwarg(&args, "field")
-                    .or_else(|| positional(&args).get(2).copied())
-                    .unwrap_or("");
-                if let Some(before) = prior_field(prior, &t, &c) {
-                    django_alter(cx, &t, &c, &before, field, line);
+                // As this migration left the field, else as the earlier ones did; a field of
+                // unknown definition (renamed from one no migration defines) is not compared.
+                let swapped = matches!(fields_before, Some(Field::Swapped(_)));
+                let before = before.unwrap_or_else(|| prior_field(prior, &t, &c));
+                if let Some(before) = before {
+                    let released = swapped.then(|| prior_field(prior, &t, &c)).flatten();
+                    let nulls = if swapped {
+                        released.as_deref()
+                    } else {
+                        Some(before.as_str())
+                    };
+                    django_alter(cx, &t, &c, &before, nulls, &definition, line);
                 }
             }
             "AddIndex" if pg && !cx.created(&arg("model_name", 0)) => {
@@ -797,6 +873,16 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
         }
     }
     drop_adds_given_a_database_default(cx);
+}
+
+/// A field's state within one Django migration (`django`).
+#[derive(Debug, Clone, PartialEq)]
+enum Field {
+    Known(String),
+    /// Renamed into the place of a field removed before it (`Known` for its type).
+    Swapped(String),
+    Removed,
+    Unknown,
 }
 
 /// Django keeps a field's `default=` in Python only; a RunSQL of the same migration that gives
@@ -863,7 +949,17 @@ fn django_add_field(cx: &mut Cx<'_, '_>, t: &str, c: &str, field: &str, line: u6
     }
 }
 
-fn django_alter(cx: &mut Cx<'_, '_>, t: &str, c: &str, before: &str, after: &str, line: u64) {
+/// `before` is the field's earlier definition; `nulls` the one whose nullability the old
+/// version relies on (the released field's, for one renamed into its place), if known.
+fn django_alter(
+    cx: &mut Cx<'_, '_>,
+    t: &str,
+    c: &str,
+    before: &str,
+    nulls: Option<&str>,
+    after: &str,
+    line: u64,
+) {
     let class = |f: &str| {
         static CLASS: OnceLock<Regex> = OnceLock::new();
         re(&CLASS, r"(\w+Field|ForeignKey)\s*\(")
@@ -872,7 +968,11 @@ fn django_alter(cx: &mut Cx<'_, '_>, t: &str, c: &str, before: &str, after: &str
             .unwrap_or_default()
     };
     let (b, a) = (class(before), class(after));
-    if !b.is_empty() && !a.is_empty() && a != b {
+    // A relation's column has its target's key type, which the field does not say: wger's
+    // `category_tmp` UUIDField renamed into place and made a ForeignKey to a model whose key is
+    // a UUID changes no type. Relations are compared with relations only.
+    let relation = |f: &str| matches!(f, "ForeignKey" | "OneToOneField");
+    if !b.is_empty() && !a.is_empty() && a != b && relation(&a) == relation(&b) {
         let pg = cx.pg();
         let ty = if matches!(a.as_str(), "TextField" | "CharField") {
             "text"
@@ -890,7 +990,7 @@ fn django_alter(cx: &mut Cx<'_, '_>, t: &str, c: &str, before: &str, after: &str
         }
     }
     let null = |f: &str| field_kw(f, "null").is_some_and(is_true);
-    if null(before) && !null(after) {
+    if nulls.is_some_and(null) && !null(after) {
         cx.push(
             Op::new(Rule::SetNotNull, line, "AlterField dropping null=True")
                 .table(t)
