@@ -657,10 +657,7 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
         &OPS,
         r"\b(RemoveField|DeleteModel|RenameField|RenameModel|AlterModelTable|CreateModel|AddField|AlterField|AddIndex|AddConstraint|RunSQL|RunPython|IgnoreMigration)\s*\(",
     );
-    // Each field's definition as this migration's operations leave it, so far: a field removed
-    // and then renamed into place (wger's `RemoveField('id')`, `RenameField('uuid', 'id')`, its
-    // integer keys swapped for UUIDs) is the renamed field, not the removed one.
-    let mut fields: HashMap<(String, String), Field> = HashMap::new();
+    let mut fields = Fields::default();
     for m in ops.captures_iter(&src.text) {
         let name = m.get(1).unwrap();
         let Some(call) = src.call(name.end(), Lang::Python) else {
@@ -677,70 +674,18 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                 .and_then(name_of)
                 .unwrap_or_else(|| get(&pos, i))
         };
-        let key = |t: &str, c: &str| (t.to_lowercase(), c.to_string());
         let definition = kwarg(&args, "field")
             .or_else(|| positional(&args).get(2).copied())
             .unwrap_or("")
             .to_string();
-        // A name removed earlier in this migration that a rename or an add gives back: the
-        // code that names it names the new field, so the drop leaves no name behind.
-        let back = match name.as_str() {
-            "RenameField" => Some(key(&arg("model_name", 0), &arg("new_name", 2))),
-            "AddField" => Some(key(&arg("model_name", 0), &arg("name", 1))),
-            _ => None,
-        };
-        if let Some(k) = back.filter(|k| fields.get(k) == Some(&Field::Removed)) {
-            for o in cx.out.iter_mut().filter(|o| {
-                o.rule == Rule::DropColumn
-                    && o.table
-                        .as_deref()
-                        .is_some_and(|t| t.eq_ignore_ascii_case(&k.0))
-                    && o.column.as_deref() == Some(k.1.as_str())
-            }) {
-                o.gone.clear();
-            }
-        }
-        let fields_before = match name.as_str() {
-            "AlterField" => fields
-                .get(&key(&arg("model_name", 0), &arg("name", 1)))
-                .cloned(),
-            _ => None,
-        };
-        let before = match name.as_str() {
-            "AlterField" => match fields.get(&key(&arg("model_name", 0), &arg("name", 1))) {
-                Some(Field::Known(d) | Field::Swapped(d)) => Some(Some(d.clone())),
-                Some(_) => Some(None),
-                None => None,
-            },
-            _ => None,
-        };
-        match name.as_str() {
-            "RemoveField" => {
-                fields.insert(key(&arg("model_name", 0), &arg("name", 1)), Field::Removed);
-            }
-            "RenameField" => {
-                let (t, old) = (arg("model_name", 0), arg("old_name", 1));
-                let was = fields.remove(&key(&t, &old)).unwrap_or_else(|| {
-                    prior_field(prior, &t, &old).map_or(Field::Unknown, Field::Known)
-                });
-                let new = key(&t, &arg("new_name", 2));
-                // Into the place of a removed field: its column type is the renamed field's,
-                // while the old version still writes the name as it knew it (nullability).
-                let was = match (was, fields.get(&new) == Some(&Field::Removed)) {
-                    (Field::Removed, _) => Field::Unknown,
-                    (Field::Known(d), true) => Field::Swapped(d),
-                    (was, _) => was,
-                };
-                fields.insert(new, was);
-            }
-            "AddField" | "AlterField" => {
-                fields.insert(
-                    key(&arg("model_name", 0), &arg("name", 1)),
-                    Field::Known(definition.clone()),
-                );
-            }
-            _ => {}
-        }
+        let (before, swapped) = fields.step(
+            cx,
+            prior,
+            name.as_str(),
+            &arg("model_name", 0),
+            (&arg("name", 1), &arg("old_name", 1), &arg("new_name", 2)),
+            &definition,
+        );
         let pg = cx.pg();
         match name.as_str() {
             "IgnoreMigration" => cx.marks.ignored = true,
@@ -794,11 +739,8 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
             }
             "AddField" => {
                 let (t, c) = (arg("model_name", 0), arg("name", 1));
-                let field = kwarg(&args, "field")
-                    .or_else(|| positional(&args).get(2).copied())
-                    .unwrap_or("");
                 if !cx.created(&t) {
-                    django_add_field(cx, &t, &c, field, line);
+                    django_add_field(cx, &t, &c, &definition, line);
                 }
                 cx.added(&t, &c);
             }
@@ -806,7 +748,6 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
                 let (t, c) = (arg("model_name", 0), arg("name", 1));
                 // As this migration left the field, else as the earlier ones did; a field of
                 // unknown definition (renamed from one no migration defines) is not compared.
-                let swapped = matches!(fields_before, Some(Field::Swapped(_)));
                 let before = before.unwrap_or_else(|| prior_field(prior, &t, &c));
                 if let Some(before) = before {
                     let released = swapped.then(|| prior_field(prior, &t, &c)).flatten();
@@ -830,25 +771,7 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
             }
             "AddConstraint" if pg && !cx.created(&arg("model_name", 0)) => {
                 let c = kwarg(&args, "constraint").unwrap_or("");
-                if c.contains("CheckConstraint") {
-                    cx.push(
-                        Op::new(
-                            Rule::AddCheckConstraint,
-                            line,
-                            "AddConstraint (use AddConstraintNotValid, then ValidateConstraint)",
-                        )
-                        .table(arg("model_name", 0)),
-                    );
-                } else if c.contains("UniqueConstraint") {
-                    cx.push(
-                        Op::new(
-                            Rule::CreateIndex,
-                            line,
-                            "AddConstraint UniqueConstraint (builds a unique index)",
-                        )
-                        .table(arg("model_name", 0)),
-                    );
-                }
+                django_add_constraint(cx, &arg("model_name", 0), c, line);
             }
             "RunSQL" => {
                 let sql_arg = call
@@ -873,6 +796,105 @@ pub fn django(cx: &mut Cx<'_, '_>, prior: &[String]) {
         }
     }
     drop_adds_given_a_database_default(cx);
+}
+
+/// A constraint added to an existing table on PostgreSQL: a CHECK validates every row under a
+/// lock, a UNIQUE builds an index.
+fn django_add_constraint(cx: &mut Cx<'_, '_>, t: &str, c: &str, line: u64) {
+    if c.contains("CheckConstraint") {
+        cx.push(
+            Op::new(
+                Rule::AddCheckConstraint,
+                line,
+                "AddConstraint (use AddConstraintNotValid, then ValidateConstraint)",
+            )
+            .table(t),
+        );
+    } else if c.contains("UniqueConstraint") {
+        cx.push(
+            Op::new(
+                Rule::CreateIndex,
+                line,
+                "AddConstraint UniqueConstraint (builds a unique index)",
+            )
+            .table(t),
+        );
+    }
+}
+
+/// Each field's definition as a Django migration's operations leave it, so far (`django`): a
+/// field removed and then renamed into place (wger's `RemoveField('id')`, `RenameField('uuid',
+/// 'id')`, its integer keys swapped for UUIDs) is the renamed field, not the removed one.
+#[derive(Default)]
+struct Fields(HashMap<(String, String), Field>);
+
+impl Fields {
+    /// Follows one operation on `model`'s field (`name`, or `old` renamed to `new`). For an
+    /// AlterField, what it alters: `Some(Some(def))` as this migration left it, `Some(None)`
+    /// unknown, `None` not touched here yet (the earlier migrations say); and whether the field
+    /// was renamed into the place of a removed one.
+    fn step(
+        &mut self,
+        cx: &mut Cx<'_, '_>,
+        prior: &[String],
+        op: &str,
+        model: &str,
+        (name, old, new): (&str, &str, &str),
+        definition: &str,
+    ) -> (Option<Option<String>>, bool) {
+        let key = |c: &str| (model.to_lowercase(), c.to_string());
+        // A name removed earlier in this migration that a rename or an add gives back: the
+        // code that names it names the new field, so the drop leaves no name behind.
+        let back = match op {
+            "RenameField" => Some(key(new)),
+            "AddField" => Some(key(name)),
+            _ => None,
+        };
+        if let Some(k) = back.filter(|k| self.0.get(k) == Some(&Field::Removed)) {
+            for o in cx.out.iter_mut().filter(|o| {
+                o.rule == Rule::DropColumn
+                    && o.table
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&k.0))
+                    && o.column.as_deref() == Some(k.1.as_str())
+            }) {
+                o.gone.clear();
+            }
+        }
+        let mut altered = (None, false);
+        match op {
+            "RemoveField" => {
+                self.0.insert(key(name), Field::Removed);
+            }
+            "RenameField" => {
+                let was = self.0.remove(&key(old)).unwrap_or_else(|| {
+                    prior_field(prior, model, old).map_or(Field::Unknown, Field::Known)
+                });
+                // Into the place of a removed field: its column type is the renamed field's,
+                // while the old version still writes the name as it knew it (nullability).
+                let was = match (was, self.0.get(&key(new)) == Some(&Field::Removed)) {
+                    (Field::Removed, _) => Field::Unknown,
+                    (Field::Known(d), true) => Field::Swapped(d),
+                    (was, _) => was,
+                };
+                self.0.insert(key(new), was);
+            }
+            "AddField" | "AlterField" => {
+                if op == "AlterField" {
+                    altered = match self.0.get(&key(name)) {
+                        Some(Field::Known(d)) => (Some(Some(d.clone())), false),
+                        Some(Field::Swapped(d)) => (Some(Some(d.clone())), true),
+                        Some(_) => (Some(None), false),
+                        None => (None, false),
+                    };
+                }
+                self.0
+                    .insert(key(name), Field::Known(definition.to_string()));
+            }
+            _ => {}
+        }
+        altered
+    }
 }
 
 /// A field's state within one Django migration (`django`).
