@@ -507,19 +507,16 @@ impl PatternDef {
         }) else {
             return false;
         };
-        let line = |(n, v): &(&str, &str)| format!("{n}={v}\n");
-        let mut before: String = vars[i.saturating_sub(NEAR_LINES)..i]
-            .iter()
-            .map(line)
-            .collect();
-        let mut before = std::mem::take(&mut before).into_bytes();
-        before.extend_from_slice(format!("{name}=").as_bytes());
-        before.extend_from_slice(&value.as_bytes()[..start]);
-        let mut at = value.as_bytes()[start..].to_vec();
-        at.push(b'\n');
-        let after = &vars[(i + 1).min(vars.len())..(i + 1 + NEAR_LINES).min(vars.len())];
-        at.extend(after.iter().flat_map(|v| line(v).into_bytes()));
-        self.allowed_near(&before, &at)
+        let lines = |vars: &[(&str, &str)]| -> String {
+            vars.iter().map(|(n, v)| format!("{n}={v}\n")).collect()
+        };
+        let before = lines(&vars[i.saturating_sub(NEAR_LINES)..i]);
+        let after = lines(&vars[i + 1..(i + 1 + NEAR_LINES).min(vars.len())]);
+        let (head, tail) = value.as_bytes().split_at(start);
+        self.allowed_near(
+            &[before.as_bytes(), name.as_bytes(), b"=", head].concat(),
+            &[tail, b"\n", after.as_bytes()].concat(),
+        )
     }
 
     /// A pattern with just a name and a regex.

@@ -645,7 +645,7 @@ impl ContentMatcher {
                 }
             }
             if near.is_some() {
-                let w = near_window(data, line_start, m.1);
+                let w = lines.around(m.0, m.1, crate::types::NEAR_LINES, data.len());
                 if rule
                     .def
                     .allowed_near(&data[w.start..m.0], &data[m.0..w.end])
@@ -692,29 +692,6 @@ impl ContentMatcher {
             });
         }
     }
-}
-
-/// The bytes of the lines around a match (`unless-near`): from `types::NEAR_LINES` lines
-/// before the one starting at `line_start` to as many after the one holding `end`.
-fn near_window(data: &[u8], line_start: usize, end: usize) -> std::ops::Range<usize> {
-    let mut from = line_start;
-    for _ in 0..crate::types::NEAR_LINES {
-        if from == 0 {
-            break;
-        }
-        from = memchr::memrchr(b'\n', &data[..from - 1]).map_or(0, |n| n + 1);
-    }
-    let mut to = end.min(data.len());
-    for _ in 0..=crate::types::NEAR_LINES {
-        match memchr(b'\n', &data[to..]) {
-            Some(n) => to += n + 1,
-            None => {
-                to = data.len();
-                break;
-            }
-        }
-    }
-    from..to
 }
 
 /// Whether `text` refers to the variable `name` as `$name` or `${name}` (`$name_2` is another).
@@ -999,10 +976,21 @@ impl LineIndex {
     fn start_of(&self, line: u64) -> usize {
         self.starts[(line - 1) as usize]
     }
+
+    /// The bytes of the lines holding `from..to` and `n` lines on each side of them, in a text
+    /// of `len` bytes (`unless-near`).
+    fn around(&mut self, from: usize, to: usize, n: usize, len: usize) -> std::ops::Range<usize> {
+        let (first, _) = self.line_of(from);
+        let (last, _) = self.line_of(to.saturating_sub(1).max(from));
+        let start = self.start_of(first.saturating_sub(n as u64).max(1));
+        let end = self.starts.get(last as usize + n).map_or(len, |s| *s);
+        start..end.min(len)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// `unless-near` sees the match's line and `NEAR_LINES` lines on each side, no more, and
     /// stops at the start and end of the file.
@@ -1011,26 +999,25 @@ mod tests {
         let lines: Vec<String> = (0..20).map(|n| format!("line {n}")).collect();
         let text = lines.join("\n");
         let data = text.as_bytes();
+        let mut index = LineIndex::new(data);
+        let mut around = |from: usize, to: usize| {
+            let w = index.around(from, to, crate::types::NEAR_LINES, data.len());
+            std::str::from_utf8(&data[w]).unwrap()
+        };
         let start = text.find("line 10").unwrap();
-        let w = near_window(data, start, start + 7);
-        let seen = std::str::from_utf8(&data[w]).unwrap();
+        let seen = around(start, start + 7);
         assert!(
             seen.starts_with("line 4\n") && seen.trim_end().ends_with("line 16"),
             "{seen}"
         );
-        let w = near_window(data, 0, 6);
-        assert!(std::str::from_utf8(&data[w])
-            .unwrap()
-            .trim_end()
-            .ends_with("line 6"));
+        assert!(around(0, 6).trim_end().ends_with("line 6"));
         let start = text.find("line 18").unwrap();
-        let w = near_window(data, start, start + 7);
-        assert_eq!(w.end, data.len());
-        assert!(std::str::from_utf8(&data[w])
-            .unwrap()
-            .starts_with("line 12\n"));
+        let seen = around(start, start + 7);
+        assert!(
+            seen.starts_with("line 12\n") && seen.ends_with("line 19"),
+            "{seen}"
+        );
     }
-    use super::*;
 
     /// The plans build.rs makes are what the run-time extraction gives.
     #[test]

@@ -752,18 +752,13 @@ fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
         .filter(|(n, _)| !env.unknown.contains(*n))
         .map(|(n, (v, _, _))| (n.as_str(), v.as_str()))
         .collect();
-    for (i, (name, (value, _, _))) in env
-        .vars
-        .iter()
-        .filter(|(n, _)| !env.unknown.contains(*n))
-        .enumerate()
-    {
+    for (i, &(name, value)) in pairs.iter().enumerate() {
         let line = format!("{name}={value}");
         if let Some(d) = p.values.iter().find(|d| d.regex.hit(line.as_bytes())) {
             out.push(
                 env.location(name),
                 vec![
-                    ("name", name.clone()),
+                    ("name", name.to_string()),
                     ("pattern", d.name.clone()),
                     ("source", src.clone()),
                 ],
@@ -795,7 +790,7 @@ fn values(out: &mut Out<'_>, p: &Env, env: &EnvInput) {
         out.push(
             env.location(name),
             vec![
-                ("name", name.clone()),
+                ("name", name.to_string()),
                 ("pattern", prefix.clone()),
                 ("source", src.clone()),
             ],
