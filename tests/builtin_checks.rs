@@ -755,6 +755,47 @@ fn dockerfiles_nothing_builds_are_left_out_and_said_so() {
     );
 }
 
+/// A script beside the workflows is no workflow: static-paths keeps every shell script for
+/// its own reading, and runtime-version-drift read navidrome's
+/// `push-translations.sh` as YAML and stopped with an error. The true case beside it: a workflow
+/// that tests another Node than `.nvmrc` pins still drifts in the same run.
+#[test]
+fn runtime_drift_reads_only_its_own_files() {
+    let t = TestRepo::new();
+    t.write(".nvmrc", "22\n")
+        .write(
+            ".github/workflows/push-translations.sh",
+            "#!/bin/sh\ncat <<EOF\n---\na: 1\n---\nb: 2\nEOF\n",
+        )
+        .write(
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n        with:\n          node-version: 22\n",
+        );
+    t.commit("ci");
+    let (code, r) = t.only(&["runtime-version-drift", "static-paths"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(
+        check(&r, "runtime-version-drift")["status"],
+        "pass",
+        "{r:#}"
+    );
+    t.write(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n        with:\n          node-version: 20\n",
+    );
+    t.commit("older node in ci");
+    let (code, r) = t.only(&["runtime-version-drift", "static-paths"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let c = check(&r, "runtime-version-drift");
+    assert_eq!(c["status"], "fail", "{r:#}");
+    assert!(
+        c["findings"]
+            .to_string()
+            .contains(".github/workflows/ci.yml"),
+        "{r:#}"
+    );
+}
+
 /// The test environment's dotenv file (`.env.test`, `.env.testing`) is test material: outline
 /// commits its test `SECRET_KEY` there. The true cases beside it: the same value in
 /// `.env.production` is a committed env file, and a live-looking credential in `.env.test` is

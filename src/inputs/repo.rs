@@ -66,6 +66,31 @@ pub struct RepoScan {
 }
 
 impl RepoScan {
+    /// The kept files a check reads: those its own `globs` select (the walk keeps, in one map,
+    /// what every running check asked for: a CI script beside the workflows is kept for one check
+    /// and is no workflow for another), whose material `ships` accepts.
+    pub fn kept_among(
+        &self,
+        globs: &[&str],
+        ships: impl Fn(Option<Material>) -> bool,
+    ) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
+        let Ok(mine) = GlobList::new(&globs) else {
+            return Default::default();
+        };
+        self.kept
+            .iter()
+            .filter(|(p, _)| mine.is_match(p))
+            .filter(|(p, _)| {
+                let i = self
+                    .files
+                    .binary_search_by(|f| f.path.as_str().cmp(p.as_str()));
+                i.map_or(true, |i| ships(self.files[i].material))
+            })
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect()
+    }
+
     fn merge(&mut self, other: RepoScan) {
         self.files.extend(other.files);
         self.matches.extend(other.matches);

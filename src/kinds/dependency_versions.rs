@@ -131,17 +131,7 @@ impl Kind for DependencyVersions {
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
         view.on_shipped_tree(|scan| {
-            let shipped: BTreeMap<String, Vec<u8>> = scan
-                .kept
-                .iter()
-                .filter(|(p, _)| {
-                    scan.files
-                        .iter()
-                        .find(|f| &f.path == *p)
-                        .is_none_or(|f| f.material.is_none())
-                })
-                .map(|(p, b)| (p.clone(), b.clone()))
-                .collect();
+            let shipped = scan.kept_among(FILES, |m| m.is_none());
             match self.findings(check, &shipped) {
                 Ok(f) => Outcome::findings(f),
                 Err(e) => Outcome::Error {

@@ -162,18 +162,7 @@ impl Kind for RuntimeVersions {
 
     fn evaluate(&self, check: &Meta, view: &PassView<'_>) -> Outcome {
         view.on_shipped_tree(|scan| {
-            let shipped = |p: &str| {
-                scan.files
-                    .iter()
-                    .find(|f| f.path == p)
-                    .is_none_or(|f| matches!(f.material, None | Some(Material::Tooling)))
-            };
-            let kept: BTreeMap<String, Vec<u8>> = scan
-                .kept
-                .iter()
-                .filter(|(p, _)| shipped(p))
-                .map(|(p, b)| (p.clone(), b.clone()))
-                .collect();
+            let kept = scan.kept_among(FILES, |m| matches!(m, None | Some(Material::Tooling)));
             match declarations(&kept) {
                 Ok(mut decls) => {
                     // A variant Dockerfile nothing names is not built: its base image is no
