@@ -863,6 +863,37 @@ fn a_published_python_package_needs_no_lockfile_whatever_is_beside_it() {
     assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
 }
 
+/// A pyproject.toml that only configures tools (Tandoor's [tool.yapf] and [tool.isort], its
+/// dependencies in requirements.txt) declares nothing a lockfile would lock. The true cases
+/// beside it: the same file with a [project] and its dependencies, or Poetry's
+/// [tool.poetry.dependencies], still needs its lockfile.
+#[test]
+fn a_pyproject_of_tool_settings_needs_no_lockfile() {
+    let t = TestRepo::new();
+    let tools = "[tool.yapf]\ncolumn_limit = 179\n\n[tool.isort]\nline_length = 179\n";
+    t.write("pyproject.toml", tools)
+        .write("requirements.txt", "Django==5.2\n")
+        .write("manage.py", "import django\n")
+        .write("Dockerfile", "FROM python:3.12-slim\n");
+    t.commit("init");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "pass", "{r:#}");
+    t.write(
+        "pyproject.toml",
+        format!("[project]\nname = \"app\"\nversion = \"1.0\"\ndependencies = [\"django>=5\"]\n\n{tools}"),
+    );
+    t.commit("a project");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
+    t.write(
+        "pyproject.toml",
+        format!("[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\npython = \"^3.12\"\n\n{tools}"),
+    );
+    t.commit("poetry");
+    let (_, r) = t.only(&["lockfile-present"]).json();
+    assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
+}
+
 /// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
 /// stack `FROM` an image its own compose file builds. The true case beside it: the same
 /// Dockerfile line in the application's Dockerfile is still reported.

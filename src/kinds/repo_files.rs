@@ -244,6 +244,25 @@ fn no_lockfile_needed(
             (!private && entry).then_some("a published library")
         }
         "pyproject.toml" => {
+            // A pyproject.toml that only configures tools ([tool.black], [tool.isort]) declares
+            // no project and no dependencies: there is nothing for a lockfile to lock (Tandoor's
+            // dependencies are in requirements.txt). Poetry and PDM declare theirs under [tool].
+            if let Ok(t) = text.parse::<toml::Table>() {
+                let tool = |k: &str| {
+                    t.get("tool")
+                        .and_then(|v| v.as_table())
+                        .is_some_and(|tool| tool.contains_key(k))
+                };
+                let declares = ["project", "dependency-groups"]
+                    .iter()
+                    .any(|k| t.contains_key(*k))
+                    || tool("poetry")
+                    || tool("pdm")
+                    || tool("uv");
+                if !declares {
+                    return Some("tool settings only: no [project] and no dependencies");
+                }
+            }
             // Trove classifiers are the package index's metadata: a project that declares them
             // is published to PyPI, whose users resolve its dependencies themselves, whatever
             // else sits beside it (black's Dockerfile installs the same package into an image).
