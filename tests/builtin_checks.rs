@@ -894,6 +894,38 @@ fn a_pyproject_of_tool_settings_needs_no_lockfile() {
     assert_eq!(status(&r, "lockfile-present"), "warn", "{r:#}");
 }
 
+/// A folder of throwaway stacks to test against is test material: linkding's
+/// `scripts/test-environments/authelia-oidc/` holds the JWKS signing key of a local Authelia on
+/// example.com. The true case beside it: the same configuration under `scripts/deploy/` ships,
+/// and its private key fails the gate.
+#[test]
+fn test_environments_are_test_material() {
+    let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQYL9FNr5vy2imkb";
+    let config = format!(
+        "identity_providers:\n  oidc:\n    jwks:\n      - key: |\n          -----BEGIN {k}-----\n          {body}\n          r6t33vgOCkvaZU9t3irsPzKnBBpLzyMGN6oGuhuYkMpeSfyVewv2nAx30\n          -----END {k}-----\n",
+        k = "PRIVATE KEY"
+    );
+    let t = TestRepo::new();
+    t.write(
+        "scripts/test-environments/authelia-oidc/authelia/configuration.yml",
+        &config,
+    );
+    t.commit("test stack");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(status(&r, "repo-secrets"), "pass", "{r:#}");
+    t.write("scripts/deploy/authelia/configuration.yml", &config);
+    t.commit("deploy stack");
+    let (code, r) = t.only(&["repo-secrets"]).json();
+    assert_eq!(code, 1, "{r:#}");
+    let f = check(&r, "repo-secrets")["findings"].to_string();
+    assert!(
+        f.contains("scripts/deploy/authelia/configuration.yml"),
+        "{r:#}"
+    );
+    assert!(!f.contains("test-environments"), "{r:#}");
+}
+
 /// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
 /// stack `FROM` an image its own compose file builds. The true case beside it: the same
 /// Dockerfile line in the application's Dockerfile is still reported.

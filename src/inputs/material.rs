@@ -153,6 +153,9 @@ const TEST: &[&str] = &[
     "playwright/",
     "integration-tests/",
     "test-fixtures/",
+    // Throwaway local stacks to test against (linkding's scripts/test-environments/authelia-oidc).
+    "test-environments/",
+    "test-environment/",
     "__certs__/",
     "features/step_definitions/",
     "features/support/",
