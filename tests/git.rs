@@ -251,6 +251,46 @@ fn a_tagged_release_is_examined_since_the_previous_release_of_its_own_family() {
     assert_eq!(findings_subjects(&r, "unreviewed-commits"), ["Direct fix"]);
 }
 
+/// A base tag cut on a development branch (Tandoor tags `develop`, then merges it into master)
+/// does not reach the merge commits that shipped the earlier releases on master: what any earlier
+/// release tag reaches is not examined again. The true cases beside it: a commit on master after
+/// the previous release, and the merge that brings the new tag in, are still examined.
+#[test]
+fn what_earlier_releases_shipped_is_not_examined_again() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Initial\n\nReviewed-by: A <a@x>", DEV, DEV);
+    let main0 = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let d1 = t.commit_as("d1", "Feature one\n\nReviewed-by: A <a@x>", DEV, DEV);
+    t.repo
+        .reset(main0.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    let m1 = t.merge_commit(d1, "Merge branch 'develop' for 1.0.0", DEV);
+    t.tag("1.0.0");
+    t.commit_as("h", "Hotfix on master", DEV, DEV);
+    let master = t.repo.head().unwrap().peel_to_commit().unwrap();
+    let d1c = t.repo.find_commit(d1).unwrap();
+    t.repo
+        .reset(d1c.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    let d2 = t.commit_as("d2", "Feature two\n\nReviewed-by: A <a@x>", DEV, DEV);
+    t.tag("1.0.1");
+    t.repo
+        .reset(master.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    t.merge_commit(d2, "Merge branch 'develop' for 1.0.1", DEV);
+    assert!(t
+        .repo
+        .graph_descendant_of(t.repo.head().unwrap().target().unwrap(), m1)
+        .unwrap());
+    let (_, r) = t.json(&["--stage", "release", "--only", "unreviewed-commits"]);
+    assert_eq!(r["ranges"][0]["label"], "1.0.1..HEAD", "{r:#}");
+    assert_eq!(
+        findings_subjects(&r, "unreviewed-commits"),
+        ["Merge branch 'develop' for 1.0.1", "Hotfix on master"],
+        "{r:#}"
+    );
+}
+
 /// Review evidence real teams leave: a commit applied by another person, a bot committer, a bot
 /// author that does not say [bot], commits a squash-subject merge brought in.
 #[test]

@@ -131,14 +131,18 @@ pub const UNSHALLOW_HELP: &str = "this is a shallow clone and the range reaches 
 pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
     let mut include = Vec::new();
     let mut exclude = Vec::new();
+    // Commits earlier releases reach, left out of the walk besides `exclude` (which stays the
+    // range's base for the kinds that compare trees).
+    let mut shipped: Vec<Oid> = Vec::new();
     let label;
     match spec {
         RangeSpec::SinceLastTag => {
             let head = head_commit(repo)?;
             include.push(head);
-            match previous_release(repo, head)? {
-                Some((name, id)) => {
+            match releases_before(repo, head)? {
+                Some((name, id, earlier)) => {
                     exclude.push(id);
+                    shipped = earlier;
                     label = format!("{name}..HEAD");
                 }
                 // In a shallow clone the tag may simply not have been fetched.
@@ -233,12 +237,20 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             (infos, unconfirmed)
         });
         let mut batch = Vec::with_capacity(BATCH);
-        let found = reachable(repo, &include, &exclude, &mut |_| false, &mut |id, data| {
-            batch.push(RawCommit::of(id, data));
-            if batch.len() == BATCH {
-                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-            }
-        });
+        let mut not_walked = exclude.clone();
+        not_walked.extend(shipped.iter().filter(|id| !exclude.contains(id)));
+        let found = reachable(
+            repo,
+            &include,
+            &not_walked,
+            &mut |_| false,
+            &mut |id, data| {
+                batch.push(RawCommit::of(id, data));
+                if batch.len() == BATCH {
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            },
+        );
         let _ = tx.send(batch);
         drop(tx);
         (found, worker.join().unwrap_or_default())
@@ -613,6 +625,17 @@ pub fn release_tag(name: &str) -> Option<(&str, &str)> {
 /// adds to the one before). The family is HEAD's own tag's, else the one most tags belong to: in
 /// a monorepo, a sub-package's tag does not end the main package's range.
 pub fn previous_release(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, String> {
+    Ok(releases_before(repo, head)?.map(|(name, id, _)| (name, id)))
+}
+
+/// The previous release (as `previous_release`), and the commits of every release tag of the
+/// same family other than HEAD's: what the project has already shipped. A base tag cut on a
+/// development branch (Tandoor tags `develop`, then merges it into master) does not reach the
+/// earlier releases' merge commits on master, which `git log TAG..HEAD` would list again.
+fn releases_before(
+    repo: &Repository,
+    head: Oid,
+) -> Result<Option<(String, Oid, Vec<Oid>)>, String> {
     let mut tags: Vec<(String, Oid)> = Vec::new();
     for name in repo.tag_names(None).map_err(msg)?.iter().flatten() {
         if release_tag(name).is_none() {
@@ -659,9 +682,19 @@ pub fn previous_release(repo: &Repository, head: Oid) -> Result<Option<(String, 
     }
     // The same cached walk as the range's, so those commits are read only once.
     let found = reachable_checked(repo, &[head], &[], &mut |id| tagged.contains_key(&id))?;
-    Ok(found
-        .last()
-        .and_then(|c| tagged.get(c).map(|n| (n.clone(), *c))))
+    let Some(base) = found.last().filter(|c| tagged.contains_key(c)).copied() else {
+        return Ok(None);
+    };
+    // Only releases made before the base: a tag on a later commit (a release branch ahead of
+    // HEAD, a checkout behind the newest tag) would take HEAD's own new commits out of the range.
+    let time = |id: &Oid| repo.find_commit(*id).map(|c| c.time().seconds());
+    let base_time = time(&base).map_err(msg)?;
+    let shipped: Vec<Oid> = tagged
+        .keys()
+        .filter(|id| **id != base && time(id).is_ok_and(|t| t <= base_time))
+        .copied()
+        .collect();
+    Ok(Some((tagged[&base].clone(), base, shipped)))
 }
 
 /// Commits at the edge of a shallow clone (their parents are missing).
