@@ -13,6 +13,11 @@
 //!   engine with its own literal optimisations (an inner literal such as `/home/`, found by a SIMD
 //!   scan, with a reverse search for the start). Unioning it with the others would lose them: a
 //!   union of heterogeneous patterns runs the automaton over every byte.
+//! - A file is searched for the literals of the rules that apply to it (the checks whose
+//!   selection takes it in, the patterns whose `paths` name it): one smaller automaton per set of
+//!   such rules, made the first time a file has that set. On moby/moby, files of one set need 1,021
+//!   of the 1,139 literals, and the 118 left out (`key`, `token`, `http`, `debug`, `from `) are
+//!   common in Go: 2.21 G → 1.94 G instructions for the run.
 //! - Word boundaries are ASCII (`types::engine_syntax`): a Unicode `\b` makes the fast engines
 //!   give up at the first non-ASCII byte.
 //!
@@ -123,6 +128,65 @@ struct Literals {
     /// Per rule searched alone: whether it has required literals (one without is always
     /// searched).
     has_inner: Vec<bool>,
+    /// The literals, for the smaller passes below.
+    patterns: Vec<Vec<u8>>,
+    /// Per set of active rules (a bitset): the pass over only the literals those rules need.
+    /// Most files are looked at by a few of the checks (a Go file by neither the Dockerfile nor
+    /// the production-configuration checks), and a literal no active rule needs is work at
+    /// every place it may start, and makes the first stage's buckets let more places through.
+    /// Files of one kind share a set: a tree has a few dozen of them.
+    passes: std::sync::Mutex<std::collections::HashMap<Vec<u64>, std::sync::Arc<OnceLock<Pass>>>>,
+}
+
+/// The literal pass a file gets.
+enum Pass {
+    /// Every literal: the automaton of `Literals`.
+    Full,
+    /// Only some: their automaton, and each one's index among all the literals.
+    Some(Automaton, Vec<u32>),
+    /// No active rule needs a literal.
+    None,
+}
+
+impl Literals {
+    /// The pass for the rules `active`: made the first time a file has that set of rules (by
+    /// the thread that asks first, outside the lock: a thread wanting another set goes on).
+    fn pass(&self, active: &[bool]) -> std::sync::Arc<OnceLock<Pass>> {
+        let mut key = vec![0u64; active.len().div_ceil(64)];
+        for (i, _) in active.iter().enumerate().filter(|(_, a)| **a) {
+            key[i / 64] |= 1 << (i % 64);
+        }
+        let cell = {
+            let mut passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
+            std::sync::Arc::clone(passes.entry(key).or_default())
+        };
+        cell.get_or_init(|| {
+            let needed: Vec<u32> = (0..self.patterns.len())
+                .filter(|&p| {
+                    self.prefix_of[p]
+                        .iter()
+                        .chain(&self.inner_of[p])
+                        .any(|&r| active[r])
+                })
+                .map(|p| p as u32)
+                .collect();
+            if needed.is_empty() {
+                return Pass::None;
+            }
+            if needed.len() == self.patterns.len() {
+                return Pass::Full;
+            }
+            let lits: Vec<Vec<u8>> = needed
+                .iter()
+                .map(|&p| self.patterns[p as usize].clone())
+                .collect();
+            match Automaton::new(&lits) {
+                Some(a) => Pass::Some(a, needed),
+                None => Pass::Full,
+            }
+        });
+        cell
+    }
 }
 
 /// The literal automaton: the SIMD first stage of `teddy` where the CPU has AVX2, else a DFA
@@ -462,7 +526,7 @@ impl ContentMatcher {
         let by_line = &self.plan().by_line;
         let mut possible = vec![false; self.rules.len()];
         let mut starts: Vec<(usize, u32)> = Vec::new();
-        lits.automaton.each(data, |p, start| {
+        let mut hit = |p: usize, start: usize| {
             if !lits.prefix_of[p].is_empty() {
                 starts.push((start, p as u32));
             }
@@ -472,7 +536,15 @@ impl ContentMatcher {
                     inner_hits.push((r, start));
                 }
             }
-        });
+        };
+        let pass = lits.pass(active);
+        match pass.get() {
+            Some(Pass::Full) | None => lits.automaton.each(data, hit),
+            Some(Pass::Some(automaton, ids)) => {
+                automaton.each(data, |q, start| hit(ids[q] as usize, start))
+            }
+            Some(Pass::None) => {}
+        }
         starts.sort_unstable();
         let mut next_ok = vec![0usize; self.rules.len()];
         let mut tried = vec![usize::MAX; self.rules.len()];
@@ -795,6 +867,8 @@ impl Literals {
             prefix_of,
             inner_of,
             has_inner,
+            patterns,
+            passes: Default::default(),
         })
     }
 }
@@ -1151,6 +1225,63 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// A file some checks do not look at gets a pass over only the literals of the checks that
+    /// do (one per set of checks, made once): what it finds is exactly what those checks'
+    /// patterns find on their own, prefixed and searched-alone ones alike, and nothing of the
+    /// others'; the full set still finds everything.
+    #[test]
+    fn a_file_is_searched_for_the_literals_of_the_checks_that_look_at_it() {
+        let a = [r"(?P<match>AKIA[0-9A-Z]{16})", r"[a-z]+/home/[a-z]+"];
+        let b = [r"(?P<match>ghp_[A-Za-z0-9]{36})", r"(?i)\bdebug\s*=\s*true"];
+        let rule = |ps: &[&str], tag: &str| ContentRule {
+            selection: Selection::default(),
+            patterns: ps
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PatternDef::new(&format!("{tag}{i}"), Pattern::new(p).unwrap()))
+                .collect(),
+        };
+        let m = ContentMatcher::new(vec![(0, rule(&a, "a")), (1, rule(&b, "b"))]).unwrap();
+        let hay = "id = AKIAQWERTYUIOPASDFGH\nt = ghp_abcdefghijklmnopqrstuvwxyz0123456789\nx=a/home/bob DEBUG = true\n";
+        let run = |owners: &[usize]| {
+            let mut v: Vec<(String, String)> = m
+                .scan(
+                    &Subject {
+                        paths: &["f"],
+                        material: None,
+                    },
+                    owners,
+                    hay.as_bytes(),
+                    &|_| "x".into(),
+                )
+                .matches
+                .into_iter()
+                .map(|r| (r.pattern, r.matched))
+                .collect();
+            v.sort();
+            v
+        };
+        let names = |tag: &str, v: Vec<(String, String)>| -> Vec<(String, String)> {
+            v.into_iter()
+                .map(|(p, s)| (p.replacen('p', tag, 1), s))
+                .collect()
+        };
+        let only_a = names("a", each_alone(&a, hay));
+        let only_b = names("b", each_alone(&b, hay));
+        assert_eq!(only_a.len(), 2, "{only_a:?}");
+        assert_eq!(only_b.len(), 2, "{only_b:?}");
+        for _ in 0..2 {
+            assert_eq!(run(&[0]), only_a);
+            assert_eq!(run(&[1]), only_b);
+            let mut both = [only_a.clone(), only_b.clone()].concat();
+            both.sort();
+            assert_eq!(run(&[0, 1]), both);
+        }
+        // One pass per set of checks: each owner alone, and both (the full one).
+        let lits = m.plan().literals.as_ref().unwrap();
+        assert_eq!(lits.passes.lock().unwrap().len(), 3);
     }
 
     /// What each pattern finds run on its own over the whole of `hay` (its `match` group, or the
