@@ -44,6 +44,7 @@ fi
 
 if want artifact; then
   empty=$B/scratch/empty-repo
+  [ -d "$empty/.git" ] || git init -q "$empty"
   for a in next-16.4.6.tgz typescript-5.9.3.tgz rxjs-7.8.2.tgz angular-core-22.2.6.tgz tokio-1.47.1.crate django-5.2.8.tar.gz; do
     f=$B/artifacts/$a
     [ -f "$f" ] || continue
