@@ -926,6 +926,37 @@ fn test_environments_are_test_material() {
     assert!(!f.contains("test-environments"), "{r:#}");
 }
 
+/// Developers' container images do not run in production: wger's
+/// `extras/docker/development/Dockerfile` (`FROM wger/server:latest` plus git, vim and node) and
+/// a dev container's. The true case beside it: the production Dockerfile beside the development
+/// one is still reported.
+#[test]
+fn development_dockerfiles_are_tooling() {
+    let t = TestRepo::new();
+    t.write(
+        "extras/docker/development/Dockerfile",
+        "FROM wger/server:latest\nRUN apt-get install -y git vim\n",
+    )
+    .write(".devcontainer/Dockerfile", "FROM node\n");
+    t.commit("dev images");
+    let (code, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(code, 0, "{r:#}");
+    assert_ne!(status(&r, "unpinned-base-images"), "warn", "{r:#}");
+    t.write(
+        "extras/docker/production/Dockerfile",
+        "FROM wger/base:latest\nCOPY . /app\n",
+    );
+    t.commit("production image");
+    let (_, r) = t.only(&["unpinned-base-images"]).json();
+    assert_eq!(status(&r, "unpinned-base-images"), "warn", "{r:#}");
+    let f = check(&r, "unpinned-base-images")["findings"].to_string();
+    assert!(f.contains("extras/docker/production/Dockerfile"), "{r:#}");
+    assert!(
+        !f.contains("development") && !f.contains(".devcontainer"),
+        "{r:#}"
+    );
+}
+
 /// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
 /// stack `FROM` an image its own compose file builds. The true case beside it: the same
 /// Dockerfile line in the application's Dockerfile is still reported.

@@ -312,6 +312,10 @@ const TOOLING: &[&str] = &[
     "azure-pipelines.yml",
     "Jenkinsfile",
     ".devcontainer/",
+    // Developers' own container setups (wger's extras/docker/development/: its image with git,
+    // vim and node on top of the released one).
+    "**/docker/development/",
+    "**/docker/dev/",
     ".vscode/",
     ".idea/",
     "*.config.js",
@@ -892,6 +896,13 @@ mod tests {
         );
         assert_eq!(m.of("vendor/github.com/x/y.go"), Some(Material::Vendored));
         assert_eq!(m.of("vite.config.ts"), Some(Material::Tooling));
+        assert_eq!(
+            m.of("extras/docker/development/Dockerfile"),
+            Some(Material::Tooling)
+        );
+        assert_eq!(m.of("docker/dev/compose.yml"), Some(Material::Tooling));
+        assert_eq!(m.of("extras/docker/production/Dockerfile"), None);
+        assert_eq!(m.of("src/development/handler.go"), None);
         assert_eq!(m.of(".pyrefly-baseline.json"), Some(Material::Vendored));
         assert_eq!(m.of("phpstan-baseline.neon"), Some(Material::Vendored));
         assert_eq!(m.of("src/main.rs"), None);
