@@ -1347,3 +1347,48 @@ fn a_method_a_models_concern_defines_replaces_the_dropped_column() {
         ["app/views/plaid_items/_plaid_item.html.erb:1"]
     );
 }
+
+/// huginn removed its Basecamp agent's notice from a 2014 migration: a block that only `puts` a
+/// message to the operator (behind a condition that only reads) changes nothing a database ran.
+/// The true cases beside it: removing a schema change, or a block that writes data, from a
+/// released migration is still an edit.
+#[test]
+fn a_released_rails_migration_edited_only_to_drop_a_message_is_not_an_edit() {
+    let notice = "    if Agent.where(type: ['Agents::BasecampAgent']).count > 0\n      puts <<-EOF.strip_heredoc\n\n        Your Basecamp agents can not be migrated automatically.\n      EOF\n      migrated = true\n    end\n";
+    let migration = |middle: &str| {
+        format!("class MigrateAgents < ActiveRecord::Migration[4.2]\n  def up\n    migrated = false\n    add_column :agents, :service_id, :integer\n{middle}    sleep 20 if migrated\n  end\nend\n")
+    };
+    let write = "    Agent.where(type: ['Agents::BasecampAgent']).update_all(disabled: true)\n";
+    for (removed, reported) in [(notice, false), (write, true)] {
+        let t = TestRepo::new();
+        t.write(
+            "db/migrate/20140525150140_migrate_agents.rb",
+            migration(removed),
+        );
+        t.commit("Initial");
+        t.tag("v1.0.0");
+        t.write("db/migrate/20140525150140_migrate_agents.rb", migration(""));
+        t.commit("Drop the Basecamp agent");
+        let (_, r) = run(&t, &["edited-migrations"]);
+        assert_eq!(
+            !found(&r, "edited-migrations").is_empty(),
+            reported,
+            "{removed}: {r:#}"
+        );
+    }
+    // The schema change itself removed.
+    let t = TestRepo::new();
+    t.write(
+        "db/migrate/20140525150140_migrate_agents.rb",
+        migration(notice),
+    );
+    t.commit("Initial");
+    t.tag("v1.0.0");
+    t.write(
+        "db/migrate/20140525150140_migrate_agents.rb",
+        migration(notice).replace("    add_column :agents, :service_id, :integer\n", ""),
+    );
+    t.commit("No column");
+    let (_, r) = run(&t, &["edited-migrations"]);
+    assert_eq!(found(&r, "edited-migrations").len(), 1, "{r:#}");
+}

@@ -868,6 +868,12 @@ fn edited<'s>(
             {
                 return Ok(None);
             }
+            // A Rails migration edited only to remove a block that tells the operator something
+            // (huginn dropped its Basecamp agent's `puts` notice from a 2014 migration): the
+            // databases that ran it and the ones that will are the same.
+            if layout == Layout::Rails && only_removes_messages(&a, &b) {
+                return Ok(None);
+            }
             if layout == Layout::Laravel && compensated::only_adds_indexes(&a, &b) {
                 let first = first_difference(&a, &b);
                 return Ok(Some(Op::new(
@@ -895,6 +901,67 @@ fn edited<'s>(
         line,
         format!("{}, released in {name}, is {how} in this range:", c.path),
     )))
+}
+
+/// Whether `b` is `a` with one run of lines removed, and those lines only print a message to the
+/// operator: `puts`/`say`/`print`/`warn` and their heredoc bodies, `if`/`unless` around them
+/// whose condition only reads (no method that writes, no `!` method), `end`, `else`, comments and
+/// locals set to a literal. Anything else removed (a schema change, a write, a call of the
+/// application's own) is an edit.
+fn only_removes_messages(a: &str, b: &str) -> bool {
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    if lb.len() >= la.len() {
+        return false;
+    }
+    let head = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+    let tail = la[head..]
+        .iter()
+        .rev()
+        .zip(lb[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if head + tail != lb.len() {
+        return false;
+    }
+    static HARMLESS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let harmless = HARMLESS.get_or_init(|| {
+        regex::Regex::new(
+            r#"^(?:#.*|(?:puts|say|print|warn)\b.*|end|else|(?:if|unless|elsif) .*|[a-z_][a-z0-9_]* = (?:true|false|nil|\d+|"[^"]*"|'[^']*'))?$"#,
+        )
+        .expect("valid")
+    });
+    static WRITES: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let writes = WRITES.get_or_init(|| {
+        regex::Regex::new(r"[a-z_]!|\b(?:update|delete|destroy|save|create|insert|execute|exec_|drop|remove|add_|change|rename|truncate|touch|increment|decrement|toggle|reset|write|import|upsert|transaction)").expect("valid")
+    });
+    let mut heredoc: Option<String> = None;
+    for line in &la[head..la.len() - tail] {
+        let t = line.trim();
+        if let Some(end) = &heredoc {
+            if t == end {
+                heredoc = None;
+            }
+            continue;
+        }
+        let message = ["puts", "say", "print", "warn"].iter().any(|w| {
+            t.strip_prefix(w)
+                .is_some_and(|r| r.starts_with([' ', '(', '\'']))
+        });
+        if !harmless.is_match(t) || (!message && !t.starts_with('#') && writes.is_match(t)) {
+            return false;
+        }
+        if let Some(i) = t.find("<<") {
+            let id: String = t[i + 2..]
+                .trim_start_matches(['-', '~'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !id.is_empty() {
+                heredoc = Some(id);
+            }
+        }
+    }
+    heredoc.is_none()
 }
 
 /// A Python migration's text without its top-level `def downgrade(…)` function.
