@@ -767,6 +767,11 @@ fn runtime_drift_reads_only_its_own_files() {
             ".github/workflows/push-translations.sh",
             "#!/bin/sh\ncat <<EOF\n---\na: 1\n---\nb: 2\nEOF\n",
         )
+        // lldap keeps its CI image's Dockerfile there: read as a Dockerfile, not as YAML.
+        .write(
+            ".github/workflows/Dockerfile.ci.alpine",
+            "FROM localhost:5000/lldap/lldap:alpine-base\nRUN set -eux; \\\n\tapk add --no-cache gnupg \\\n\t; \\\n\tgpgconf --kill all\n---\n",
+        )
         .write(
             ".github/workflows/ci.yml",
             "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/setup-node@v4\n        with:\n          node-version: 22\n",

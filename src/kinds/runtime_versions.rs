@@ -579,7 +579,11 @@ pub fn declarations(kept: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Declaration>
             | "pyproject.toml"
             | "Pipfile" => toml_file(&mut s, name, &text)?,
             ".gitlab-ci.yml" => gitlab(&mut s, &text)?,
-            _ if path.starts_with(".github/workflows/") => {
+            // A workflow is YAML: a Dockerfile kept beside them (lldap's
+            // `.github/workflows/Dockerfile.ci.alpine`) is read as a Dockerfile.
+            _ if path.starts_with(".github/workflows/")
+                && (name.ends_with(".yml") || name.ends_with(".yaml")) =>
+            {
                 crate::kinds::runtime_ci::workflow(path, &text, &mut |rt, line, value, v| {
                     s.add(rt, line, value, Some(Role::Tested(v)))
                 })?
