@@ -962,6 +962,39 @@ fn development_dockerfiles_are_tooling() {
     );
 }
 
+/// Jest's `__stubs__/` are test material: remark42's `app/__stubs__/jwt.ts` holds the tokens its
+/// tests log in with. The true case beside it: the same token in the application's source is
+/// still reported.
+#[test]
+fn jest_stubs_are_test_material() {
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1aWQiOjI3NzIwOSwic2NvcGUiOiJhZG1pbiIsImV4cCI6MTg5MzQ1NjAwMH0.yzqV_QRkiRMBSTlhUfhYiLUnuIiojp-95dLk1ZbKq1Y";
+    let t = TestRepo::new();
+    t.write(
+        "frontend/app/__stubs__/jwt.ts",
+        format!("export const validToken = '{jwt}';\n"),
+    );
+    t.commit("stubs");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    assert!(
+        check(&r, "generic-secrets")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r:#}"
+    );
+    t.write(
+        "frontend/app/api.ts",
+        format!("export const token = '{jwt}';\n"),
+    );
+    t.commit("in the app");
+    let (_, r) = t.only(&["generic-secrets"]).json();
+    let f = check(&r, "generic-secrets")["findings"].to_string();
+    assert!(
+        f.contains("frontend/app/api.ts") && !f.contains("__stubs__"),
+        "{r:#}"
+    );
+}
+
 /// Playwright's end-to-end suite is test material: vaultwarden's `playwright/` builds its test
 /// stack `FROM` an image its own compose file builds. The true case beside it: the same
 /// Dockerfile line in the application's Dockerfile is still reported.

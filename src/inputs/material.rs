@@ -145,6 +145,8 @@ const TEST: &[&str] = &[
     "__fixtures__/",
     "fixture/",
     "__mocks__/",
+    // Jest's hand-written stand-ins (remark42's app/__stubs__/jwt.ts: an expired test token).
+    "__stubs__/",
     "__snapshots__/",
     "mocks/",
     "e2e/",
@@ -903,6 +905,8 @@ mod tests {
         assert_eq!(m.of("docker/dev/compose.yml"), Some(Material::Tooling));
         assert_eq!(m.of("extras/docker/production/Dockerfile"), None);
         assert_eq!(m.of("src/development/handler.go"), None);
+        assert_eq!(m.of("app/__stubs__/jwt.ts"), Some(Material::Test));
+        assert_eq!(m.of("app/stubs.ts"), None);
         assert_eq!(m.of(".pyrefly-baseline.json"), Some(Material::Vendored));
         assert_eq!(m.of("phpstan-baseline.neon"), Some(Material::Vendored));
         assert_eq!(m.of("src/main.rs"), None);
