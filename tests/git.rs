@@ -291,6 +291,64 @@ fn what_earlier_releases_shipped_is_not_examined_again() {
     );
 }
 
+/// The remote's default branch is the project's main line whatever it is called: FreshRSS tags
+/// its releases on `edge` (as pixelfed on `dev`, mealie on `mealie-next`). The true cases beside
+/// it: the same branch with no remote naming it default, and a tag on a commit only a feature
+/// branch has, still fail.
+#[test]
+fn the_remotes_default_branch_is_a_release_branch() {
+    let t = TestRepo::new();
+    t.commit_as("a", "Release 1.24.3", DEV, DEV);
+    git(&t.home, &t.root, &["branch", "-m", "main", "edge"]);
+    let remote = t.dir.path().join("remote.git");
+    let remote_s = remote.to_str().unwrap();
+    git(&t.home, &t.root, &["clone", "-q", "--bare", ".", remote_s]);
+    git(&t.home, &t.root, &["remote", "add", "origin", remote_s]);
+    git(&t.home, &t.root, &["fetch", "-q", "origin"]);
+    let release = |tag: &str| {
+        let out = t
+            .cmd()
+            .args([
+                "run",
+                "-f",
+                "json",
+                "--stage",
+                "release",
+                "--only",
+                "release-branch",
+            ])
+            .env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", tag)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // No remote names a default branch yet: `edge` is not an allowed name.
+    let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
+    assert_eq!(status(&r, "release-branch"), "fail", "{r:#}");
+    git(&t.home, &t.root, &["remote", "set-head", "origin", "edge"]);
+    let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
+    assert_eq!(status(&r, "release-branch"), "pass", "{r:#}");
+    // A tag-triggered job on the detached tag commit.
+    let head = t.repo.head().unwrap().peel_to_commit().unwrap();
+    t.repo.set_head_detached(head.id()).unwrap();
+    assert_eq!(status(&release("1.24.3"), "release-branch"), "pass");
+    // A commit only a feature branch has.
+    t.repo.branch("feature/x", &head, false).unwrap();
+    t.repo.set_head("refs/heads/feature/x").unwrap();
+    let feature = t.commit_as("f", "feature work", DEV, DEV);
+    t.repo.set_head_detached(feature).unwrap();
+    let r = release("1.25.0");
+    assert_eq!(status(&r, "release-branch"), "fail", "{r:#}");
+    assert!(
+        check(&r, "release-branch")["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("or the default branch edge"),
+        "{r:#}"
+    );
+}
+
 /// Review evidence real teams leave: a commit applied by another person, a bot committer, a bot
 /// author that does not say [bot], commits a squash-subject merge brought in.
 #[test]

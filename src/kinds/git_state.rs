@@ -205,6 +205,18 @@ fn release_branch(
     git: &git2::Repository,
 ) -> Part {
     let list = allowed.join(", ");
+    // The remote's default branch is the project's main line whatever its name (FreshRSS tags
+    // its releases on `edge`, pixelfed on `dev`, mealie on `mealie-next`): as `git clone` and
+    // `git remote set-head` record it, `refs/remotes/<remote>/HEAD`.
+    let defaults = default_branches(git);
+    let mut allowed = allowed.to_vec();
+    allowed.extend(defaults.iter().map(|b| globset::escape(b)));
+    let allowed = allowed.as_slice();
+    let list = if defaults.is_empty() {
+        list
+    } else {
+        format!("{list}, or the default branch {}", defaults.join(", "))
+    };
     if let Some(b) = view
         .repo
         .branch()
@@ -235,6 +247,26 @@ fn release_branch(
         format!("{what} is on no allowed branch ({list}) as far as the branches here know: release from one, or fetch the branches first (actions/checkout with fetch-depth: 0; GIT_DEPTH: 0 in GitLab)"),
     );
     out.done()
+}
+
+/// The branches the remotes' `HEAD`s point at (`refs/remotes/origin/HEAD` → `edge`).
+fn default_branches(git: &git2::Repository) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(refs) = git.references_glob("refs/remotes/*/HEAD") else {
+        return out;
+    };
+    for r in refs.flatten() {
+        let (Some(name), Some(target)) = (r.name(), r.symbolic_target()) else {
+            continue;
+        };
+        let remote = &name["refs/remotes/".len()..name.len() - "/HEAD".len()];
+        if let Some(b) = target.strip_prefix(&format!("refs/remotes/{remote}/")) {
+            if !out.iter().any(|x| x == b) {
+                out.push(b.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// An allowed local or remote-tracking branch whose tip is `head` or descends from it.
