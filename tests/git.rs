@@ -306,22 +306,11 @@ fn the_remotes_default_branch_is_a_release_branch() {
     git(&t.home, &t.root, &["remote", "add", "origin", remote_s]);
     git(&t.home, &t.root, &["fetch", "-q", "origin"]);
     let release = |tag: &str| {
-        let out = t
-            .cmd()
-            .args([
-                "run",
-                "-f",
-                "json",
-                "--stage",
-                "release",
-                "--only",
-                "release-branch",
-            ])
-            .env("GITHUB_REF_TYPE", "tag")
-            .env("GITHUB_REF_NAME", tag)
-            .output()
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        t.only(&["release-branch"])
+            .args(&["--stage", "release"])
+            .on_tag(tag)
+            .json()
+            .1
     };
     // No remote names a default branch yet: `edge` is not an allowed name.
     let (_, r) = t.json(&["--stage", "release", "--only", "release-branch"]);
@@ -531,63 +520,31 @@ fn repository_state_checks() {
         .unwrap()
         .contains("HEAD (detached) is on no allowed branch"));
     // A tag-triggered job names the tag, not a branch: the tag's commit must be on a branch.
-    let out = t
-        .cmd()
-        .args([
-            "run",
-            "-f",
-            "json",
-            "--stage",
-            "release",
-            "--only",
-            "release-branch",
-        ])
-        .env("GITHUB_REF_TYPE", "tag")
-        .env("GITHUB_REF_NAME", "v9.9.9")
-        .output()
-        .unwrap();
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, r) = t
+        .only(&["release-branch"])
+        .args(&["--stage", "release"])
+        .on_tag("v9.9.9")
+        .json();
     assert!(check(&r, "release-branch")["findings"][0]["message"]
         .as_str()
         .unwrap()
         .contains("the tag `v9.9.9` being released is on no allowed branch"));
     t.repo.set_head_detached(head.id()).unwrap();
-    let out = t
-        .cmd()
-        .args([
-            "run",
-            "-f",
-            "json",
-            "--stage",
-            "release",
-            "--only",
-            "release-branch",
-        ])
-        .env("GITHUB_REF_TYPE", "tag")
-        .env("GITHUB_REF_NAME", "v1.4.2")
-        .output()
-        .unwrap();
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, r) = t
+        .only(&["release-branch"])
+        .args(&["--stage", "release"])
+        .on_tag("v1.4.2")
+        .json();
     assert_eq!(
         status(&r, "release-branch"),
         "pass",
         "the tagged commit is on main: {r:#}"
     );
-    let out = t
-        .cmd()
-        .args([
-            "run",
-            "-f",
-            "json",
-            "--stage",
-            "release",
-            "--only",
-            "release-branch",
-        ])
+    let (_, r) = t
+        .only(&["release-branch"])
+        .args(&["--stage", "release"])
         .env("GITHUB_REF_NAME", "main")
-        .output()
-        .unwrap();
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .json();
     assert_eq!(status(&r, "release-branch"), "pass");
 }
 
@@ -1690,22 +1647,11 @@ fn release_branch_accepts_a_branch_named_release() {
     t.write("app.py", "x = 1\n");
     let base = t.commit("first");
     let run = |tag: &str| {
-        let out = t
-            .cmd()
-            .args([
-                "run",
-                "-f",
-                "json",
-                "--stage",
-                "release",
-                "--only",
-                "release-branch",
-            ])
-            .env("GITHUB_REF_TYPE", "tag")
-            .env("GITHUB_REF_NAME", tag)
-            .output()
-            .unwrap();
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (_, r) = t
+            .only(&["release-branch"])
+            .args(&["--stage", "release"])
+            .on_tag(tag)
+            .json();
         check(&r, "release-branch").clone()
     };
     // Only on `release` (not on main): the release commit.

@@ -110,12 +110,18 @@ impl TestRepo {
 
     /// Runs `shipgate run -f json ARGS` and returns (exit code, report).
     pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        self.json_with(args, &[])
+    }
+
+    /// `json`, with these variables set in shipgate's environment (a CI job's `GITHUB_REF_*`).
+    pub fn json_with(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, serde_json::Value) {
         let out = self
             .cmd()
             .arg("run")
             .arg("-f")
             .arg("json")
             .args(args)
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         let code = out.status.code().unwrap();
@@ -365,6 +371,7 @@ impl TestRepo {
 pub struct Run<'a> {
     t: &'a TestRepo,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl TestRepo {
@@ -375,7 +382,11 @@ impl TestRepo {
             args.push("--only".to_string());
             args.push(id.to_string());
         }
-        Run { t: self, args }
+        Run {
+            t: self,
+            args,
+            env: Vec::new(),
+        }
     }
 }
 
@@ -385,10 +396,27 @@ impl Run<'_> {
         self
     }
 
+    /// A variable in shipgate's environment.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// As a CI job that a pushed tag triggered: `GITHUB_REF_TYPE=tag`, `GITHUB_REF_NAME=TAG`.
+    pub fn on_tag(self, tag: &str) -> Self {
+        self.env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", tag)
+    }
+
     /// Runs with `-f json`: (exit code, report).
     pub fn json(self) -> (i32, serde_json::Value) {
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        self.t.json(&args)
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        self.t.json_with(&args, &env)
     }
 
     /// Runs with the human report: (exit code, stdout, stderr).
