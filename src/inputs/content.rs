@@ -156,36 +156,35 @@ impl Literals {
         for (i, _) in active.iter().enumerate().filter(|(_, a)| **a) {
             key[i / 64] |= 1 << (i % 64);
         }
-        let cell = {
-            let mut passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
-            std::sync::Arc::clone(passes.entry(key).or_default())
-        };
-        cell.get_or_init(|| {
-            let needed: Vec<u32> = (0..self.patterns.len())
-                .filter(|&p| {
-                    self.prefix_of[p]
-                        .iter()
-                        .chain(&self.inner_of[p])
-                        .any(|&r| active[r])
-                })
-                .map(|p| p as u32)
-                .collect();
-            if needed.is_empty() {
-                return Pass::None;
-            }
-            if needed.len() == self.patterns.len() {
-                return Pass::Full;
-            }
-            let lits: Vec<Vec<u8>> = needed
-                .iter()
-                .map(|&p| self.patterns[p as usize].clone())
-                .collect();
-            match Automaton::new(&lits) {
-                Some(a) => Pass::Some(a, needed),
-                None => Pass::Full,
-            }
-        });
-        cell
+        let mut passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
+        std::sync::Arc::clone(passes.entry(key).or_default())
+    }
+
+    /// The literals the rules `active` need, and their automaton.
+    fn make_pass(&self, active: &[bool]) -> Pass {
+        let needed: Vec<u32> = (0..self.patterns.len())
+            .filter(|&p| {
+                self.prefix_of[p]
+                    .iter()
+                    .chain(&self.inner_of[p])
+                    .any(|&r| active[r])
+            })
+            .map(|p| p as u32)
+            .collect();
+        if needed.is_empty() {
+            return Pass::None;
+        }
+        if needed.len() == self.patterns.len() {
+            return Pass::Full;
+        }
+        let lits: Vec<Vec<u8>> = needed
+            .iter()
+            .map(|&p| self.patterns[p as usize].clone())
+            .collect();
+        match Automaton::new(&lits) {
+            Some(a) => Pass::Some(a, needed),
+            None => Pass::Full,
+        }
     }
 }
 
@@ -538,12 +537,12 @@ impl ContentMatcher {
             }
         };
         let pass = lits.pass(active);
-        match pass.get() {
-            Some(Pass::Full) | None => lits.automaton.each(data, hit),
-            Some(Pass::Some(automaton, ids)) => {
+        match pass.get_or_init(|| lits.make_pass(active)) {
+            Pass::Full => lits.automaton.each(data, hit),
+            Pass::Some(automaton, ids) => {
                 automaton.each(data, |q, start| hit(ids[q] as usize, start))
             }
-            Some(Pass::None) => {}
+            Pass::None => {}
         }
         starts.sort_unstable();
         let mut next_ok = vec![0usize; self.rules.len()];
@@ -1209,13 +1208,18 @@ mod tests {
     }
 
     fn found(m: &ContentMatcher, hay: &str) -> Vec<(String, String)> {
+        found_for(m, &[0], hay)
+    }
+
+    /// What the checks `owners` find in `hay`, sorted by pattern name and match.
+    fn found_for(m: &ContentMatcher, owners: &[usize], hay: &str) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = m
             .scan(
                 &Subject {
                     paths: &["f"],
                     material: None,
                 },
-                &[0],
+                owners,
                 hay.as_bytes(),
                 &|_| "x".into(),
             )
@@ -1251,24 +1255,7 @@ mod tests {
             ["ghp_", "abcdefghijklmnopqrstuvwxyz0123456789"].concat()
         );
         let hay = hay.as_str();
-        let run = |owners: &[usize]| {
-            let mut v: Vec<(String, String)> = m
-                .scan(
-                    &Subject {
-                        paths: &["f"],
-                        material: None,
-                    },
-                    owners,
-                    hay.as_bytes(),
-                    &|_| "x".into(),
-                )
-                .matches
-                .into_iter()
-                .map(|r| (r.pattern, r.matched))
-                .collect();
-            v.sort();
-            v
-        };
+        let run = |owners: &[usize]| found_for(&m, owners, hay);
         let names = |tag: &str, v: Vec<(String, String)>| -> Vec<(String, String)> {
             v.into_iter()
                 .map(|(p, s)| (p.replacen('p', tag, 1), s))

@@ -140,10 +140,10 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             let head = head_commit(repo)?;
             include.push(head);
             match releases_before(repo, head)? {
-                Some((name, id, earlier)) => {
-                    exclude.push(id);
-                    shipped = earlier;
-                    label = format!("{name}..HEAD");
+                Some(r) => {
+                    exclude.push(r.base);
+                    shipped = r.shipped(repo)?;
+                    label = format!("{}..HEAD", r.name);
                 }
                 // In a shallow clone the tag may simply not have been fetched.
                 None if repo.is_shallow() => {
@@ -237,8 +237,7 @@ pub fn walk(repo: &Repository, spec: &RangeSpec) -> Result<Range, String> {
             (infos, unconfirmed)
         });
         let mut batch = Vec::with_capacity(BATCH);
-        let mut not_walked = exclude.clone();
-        not_walked.extend(shipped.iter().filter(|id| !exclude.contains(id)));
+        let not_walked = [exclude.as_slice(), &shipped].concat();
         let found = reachable(
             repo,
             &include,
@@ -625,17 +624,37 @@ pub fn release_tag(name: &str) -> Option<(&str, &str)> {
 /// adds to the one before). The family is HEAD's own tag's, else the one most tags belong to: in
 /// a monorepo, a sub-package's tag does not end the main package's range.
 pub fn previous_release(repo: &Repository, head: Oid) -> Result<Option<(String, Oid)>, String> {
-    Ok(releases_before(repo, head)?.map(|(name, id, _)| (name, id)))
+    Ok(releases_before(repo, head)?.map(|r| (r.name, r.base)))
 }
 
-/// The previous release (as `previous_release`), and the commits of every release tag of the
-/// same family other than HEAD's: what the project has already shipped. A base tag cut on a
-/// development branch (Tandoor tags `develop`, then merges it into master) does not reach the
-/// earlier releases' merge commits on master, which `git log TAG..HEAD` would list again.
-fn releases_before(
-    repo: &Repository,
-    head: Oid,
-) -> Result<Option<(String, Oid, Vec<Oid>)>, String> {
+/// The previous release, and the commits of the other release tags of its family.
+struct Releases {
+    name: String,
+    base: Oid,
+    others: Vec<Oid>,
+}
+
+impl Releases {
+    /// What the project shipped before the base: the commits of its family's other release tags
+    /// no newer than it. A base tag cut on a development branch (Tandoor tags `develop`, then
+    /// merges it into master) does not reach the earlier releases' merge commits on master,
+    /// which `git log TAG..HEAD` would list again. A tag on a later commit (a release branch
+    /// ahead of HEAD, a checkout behind the newest tag) would take HEAD's own new commits out of
+    /// the range, and is not counted.
+    fn shipped(&self, repo: &Repository) -> Result<Vec<Oid>, String> {
+        let time = |id: &Oid| repo.find_commit(*id).map(|c| c.time().seconds());
+        let base_time = time(&self.base).map_err(msg)?;
+        Ok(self
+            .others
+            .iter()
+            .filter(|id| time(id).is_ok_and(|t| t <= base_time))
+            .copied()
+            .collect())
+    }
+}
+
+/// The previous release (as `previous_release`), with its family's other release tags.
+fn releases_before(repo: &Repository, head: Oid) -> Result<Option<Releases>, String> {
     let mut tags: Vec<(String, Oid)> = Vec::new();
     for name in repo.tag_names(None).map_err(msg)?.iter().flatten() {
         if release_tag(name).is_none() {
@@ -685,16 +704,11 @@ fn releases_before(
     let Some(base) = found.last().filter(|c| tagged.contains_key(c)).copied() else {
         return Ok(None);
     };
-    // Only releases made before the base: a tag on a later commit (a release branch ahead of
-    // HEAD, a checkout behind the newest tag) would take HEAD's own new commits out of the range.
-    let time = |id: &Oid| repo.find_commit(*id).map(|c| c.time().seconds());
-    let base_time = time(&base).map_err(msg)?;
-    let shipped: Vec<Oid> = tagged
-        .keys()
-        .filter(|id| **id != base && time(id).is_ok_and(|t| t <= base_time))
-        .copied()
-        .collect();
-    Ok(Some((tagged[&base].clone(), base, shipped)))
+    Ok(Some(Releases {
+        name: tagged[&base].clone(),
+        base,
+        others: tagged.keys().filter(|id| **id != base).copied().collect(),
+    }))
 }
 
 /// Commits at the edge of a shallow clone (their parents are missing).
